@@ -1,0 +1,3 @@
+from imagegen_tui.cli import main
+
+raise SystemExit(main())
