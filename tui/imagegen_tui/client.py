@@ -1,0 +1,359 @@
+"""The OpenAI-compatible images client: send, retry, parse, and turn every failure into an
+ImageAPIError a person can act on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from imagegen_tui import __version__
+from imagegen_tui.endpoint import Endpoint
+from imagegen_tui.errors import ErrorKind, ImageAPIError, redact
+from imagegen_tui.models import ModelCaps
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.results import (
+    GenerationResult,
+    ImagePayload,
+    UnusableAnswer,
+    Usage,
+    decode_b64,
+    echoed_params,
+    image_entries,
+    parse_json_body,
+    verify_image,
+)
+from imagegen_tui.retry import server_asked_delay
+
+MAX_ANSWER_BYTES = 512 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024
+
+PartialCallback = Callable[[int, int, ImagePayload], None]
+"""Called with (image index, partial index, the partial image) as streamed previews arrive."""
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, error: ImageAPIError, *, sent: bool, headers: Mapping[str, str]) -> None:
+        self.error, self.sent, self.headers = error, sent, headers
+
+
+class ImagesClient:
+    """One httpx connection pool per client; use as an async context manager."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.endpoint = endpoint
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(endpoint.timeout, connect=endpoint.connect_timeout),
+            follow_redirects=False,
+            trust_env=True,
+        )
+
+    async def __aenter__(self) -> ImagesClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def generate(
+        self, request: ImageRequest, caps: ModelCaps, on_partial: PartialCallback | None = None
+    ) -> GenerationResult:
+        """Run one validated request. Streamed completions carry no image index, so n>1 with
+        streaming becomes n parallel single-image calls."""
+        started = time.monotonic()
+        if request.stream and request.n > 1:
+            single = replace(request, n=1)
+            parts = await asyncio.gather(
+                *(self._call(single.body(caps), on_partial, index) for index in range(request.n))
+            )
+            result = GenerationResult(
+                images=[image for part in parts for image in part.images],
+                created=parts[0].created,
+                usage=_sum_usage(part.usage for part in parts),
+                request_id=", ".join(p.request_id for p in parts if p.request_id) or None,
+                echoed=parts[0].echoed,
+            )
+        else:
+            result = await self._call(request.body(caps), on_partial, 0)
+        result.elapsed = time.monotonic() - started
+        return result
+
+    async def _call(self, body: dict[str, Any], on_partial: PartialCallback | None, index: int) -> GenerationResult:
+        policy = self.endpoint.retry
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(body, on_partial, index)
+            except _AttemptFailed as failure:
+                error = failure.error
+                if attempt >= policy.max_retries or not policy.should_retry(
+                    error.kind, error.status, failure.sent, failure.headers
+                ):
+                    raise error from None
+                delay = policy.delay(attempt, failure.headers)
+                if delay is None:
+                    raise error from None
+                attempt += 1
+                await self._sleep(delay)
+
+    async def _attempt(self, body: dict[str, Any], on_partial: PartialCallback | None, index: int) -> GenerationResult:
+        url = self.endpoint.base_url.rstrip("/") + "/images/generations"
+        headers = self._headers(url)
+        headers["Accept"] = "text/event-stream" if body.get("stream") else "application/json"
+        try:
+            async with self._http.stream("POST", url, json=body, headers=headers) as response:
+                request_id = response.headers.get("x-request-id")
+                if response.status_code >= 400:
+                    raw = await _read_bounded(response, MAX_ERROR_BYTES, truncate=True)
+                    error = self._status_error(response.status_code, response.headers, raw)
+                    raise _AttemptFailed(error, sent=True, headers=response.headers)
+                if response.status_code != 200:
+                    error = self._bad_answer(f"unexpected HTTP status {response.status_code}", request_id)
+                    raise _AttemptFailed(error, sent=True, headers={})
+                try:
+                    if "text/event-stream" in response.headers.get("content-type", ""):
+                        result = await self._read_stream(response, on_partial, index)
+                    else:
+                        raw = await _read_bounded(response, MAX_ANSWER_BYTES)
+                        result = await self._read_json(raw)
+                except UnusableAnswer as exc:
+                    raise _AttemptFailed(self._bad_answer(str(exc), request_id), sent=True, headers={}) from None
+                result.request_id = request_id
+                return result
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _AttemptFailed(self._transport_error(exc), sent=False, headers={}) from None
+        except httpx.TransportError as exc:
+            raise _AttemptFailed(self._transport_error(exc), sent=True, headers={}) from None
+
+    def _headers(self, url: str) -> dict[str, str]:
+        headers = {"User-Agent": f"imagegen-tui/{__version__}", **self.endpoint.headers}
+        if self.endpoint.api_key and self.endpoint.same_origin(url):
+            headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+        return headers
+
+    async def _read_json(self, raw: bytes) -> GenerationResult:
+        body = await asyncio.to_thread(parse_json_body, raw)
+        entries = image_entries(body)
+        sources = [entry.get("b64_json") or await self._download(entry["url"]) for entry in entries]
+        images = await asyncio.gather(
+            *(
+                asyncio.to_thread(_decode_and_verify, source, entry.get("revised_prompt"))
+                for source, entry in zip(sources, entries)
+            )
+        )
+        created = body.get("created")
+        return GenerationResult(
+            images=list(images),
+            created=created if isinstance(created, int) else None,
+            usage=Usage.parse(body.get("usage")),
+            echoed=echoed_params(body),
+        )
+
+    async def _read_stream(
+        self, response: httpx.Response, on_partial: PartialCallback | None, index: int
+    ) -> GenerationResult:
+        """Dispatch on the JSON `type`, not the SSE `event:` line; blank partials are skipped."""
+        images: list[ImagePayload] = []
+        usage: Usage | None = None
+        echoed: dict[str, str] = {}
+        created: int | None = None
+        async for data in _sse_data(response):
+            try:
+                event = json.loads(data)
+            except json.JSONDecodeError:
+                raise UnusableAnswer("a streamed event was not valid JSON") from None
+            if not isinstance(event, dict):
+                continue
+            kind = str(event.get("type", ""))
+            if "error" in event or kind == "error":
+                raise UnusableAnswer(f"the stream reported an error: {_error_text(event)}")
+            if kind.endswith("partial_image"):
+                if on_partial and event.get("b64_json"):
+                    try:
+                        partial = await asyncio.to_thread(_decode_and_verify, event["b64_json"], None)
+                    except UnusableAnswer:
+                        continue
+                    on_partial(index, int(event.get("partial_image_index") or 0), partial)
+            elif kind.endswith("completed"):
+                images.append(await asyncio.to_thread(_decode_and_verify, event.get("b64_json"), None))
+                if (part := Usage.parse(event.get("usage"))) is not None:
+                    usage = part if usage is None else usage + part
+                echoed = echoed or echoed_params(event)
+                created = event.get("created_at") if isinstance(event.get("created_at"), int) else created
+        if not images:
+            raise UnusableAnswer("the stream ended without a finished image")
+        return GenerationResult(images=images, created=created, usage=usage, echoed=echoed)
+
+    async def _download(self, url: str) -> bytes:
+        """Fetch a `url` answer with the same client; the token goes only to the provider's origin."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise UnusableAnswer("an image URL in the answer is not http(s)")
+        try:
+            async with self._http.stream("GET", url, headers=self._headers(url)) as response:
+                if response.status_code != 200:
+                    raise UnusableAnswer(f"downloading the image from {urlsplit(url).netloc} gave HTTP {response.status_code}")
+                return await _read_bounded(response, MAX_DOWNLOAD_BYTES)
+        except httpx.TransportError as exc:
+            raise UnusableAnswer(f"downloading the image from {urlsplit(url).netloc} failed ({type(exc).__name__})") from None
+
+    # --- errors -----------------------------------------------------------------------------
+
+    def _status_error(self, status: int, headers: Mapping[str, str], raw: bytes) -> ImageAPIError:
+        info = _error_info(raw)
+        message = redact(info.get("message") or "", (self.endpoint.api_key or "",)) or None
+        code = info.get("code") or info.get("type")
+        text = " ".join(filter(None, (info.get("code"), info.get("type"), message))).lower()
+        kind, summary, hint = self._classify(status, text, bool(self.endpoint.api_key))
+        retry_after = server_asked_delay(headers)
+        if kind is ErrorKind.RATE_LIMITED and retry_after is not None:
+            hint = f"wait {retry_after:.0f} s and try again"
+        return ImageAPIError(
+            kind,
+            summary,
+            hint=hint,
+            status=status,
+            code=code,
+            provider_message=message,
+            request_id=headers.get("x-request-id"),
+            host=self.endpoint.host,
+            retry_after=retry_after,
+        )
+
+    def _classify(self, status: int, text: str, had_key: bool) -> tuple[ErrorKind, str, str | None]:
+        where = f"the profile '{self.endpoint.profile}'" if self.endpoint.profile else "the profile"
+        env = f" or in {self.endpoint.key_env}" if self.endpoint.key_env else ""
+        if status == 401:
+            if not had_key:
+                return ErrorKind.AUTH, "no token was sent", f"set one in {where}{env}"
+            return ErrorKind.AUTH, "the token was rejected", f"set it in {where}{env}"
+        if status == 403:
+            return ErrorKind.PERMISSION, "this token may not use this model or endpoint", "check the account's access to the model"
+        if status == 404:
+            return ErrorKind.NOT_FOUND, "the endpoint or model was not found", f"check the base URL ({self.endpoint.base_url}) and the model name"
+        if status == 402 or (status == 429 and ("quota" in text or "billing" in text or "credit" in text)):
+            return ErrorKind.QUOTA, "the account is out of quota or credit", "add credit or check the plan; retrying will not help"
+        if status == 429:
+            return ErrorKind.RATE_LIMITED, "rate limited", "wait a moment and try again"
+        if status == 408:
+            return ErrorKind.TIMEOUT, "the provider timed out", "try again, or raise the profile's timeout"
+        if status >= 500:
+            return ErrorKind.SERVER, "the provider had an internal error", "try again later"
+        if "moderation" in text or "safety" in text or "content_policy" in text:
+            return ErrorKind.MODERATION, "the prompt was blocked by the provider's safety system", "change the prompt"
+        return ErrorKind.BAD_REQUEST, "the provider refused the request", None
+
+    def _transport_error(self, exc: httpx.TransportError) -> ImageAPIError:
+        host = self.endpoint.host
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ImageAPIError(ErrorKind.TIMEOUT, f"could not connect within {self.endpoint.connect_timeout:g} s", hint="check the network and the base URL", host=host)
+        if isinstance(exc, httpx.TimeoutException):
+            return ImageAPIError(
+                ErrorKind.TIMEOUT,
+                f"no answer within {self.endpoint.timeout:g} s",
+                hint="the call may still be billed; raise the profile's timeout for slow models",
+                host=host,
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return ImageAPIError(ErrorKind.NETWORK, "could not connect", hint=f"check the network and the base URL ({self.endpoint.base_url})", host=host)
+        return ImageAPIError(
+            ErrorKind.NETWORK,
+            f"the connection broke ({type(exc).__name__})",
+            hint="the call may still be billed; check the network and try again",
+            host=host,
+        )
+
+    def _bad_answer(self, why: str, request_id: str | None) -> ImageAPIError:
+        return ImageAPIError(
+            ErrorKind.BAD_RESPONSE,
+            f"the answer could not be used: {why}",
+            request_id=request_id,
+            host=self.endpoint.host,
+        )
+
+
+def _decode_and_verify(source: str | bytes | None, revised_prompt: Any) -> ImagePayload:
+    data = source if isinstance(source, bytes) else decode_b64(source)
+    return verify_image(data, revised_prompt if isinstance(revised_prompt, str) else None)
+
+
+def _sum_usage(parts: Any) -> Usage | None:
+    total: Usage | None = None
+    for usage in parts:
+        if usage is not None:
+            total = usage if total is None else total + usage
+    return total
+
+
+def _error_info(raw: bytes) -> dict[str, str]:
+    """OpenAI's {"error": {...}}, a bare {"error": "text"}, {"message": ...} or {"detail": ...}."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = raw.decode("utf-8", "replace").strip()
+        if text.lower().startswith(("<!doctype", "<html")):
+            return {"message": "an HTML error page instead of an API answer"}
+        return {"message": text[:300]}
+    if not isinstance(body, dict):
+        return {}
+    error = body.get("error", body)
+    if isinstance(error, str):
+        return {"message": error}
+    if not isinstance(error, dict):
+        return {}
+    info = {key: error.get(key) for key in ("message", "code", "type", "param")}
+    if not info["message"] and isinstance(error.get("detail"), str):
+        info["message"] = error["detail"]
+    return {key: str(value) for key, value in info.items() if value not in (None, "")}
+
+
+def _error_text(event: dict[str, Any]) -> str:
+    return _error_info(json.dumps(event).encode()).get("message", "unknown error")
+
+
+async def _read_bounded(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                chunks.append(chunk[: limit - (size - len(chunk))])
+                break
+            raise UnusableAnswer(f"the answer is larger than {limit // (1024 * 1024)} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _sse_data(response: httpx.Response) -> AsyncIterator[str]:
+    """The `data` of each server-sent event (multi-line data joined), per the SSE spec."""
+    lines: list[str] = []
+    async for line in response.aiter_lines():
+        if not line:
+            if lines:
+                data = "\n".join(lines)
+                lines = []
+                if data.strip() != "[DONE]":
+                    yield data
+            continue
+        if line.startswith("data:"):
+            value = line[5:]
+            lines.append(value[1:] if value.startswith(" ") else value)
+    if lines and "\n".join(lines).strip() != "[DONE]":
+        yield "\n".join(lines)

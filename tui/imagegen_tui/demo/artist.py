@@ -1,0 +1,95 @@
+"""Deterministic pictures from a prompt: the same prompt, size and index give the same image."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import textwrap
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+
+
+def _rng(prompt: str, index: int) -> random.Random:
+    digest = hashlib.sha256(f"{index}\x00{prompt}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _colour(rng: random.Random, alpha: int | None = None) -> tuple[int, ...]:
+    rgb = tuple(rng.randrange(30, 235) for _ in range(3))
+    return rgb if alpha is None else (*rgb, alpha)
+
+
+def draw(prompt: str, width: int, height: int, index: int = 0, transparent: bool = False) -> Image.Image:
+    rng = _rng(prompt, index)
+    if transparent:
+        canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    else:
+        gradient = Image.linear_gradient("L").rotate(rng.choice((0, 45, 90, 135)), expand=False)
+        base = ImageOps.colorize(gradient.resize((width, height)), _colour(rng), _colour(rng))
+        canvas = base.convert("RGBA")
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(layer)
+    scale = min(width, height)
+    for _ in range(rng.randrange(6, 13)):
+        x, y = rng.randrange(width), rng.randrange(height)
+        r = rng.randrange(scale // 12, scale // 3)
+        box = (x - r, y - r, x + r, y + r)
+        fill = _colour(rng, rng.randrange(120, 230))
+        shape = rng.choice(("ellipse", "rectangle", "triangle"))
+        if shape == "ellipse":
+            pen.ellipse(box, fill=fill)
+        elif shape == "rectangle":
+            pen.rounded_rectangle(box, radius=r // 4, fill=fill)
+        else:
+            pen.polygon([(x, y - r), (x + r, y + r), (x - r, y + r)], fill=fill)
+    canvas.alpha_composite(layer)
+    _caption(canvas, prompt, scale)
+    return canvas
+
+
+def _caption(canvas: Image.Image, prompt: str, scale: int) -> None:
+    words = " ".join(prompt.split()[:8]) or "imagegen-tui"
+    size = max(12, scale // 16)
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow built without FreeType
+        font = ImageFont.load_default()
+    pen = ImageDraw.Draw(canvas)
+    text = "\n".join(textwrap.wrap(words, width=max(8, canvas.width // (size // 2 + 1)))[:3])
+    stroke = max(1, size // 12)
+    pen.multiline_text((scale // 20, scale // 20), text, font=font, fill=(255, 255, 255, 255), stroke_width=stroke, stroke_fill=(0, 0, 0, 255))
+    small = max(10, scale // 40)
+    try:
+        tag_font = ImageFont.load_default(size=small)
+    except TypeError:
+        tag_font = ImageFont.load_default()
+    pen.text((scale // 20, canvas.height - small * 2), "imagegen-tui demo · synthesized locally", font=tag_font, fill=(255, 255, 255, 220), stroke_width=1, stroke_fill=(0, 0, 0, 200))
+
+
+def encode(image: Image.Image, fmt: str, compression: int | None) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "png":
+        image.save(buffer, "PNG", compress_level=1)
+    elif fmt == "jpeg":
+        image.convert("RGB").save(buffer, "JPEG", quality=max(1, compression if compression is not None else 90))
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=max(1, compression if compression is not None else 90), method=0)
+    else:
+        raise ValueError(fmt)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=48)
+def render(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, compression: int | None) -> bytes:
+    """Encoded bytes, cached: repeated demo requests cost the server nothing."""
+    return encode(draw(prompt, width, height, index, transparent), fmt, compression)
+
+
+@lru_cache(maxsize=48)
+def render_partial(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, step: int, steps: int) -> bytes:
+    """A blurry early version, sharper with each step, as a streamed partial image."""
+    full = draw(prompt, width, height, index, transparent)
+    radius = max(1, (steps - step) * min(width, height) // 60)
+    return encode(full.filter(ImageFilter.GaussianBlur(radius)), fmt, None)

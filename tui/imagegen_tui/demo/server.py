@@ -1,0 +1,339 @@
+"""An OpenAI-compatible images server that runs offline, for first runs, demos and tests.
+
+It answers POST /v1/images/generations like the real API (JSON or SSE streaming, usage,
+x-request-id) and misbehaves on request: a prompt containing a directive such as `#fail:401`,
+`#fail:timeout` or `#flaky:429:1` produces that failure, so every error path can be shown and
+tested against real sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import socket
+import threading
+import time
+from collections import OrderedDict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from imagegen_tui.demo import artist
+
+MODELS = ("gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini")
+MAX_BODY = 1024 * 1024
+HANG_SECONDS = 600.0
+_DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep)(?::([a-z0-9._]+))?(?::(\d+))?")
+_OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
+
+FAILURES: dict[str, tuple[int, str, str | None, str]] = {
+    "400": (400, "invalid_request_error", "invalid_value", "Invalid value for 'size'."),
+    "401": (401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+    "403": (403, "invalid_request_error", None, "Your organization must be verified to use the model."),
+    "404": (404, "invalid_request_error", "model_not_found", "The model does not exist or you do not have access to it."),
+    "moderation": (400, "image_generation_user_error", "moderation_blocked", "Your request was rejected by the safety system."),
+    "429": (429, "requests", "rate_limit_exceeded", "Rate limit reached for images per minute. Please try again shortly."),
+    "quota": (429, "insufficient_quota", "insufficient_quota", "You exceeded your current quota, please check your plan and billing details."),
+    "500": (500, "server_error", None, "The server had an error while processing your request."),
+    "502": (502, "server_error", None, "Bad gateway."),
+    "503": (503, "server_error", None, "The engine is currently overloaded, please try again later."),
+    "504": (504, "server_error", None, "Gateway timeout."),
+}
+
+
+class DemoServer:
+    """Serve on a loopback port in a background thread; `base_url` is what a profile calls."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None) -> None:
+        self.httpd = _HTTPServer((host, port), _Handler)
+        self.httpd.latency = latency
+        self.httpd.key = key
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> DemoServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="imagegen-demo", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def close(self) -> None:
+        self.httpd.stopping.set()
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join(timeout=5)
+        self.httpd.server_close()
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    latency: float
+    key: str | None
+    log = None  # a callable taking one line, set by `serve-demo`
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.flaky: dict[str, int] = {}
+        self.files: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+
+    def keep_file(self, data: bytes, ext: str) -> str:
+        name = f"{secrets.token_hex(8)}.{ext}"
+        with self.lock:
+            self.files[name] = (data, ext)
+            while len(self.files) > 64:
+                self.files.popitem(last=False)
+        return name
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+    server_version = "imagegen-tui-demo"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.log:
+            self.server.log(f"{self.address_string()} {format % args}")
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") in ("/v1/models", "/models"):
+            if self._authorized():
+                self._json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "imagegen-tui-demo"} for m in MODELS]})
+            return
+        match = re.fullmatch(r"/v1/files/([0-9a-f]{16}\.(png|jpg|webp))", self.path)
+        with self.server.lock:
+            found = self.server.files.get(match.group(1)) if match else None
+        if found is None:
+            self._error(404, "invalid_request_error", None, f"No such route: GET {self.path}")
+            return
+        data, ext = found
+        self._send(200, data, {"Content-Type": f"image/{'jpeg' if ext == 'jpg' else ext}"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._error(413, "invalid_request_error", None, "Request body too large.")
+            return
+        raw = self.rfile.read(length)
+        if self.path.rstrip("/") not in ("/v1/images/generations", "/images/generations"):
+            self._error(404, "invalid_request_error", None, f"No such route: POST {self.path}")
+            return
+        if not self._authorized():
+            return
+        try:
+            body = json.loads(raw)
+            assert isinstance(body, dict)
+        except (ValueError, AssertionError):
+            self._error(400, "invalid_request_error", None, "We could not parse the JSON body of your request.")
+            return
+        self._generate(body)
+
+    # --- generation ---------------------------------------------------------------------------
+
+    def _generate(self, body: dict[str, Any]) -> None:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            self._error(400, "invalid_request_error", "empty_string", "Invalid 'prompt': empty string.", "prompt")
+            return
+        directives = {name: (arg, count) for name, arg, count in _DIRECTIVE.findall(prompt.lower())}
+        delay = self.server.latency + float(directives.get("sleep", ("0", ""))[0] or 0)
+        if "flaky" in directives:
+            status, count = directives["flaky"]
+            with self.server.lock:
+                seen = self.server.flaky.get(prompt, 0)
+                self.server.flaky[prompt] = seen + 1
+            if seen < int(count or 1) and status in FAILURES:
+                self._failure(status)
+                return
+        failure = directives.get("fail", (None, ""))[0]
+        if failure in FAILURES:
+            self._failure(failure)
+            return
+        if failure == "timeout":
+            self.server.stopping.wait(HANG_SECONDS)
+            return
+        if failure == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.close_connection = True
+            self.connection.close()
+            return
+        try:
+            params = _params(body)
+        except ValueError as exc:
+            param, message = exc.args
+            self._error(400, "invalid_request_error", "invalid_value", message, param)
+            return
+        if delay and not body.get("stream"):
+            self.server.stopping.wait(delay)
+        if body.get("stream") and failure != "nostream":
+            self._stream(prompt, params, delay, failure)
+            return
+        self._answer(prompt, params, failure, "url" in directives)
+
+    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool) -> None:
+        if failure == "html":
+            self._send(200, b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1></body></html>", {"Content-Type": "text/html"})
+            return
+        if failure == "notjson":
+            self._send(200, b"upstream said: OK", {"Content-Type": "application/json"})
+            return
+        images = [artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"]) for i in range(p["n"])]
+        entries: list[dict[str, Any]] = []
+        for data in images:
+            if failure == "badb64":
+                entries.append({"b64_json": "!!not*base64!!"})
+            elif failure == "notimage":
+                entries.append({"b64_json": base64.b64encode(b"these bytes are not an image").decode()})
+            elif failure == "damaged":
+                entries.append({"b64_json": base64.b64encode(data[: len(data) // 2]).decode()})
+            elif as_url:
+                name = self.server.keep_file(data, "jpg" if p["format"] == "jpeg" else p["format"])
+                host, port = self.server.server_address[:2]
+                entries.append({"url": f"http://{host}:{port}/v1/files/{name}"})
+            else:
+                entries.append({"b64_json": base64.b64encode(data).decode()})
+        answer = {"created": int(time.time()), "data": [] if failure == "empty" else entries, **_echo(p), "usage": _usage(prompt, p)}
+        payload = json.dumps(answer).encode()
+        if failure == "truncated":
+            payload = payload[: len(payload) // 2]
+        self._send(200, payload, {"Content-Type": "application/json"})
+
+    def _stream(self, prompt: str, p: dict[str, Any], delay: float, failure: str | None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.send_header("x-request-id", _request_id())
+        self.end_headers()
+        self.close_connection = True
+        steps = p["partial_images"]
+        try:
+            for i in range(p["n"]):
+                for step in range(steps):
+                    self.server.stopping.wait(delay / (steps + 1) / p["n"])
+                    data = b"" if failure == "blankpartials" else artist.render_partial(prompt, p["width"], p["height"], i, p["transparent"], p["format"], step, steps)
+                    self._event("image_generation.partial_image", {"b64_json": base64.b64encode(data).decode(), "partial_image_index": step, **_echo(p)})
+                self.server.stopping.wait(delay / (steps + 1) / p["n"])
+                data = artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"])
+                usage = _usage(prompt, {**p, "n": 1})
+                self._event("image_generation.completed", {"b64_json": base64.b64encode(data).decode(), **_echo(p), "usage": usage})
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _event(self, kind: str, fields: dict[str, Any]) -> None:
+        event = {"type": kind, "created_at": int(time.time()), **fields}
+        self.wfile.write(f"event: {kind}\ndata: {json.dumps(event)}\n\n".encode())
+        self.wfile.flush()
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _authorized(self) -> bool:
+        key = self.server.key
+        if key is None or self.headers.get("Authorization") == f"Bearer {key}":
+            return True
+        given = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        shown = f"{given[:3]}****{given[-4:]}" if len(given) > 10 else "****"
+        self._error(401, "invalid_request_error", "invalid_api_key", f"Incorrect API key provided: {shown}.")
+        return False
+
+    def _failure(self, name: str) -> None:
+        status, kind, code, message = FAILURES[name]
+        extra = {"retry-after-ms": "50"} if code == "rate_limit_exceeded" else {}
+        self._error(status, kind, code, message, None, extra)
+
+    def _error(self, status: int, kind: str, code: str | None, message: str, param: str | None = None, headers: dict[str, str] | None = None) -> None:
+        body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+        self._send(status, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(payload)), "x-request-id": _request_id()}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def _request_id() -> str:
+    return f"req_demo_{secrets.token_hex(8)}"
+
+
+def _params(body: dict[str, Any]) -> dict[str, Any]:
+    """Check the body as the real API would; ValueError(param, message) when it would refuse."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ValueError("model", "The demo provider needs 'model' (the real API would fall back to dall-e-2).")
+    n = body.get("n", 1)
+    if not isinstance(n, int) or not 1 <= n <= 10:
+        raise ValueError("n", f"Invalid 'n': {n!r}. Expected a value between 1 and 10.")
+    size = body.get("size") or "auto"
+    match = re.fullmatch(r"(\d+)x(\d+)", size) if isinstance(size, str) else None
+    if size == "auto":
+        width = height = 1024
+    elif match and all(16 <= int(v) <= 3840 for v in match.groups()):
+        width, height = int(match.group(1)), int(match.group(2))
+    else:
+        raise ValueError("size", f"Invalid value for 'size': {size!r}.")
+    fmt = body.get("output_format") or "png"
+    if fmt not in ("png", "jpeg", "webp"):
+        raise ValueError("output_format", f"Invalid value for 'output_format': {fmt!r}.")
+    background = body.get("background") or "auto"
+    if background == "transparent" and fmt == "jpeg":
+        raise ValueError("background", "Transparent background requires output_format png or webp.")
+    compression = body.get("output_compression")
+    if compression is not None and (not isinstance(compression, int) or not 0 <= compression <= 100):
+        raise ValueError("output_compression", "Invalid 'output_compression': expected 0-100.")
+    quality = body.get("quality") or "auto"
+    partials = body.get("partial_images") or 0
+    if not isinstance(partials, int) or not 0 <= partials <= 3:
+        raise ValueError("partial_images", "Invalid 'partial_images': expected 0-3.")
+    return {
+        "n": n,
+        "width": width,
+        "height": height,
+        "format": fmt,
+        "transparent": background == "transparent",
+        "compression": compression if fmt != "png" else None,
+        "quality": "medium" if quality == "auto" else quality,
+        "partial_images": partials,
+    }
+
+
+def _echo(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "size": f"{p['width']}x{p['height']}",
+        "quality": p["quality"],
+        "background": "transparent" if p["transparent"] else "opaque",
+        "output_format": p["format"],
+    }
+
+
+def _usage(prompt: str, p: dict[str, Any]) -> dict[str, Any]:
+    text = max(1, len(prompt) // 4)
+    per_image = _OUTPUT_TOKENS.get(p["quality"], 1056) * p["width"] * p["height"] // (1024 * 1024)
+    output = per_image * p["n"]
+    return {
+        "input_tokens": text,
+        "output_tokens": output,
+        "total_tokens": text + output,
+        "input_tokens_details": {"text_tokens": text, "image_tokens": 0},
+    }

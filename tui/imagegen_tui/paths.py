@@ -1,0 +1,29 @@
+"""Every place imagegen-tui reads or writes on disk, in one module.
+
+platformdirs decides the locations so that tests (and users) can move all of them with the XDG_*
+variables; nothing else in the package computes a user path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "imagegen-tui"
+
+
+def config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def default_output_dir() -> Path:
+    return Path(platformdirs.user_pictures_dir()) / APP_NAME
