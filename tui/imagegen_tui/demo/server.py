@@ -57,7 +57,7 @@ class DemoServer:
         return f"http://{host}:{port}/v1"
 
     def start(self) -> DemoServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="imagegen-demo", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="imagegen-demo", daemon=True)
         self._thread.start()
         return self
 

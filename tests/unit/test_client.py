@@ -1,0 +1,294 @@
+import json
+
+import httpx
+import pytest
+
+from imagegen_tui.client import ImagesClient
+from imagegen_tui.endpoint import Endpoint
+from imagegen_tui.errors import ErrorKind, ImageAPIError
+from imagegen_tui.models import caps_for_model, with_overrides
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.retry import RetryPolicy
+
+CAPS = with_overrides(caps_for_model("gpt-image-2"), transparent_background=True, streaming=True)
+KEY = "sk-test-abcdefghijklmnopqrstuvwxyz"
+
+
+class Sleeps(list):
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def request(prompt: str = "a fox", **kw) -> ImageRequest:
+    return ImageRequest(prompt=prompt, model="gpt-image-2", **kw).validate(CAPS)
+
+
+async def run(base_url: str, prompt: str = "a fox", *, sleeps=None, transport=None, key=KEY, policy=None, on_partial=None, timeout=5.0, **kw):
+    endpoint = Endpoint(base_url=base_url, api_key=key, key_env="MODEL_GO_API_KEY", profile="model-go", timeout=timeout, retry=policy or RetryPolicy(jitter=lambda: 0.0))
+    async with ImagesClient(endpoint, sleep=Sleeps() if sleeps is None else sleeps, transport=transport) as client:
+        return await client.generate(request(prompt, **kw), CAPS, on_partial)
+
+
+async def fails(base_url: str, prompt: str, **kw) -> ImageAPIError:
+    with pytest.raises(ImageAPIError) as info:
+        await run(base_url, prompt, **kw)
+    return info.value
+
+
+async def test_generates_verified_images_with_usage_and_request_id(demo):
+    result = await run(demo.base_url, n=3, size="1536x1024", quality="high")
+    assert [(i.width, i.height, i.format) for i in result.images] == [(1536, 1024, "png")] * 3
+    assert result.usage.output_tokens == 3 * 4160 * 1536 * 1024 // (1024 * 1024)
+    assert result.usage.total_tokens == result.usage.input_tokens + result.usage.output_tokens
+    assert result.request_id.startswith("req_demo_")
+    assert result.echoed == {"size": "1536x1024", "quality": "high", "background": "opaque", "output_format": "png"}
+    assert len({i.data for i in result.images}) == 3  # distinct pictures
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+async def test_every_output_format(demo, fmt):
+    result = await run(demo.base_url, output_format=fmt, size="1024x1024")
+    assert result.images[0].format == fmt
+
+
+async def test_url_answer_is_downloaded(demo):
+    result = await run(demo.base_url, "a fox #url", n=2)
+    assert [i.format for i in result.images] == ["png", "png"]
+
+
+@pytest.mark.parametrize(
+    "directive, kind, status",
+    [
+        ("#fail:401", ErrorKind.AUTH, 401),
+        ("#fail:403", ErrorKind.PERMISSION, 403),
+        ("#fail:404", ErrorKind.NOT_FOUND, 404),
+        ("#fail:400", ErrorKind.BAD_REQUEST, 400),
+        ("#fail:moderation", ErrorKind.MODERATION, 400),
+        ("#fail:quota", ErrorKind.QUOTA, 429),
+        ("#fail:500", ErrorKind.SERVER, 500),
+    ],
+)
+async def test_error_kind_for_each_status(demo, directive, kind, status):
+    sleeps = Sleeps()
+    error = await fails(demo.base_url, f"x {directive}", sleeps=sleeps)
+    assert (error.kind, error.status) == (kind, status)
+    assert error.request_id and error.request_id.startswith("req_demo_")
+    assert sleeps == []  # none of these is retried by default
+
+
+async def test_401_sentence_says_what_to_do(demo):
+    error = await fails(demo.base_url, "x #fail:401")
+    assert str(error).startswith("401 from 127.0.0.1:")
+    assert "the token was rejected; set it in the profile 'model-go' or in MODEL_GO_API_KEY" in str(error)
+
+
+async def test_wrong_key_against_keyed_server(keyed_demo):
+    error = await fails(keyed_demo.base_url, "x", key="sk-wrong-key-000000000000")
+    assert error.kind is ErrorKind.AUTH
+    assert "sk-wrong-key-000000000000" not in str(error) + repr(error)
+    assert (await run(keyed_demo.base_url, key="demo-secret-key-123456")).images
+
+
+@pytest.mark.parametrize(
+    "directive, words",
+    [
+        ("#fail:html", "HTML page"),
+        ("#fail:notjson", "not valid JSON"),
+        ("#fail:truncated", "not valid JSON"),
+        ("#fail:badb64", "base64"),
+        ("#fail:notimage", "not an image"),
+        ("#fail:damaged", "damaged or truncated"),
+        ("#fail:empty", "no images"),
+    ],
+)
+async def test_bad_answers_are_bad_response(demo, directive, words):
+    error = await fails(demo.base_url, f"x {directive}")
+    assert error.kind is ErrorKind.BAD_RESPONSE
+    assert words in str(error)
+
+
+async def test_reset_connection_is_network_and_not_retried(demo):
+    sleeps = Sleeps()
+    error = await fails(demo.base_url, "x #fail:reset", sleeps=sleeps)
+    assert error.kind is ErrorKind.NETWORK and sleeps == []
+
+
+async def test_timeout_after_sending_is_not_retried(demo):
+    sleeps = Sleeps()
+    error = await fails(demo.base_url, "x #fail:timeout", sleeps=sleeps, timeout=0.5)
+    assert error.kind is ErrorKind.TIMEOUT and "no answer within 0.5 s" in str(error)
+    assert sleeps == []
+
+
+async def test_timeout_retried_when_profile_opts_in(demo):
+    sleeps = Sleeps()
+    policy = RetryPolicy(max_retries=1, retry_timeouts=True, jitter=lambda: 0.0)
+    await fails(demo.base_url, "x #fail:timeout", sleeps=sleeps, timeout=0.3, policy=policy)
+    assert sleeps == [0.5]
+
+
+async def test_connection_refused_is_retried_then_network():
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sleeps = Sleeps()
+    error = await fails(f"http://127.0.0.1:{port}/v1", "x", sleeps=sleeps)
+    assert error.kind is ErrorKind.NETWORK
+    assert sleeps == [0.5, 1.0]  # two retries, exponential
+
+
+async def test_429_then_success_honours_retry_after_ms(demo):
+    sleeps = Sleeps()
+    result = await run(demo.base_url, "x #flaky:429:2", sleeps=sleeps)
+    assert result.images and sleeps == [0.05, 0.05]
+
+
+@pytest.mark.parametrize("status", ["502", "503", "504"])
+async def test_gateway_errors_are_retried(demo, status):
+    sleeps = Sleeps()
+    assert (await run(demo.base_url, f"x #flaky:{status}:1", sleeps=sleeps)).images
+    assert sleeps == [0.5]
+
+
+async def test_500_retried_only_when_opted_in(demo):
+    await fails(demo.base_url, "x #flaky:500:1")
+    sleeps = Sleeps()
+    policy = RetryPolicy(retry_server_errors=True, jitter=lambda: 0.0)
+    assert (await run(demo.base_url, "y #flaky:500:1", sleeps=sleeps, policy=policy)).images
+    assert sleeps == [0.5]
+
+
+async def test_retries_stop_after_max(demo):
+    sleeps = Sleeps()
+    error = await fails(demo.base_url, "x #fail:503", sleeps=sleeps)
+    assert error.kind is ErrorKind.SERVER and sleeps == [0.5, 1.0]
+
+
+async def test_streaming_partials_and_final(demo):
+    partials = []
+    result = await run(demo.base_url, stream=True, partial_images=2, on_partial=lambda i, p, img: partials.append((i, p, img.width)))
+    assert partials == [(0, 0, 1024), (0, 1, 1024)]
+    assert len(result.images) == 1 and result.usage.output_tokens == 1056
+
+
+async def test_streaming_n_becomes_parallel_single_calls(demo):
+    partials = []
+    result = await run(demo.base_url, n=3, stream=True, partial_images=1, on_partial=lambda i, p, img: partials.append(i))
+    assert len(result.images) == 3 and sorted(partials) == [0, 1, 2]
+    assert result.usage.output_tokens == 3 * 1056
+
+
+async def test_streaming_blank_partials_are_skipped(demo):
+    partials = []
+    result = await run(demo.base_url, "x #fail:blankpartials", stream=True, partial_images=2, on_partial=lambda *a: partials.append(a))
+    assert partials == [] and len(result.images) == 1
+
+
+async def test_stream_request_answered_with_plain_json(demo):
+    result = await run(demo.base_url, "x #fail:nostream", stream=True, n=1)
+    assert len(result.images) == 1
+
+
+# --- what a real server cannot easily produce: MockTransport ------------------------------------
+
+
+def mock(handler) -> httpx.MockTransport:
+    return httpx.MockTransport(handler)
+
+
+async def test_key_echoed_by_provider_is_redacted():
+    def handler(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"message": f"Invalid key {KEY} for Bearer {KEY}", "type": "auth", "code": None, "param": None}})
+
+    error = await fails("https://gw.example/v1", "x", transport=mock(handler))
+    assert KEY not in str(error) and KEY not in repr(error) and KEY not in json.dumps(error.as_dict())
+    assert "[redacted]" in error.provider_message
+
+
+async def test_retry_after_seconds_and_cap():
+    calls = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        wait = "7" if len(calls) == 1 else "500"
+        return httpx.Response(429, headers={"retry-after": wait}, json={"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded", "param": None}})
+
+    sleeps = Sleeps()
+    error = await fails("https://gw.example/v1", "x", transport=mock(handler), sleeps=sleeps)
+    assert sleeps == [7.0]  # then 500 s asked: over the 120 s cap, so no retry
+    assert len(calls) == 2
+    assert error.kind is ErrorKind.RATE_LIMITED and error.retry_after == 500
+    assert "wait 500 s" in str(error)
+
+
+async def test_x_should_retry_overrides():
+    statuses = iter([500, 200])
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        status = next(statuses)
+        if status == 500:
+            return httpx.Response(500, headers={"x-should-retry": "true"}, json={"error": {"message": "boom"}})
+        return httpx.Response(200, json=ok_answer())
+
+    assert (await run("https://gw.example/v1", transport=mock(handler))).images
+
+    def refuse(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"x-should-retry": "false"}, json={"error": {"message": "no"}})
+
+    sleeps = Sleeps()
+    await fails("https://gw.example/v1", "x", transport=mock(refuse), sleeps=sleeps)
+    assert sleeps == []
+
+
+def ok_answer(**extra) -> dict:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buf, "PNG")
+    return {"created": 1, "data": [{"b64_json": base64.b64encode(buf.getvalue()).decode(), "revised_prompt": "a red square"}], **extra}
+
+
+async def test_gateway_usage_naming_and_revised_prompt():
+    def handler(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=ok_answer(usage={"prompt_tokens": 12, "completion_tokens": 4160}))
+
+    result = await run("https://gw.example/v1", transport=mock(handler))
+    assert (result.usage.input_tokens, result.usage.output_tokens, result.usage.total_tokens) == (12, 4160, 4172)
+    assert result.images[0].revised_prompt == "a red square"
+
+
+async def test_request_sent_is_what_the_profile_says():
+    seen = {}
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.update(url=str(req.url), auth=req.headers.get("authorization"), title=req.headers.get("x-title"), body=json.loads(req.content))
+        return httpx.Response(200, json=ok_answer())
+
+    endpoint = Endpoint(base_url="https://gw.example/v1/", api_key=KEY, headers={"X-Title": "imagegen-tui"})
+    async with ImagesClient(endpoint, transport=mock(handler)) as client:
+        await client.generate(request("a fox", size="1024x1536"), CAPS)
+    assert seen == {"url": "https://gw.example/v1/images/generations", "auth": f"Bearer {KEY}", "title": "imagegen-tui", "body": {"model": "gpt-image-2", "prompt": "a fox", "n": 1, "size": "1024x1536"}}
+
+
+async def test_url_on_another_host_gets_no_token():
+    seen = {}
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.host == "cdn.example":
+            seen["auth"] = req.headers.get("authorization")
+            import base64
+
+            return httpx.Response(200, content=base64.b64decode(ok_answer()["data"][0]["b64_json"]))
+        return httpx.Response(200, json={"created": 1, "data": [{"url": "https://cdn.example/img.png"}]})
+
+    result = await run("https://gw.example/v1", transport=mock(handler))
+    assert result.images[0].width == 8 and seen == {"auth": None}
+
+
+def test_endpoint_repr_hides_key():
+    assert KEY not in repr(Endpoint(base_url="https://x/v1", api_key=KEY))
