@@ -1,0 +1,61 @@
+"""The core never loads Textual or textual_image (importing textual_image queries the terminal),
+and the headless command path does not either."""
+
+import json
+import subprocess
+import sys
+
+CORE = [
+    "imagegen_tui.cli",
+    "imagegen_tui.client",
+    "imagegen_tui.config",
+    "imagegen_tui.endpoint",
+    "imagegen_tui.errors",
+    "imagegen_tui.metadata",
+    "imagegen_tui.models",
+    "imagegen_tui.naming",
+    "imagegen_tui.paths",
+    "imagegen_tui.request",
+    "imagegen_tui.results",
+    "imagegen_tui.retry",
+    "imagegen_tui.saving",
+    "imagegen_tui.service",
+    "imagegen_tui.demo.artist",
+    "imagegen_tui.demo.server",
+]
+
+
+def loaded_after(code: str) -> list[str]:
+    script = code + "\nimport sys, json; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_image'))))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_core_modules_do_not_import_textual():
+    assert loaded_after("\n".join(f"import {m}" for m in CORE)) == []
+
+
+def test_headless_generate_does_not_import_textual(tmp_path):
+    code = (
+        "import sys\n"
+        "from imagegen_tui import cli\n"
+        f"sys.argv = ['imagegen-tui', 'generate', 'a fox', '--output', {str(tmp_path)!r}]\n"
+        "rc = cli.main(sys.argv[1:])\n"
+        "assert rc == 0, rc\n"
+    )
+    assert loaded_after(code) == []
+    assert len(list(tmp_path.rglob("*.png"))) == 1
+
+
+def test_every_core_module_is_listed():
+    from pathlib import Path
+
+    import imagegen_tui
+
+    root = Path(imagegen_tui.__file__).parent
+    found = {
+        "imagegen_tui." + ".".join(p.relative_to(root).with_suffix("").parts)
+        for p in root.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py") and not {"ui", "screens", "widgets"} & set(p.parts) and p.stem not in ("app", "graphics")
+    }
+    assert found == set(CORE)

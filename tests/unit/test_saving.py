@@ -1,0 +1,150 @@
+import io
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from imagegen_tui.demo import artist
+from imagegen_tui.metadata import MetadataError, embed, read_metadata
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.results import GenerationResult, Usage, verify_image
+from imagegen_tui.saving import SaveTarget, save_result, write_new_file
+
+KEY = "sk-never-in-files-0123456789"
+
+
+def payload(fmt: str, transparent: bool = False, size=(64, 48)):
+    data = artist.encode(artist.draw("meta test", *size, transparent=transparent), fmt, 80 if fmt != "png" else None)
+    return verify_image(data, revised_prompt="a revised fox")
+
+
+def target(tmp_path: Path, template="{date}/{time}-{slug}-{index}") -> SaveTarget:
+    return SaveTarget(folder=tmp_path / "out", template=template, profile="model-go", provider="model-go.com", generation_id="abc123def456", when=datetime(2026, 11, 24, 10, 0, 0))
+
+
+def result_of(*images) -> GenerationResult:
+    return GenerationResult(images=list(images), created=1764000000, usage=Usage(12, 4160, 4172, 12, 0), request_id="req_1", elapsed=12.3456)
+
+
+@pytest.mark.parametrize("fmt, ext", [("png", "png"), ("jpeg", "jpg"), ("webp", "webp")])
+def test_metadata_round_trip(tmp_path, fmt, ext):
+    request = ImageRequest(prompt="a fox in the snow", model="gpt-image-2", size="1024x1024", quality="high", output_format=fmt)
+    saved = save_result(request, result_of(payload(fmt)), target(tmp_path))
+    path = saved[0].path
+    assert path == tmp_path.resolve() / "out" / "2026-11-24" / f"100000-a-fox-in-the-snow-1.{ext}"
+    meta = read_metadata(path)
+    assert meta["prompt"] == "a fox in the snow"
+    assert meta["params"] == request.params()
+    assert (meta["profile"], meta["provider"], meta["request_id"], meta["elapsed"]) == ("model-go", "model-go.com", "req_1", 12.346)
+    assert meta["usage"]["output_tokens"] == 4160 and meta["revised_prompt"] == "a revised fox"
+    assert ImageRequest.from_params(meta["prompt"], meta["params"]) == request
+    with Image.open(path) as image:  # still a valid image for every other program
+        image.load()
+        assert image.format.lower() == fmt
+        if fmt == "webp":
+            assert b"imagegen-tui" in image.info["xmp"]
+        if fmt == "jpeg":
+            assert b"imagegen-tui" in image.info["xmp"]
+    assert KEY not in path.read_bytes().decode("latin-1")
+
+
+def test_png_parameters_chunk_like_automatic1111(tmp_path):
+    request = ImageRequest(prompt="a fox", model="gpt-image-2", size="1536x1024", quality="high", n=2)
+    path = save_result(request, result_of(payload("png")), target(tmp_path))[0].path
+    with Image.open(path) as image:
+        text = image.text["parameters"]
+    assert text == "a fox\nModel: gpt-image-2, Size: 1536x1024, Quality: high, Images: 2, Profile: model-go, Provider: model-go.com, Request id: req_1"
+
+
+def test_png_non_latin_prompt_uses_itxt(tmp_path):
+    request = ImageRequest(prompt="狐狸在雪中 🦊", model="gpt-image-2")
+    path = save_result(request, result_of(payload("png")), target(tmp_path))[0].path
+    assert read_metadata(path)["prompt"] == "狐狸在雪中 🦊"
+    with Image.open(path) as image:
+        assert image.text["parameters"].startswith("狐狸在雪中 🦊\n")
+
+
+def test_transparent_webp_keeps_alpha(tmp_path):
+    data = embed(payload("webp", transparent=True).data, "webp", {"app": "imagegen-tui", "prompt": "x"})
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.mode == "RGBA"
+        assert image.getpixel((0, 0))[3] == 0
+
+
+def test_huge_prompt_in_jpeg_uses_extended_xmp(tmp_path):
+    prompt = "🦊" * 32000  # 128 KB of UTF-8: more than one JPEG segment holds
+    request = ImageRequest(prompt=prompt, model="gpt-image-2", output_format="jpeg")
+    path = save_result(request, result_of(payload("jpeg")), target(tmp_path))[0].path
+    assert read_metadata(path)["prompt"] == prompt
+    with Image.open(path) as image:
+        image.load()
+
+
+def test_pixels_are_not_reencoded(tmp_path):
+    original = payload("jpeg")
+    path = save_result(ImageRequest(prompt="x", model="m"), result_of(original), target(tmp_path))[0].path
+    with Image.open(path) as a, Image.open(io.BytesIO(original.data)) as b:
+        assert a.tobytes() == b.tobytes()
+
+
+def test_files_without_or_with_damaged_metadata(tmp_path):
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(payload("png").data)
+    assert read_metadata(plain) is None
+    damaged = tmp_path / "damaged.png"
+    damaged.write_bytes(embed(payload("png").data, "png", {"app": "imagegen-tui"}).replace(b'"app"', b'"ap\x00'))
+    with pytest.raises(MetadataError, match="damaged"):
+        read_metadata(damaged)
+    other = tmp_path / "text.txt"
+    other.write_text("hello")
+    assert read_metadata(other) is None
+
+
+def test_never_overwrites_and_suffixes(tmp_path):
+    first = write_new_file(tmp_path / "a.png", b"one")
+    second = write_new_file(tmp_path / "a.png", b"two")
+    assert (first.name, second.name) == ("a.png", "a-2.png")
+    assert first.read_bytes() == b"one" and second.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-2.png", "a.png"]  # no temp files left
+
+
+def test_concurrent_writers_to_one_name_all_survive(tmp_path):
+    results = []
+    threads = [threading.Thread(target=lambda i=i: results.append(write_new_file(tmp_path / "same.png", str(i).encode()))) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({p.name for p in results}) == 16
+    assert sorted(p.read_bytes() for p in results) == sorted(str(i).encode() for i in range(16))
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    def boom(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(OSError, match="No space"):
+        write_new_file(tmp_path / "a.png", b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_mode_follows_umask(tmp_path):
+    path = write_new_file(tmp_path / "a.png", b"x")
+    assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_n_images_get_index_names(tmp_path):
+    saved = save_result(ImageRequest(prompt="two foxes", model="gpt-image-2", n=2), result_of(payload("png"), payload("png")), target(tmp_path, "{slug}-{index}"))
+    assert [s.path.name for s in saved] == ["two-foxes-1.png", "two-foxes-2.png"]
+    assert [read_metadata(s.path)["index"] for s in saved] == [1, 2]
