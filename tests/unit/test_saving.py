@@ -148,3 +148,22 @@ def test_n_images_get_index_names(tmp_path):
     saved = save_result(ImageRequest(prompt="two foxes", model="gpt-image-2", n=2), result_of(payload("png"), payload("png")), target(tmp_path, "{slug}-{index}"))
     assert [s.path.name for s in saved] == ["two-foxes-1.png", "two-foxes-2.png"]
     assert [read_metadata(s.path)["index"] for s in saved] == [1, 2]
+
+
+def test_corrupted_png_inside_idat_is_refused():
+    from imagegen_tui.results import UnusableAnswer
+
+    data = bytearray(payload("png").data)
+    idat = data.index(b"IDAT")
+    data[idat + 20] ^= 0xFF  # same length, wrong CRC
+    with pytest.raises(UnusableAnswer, match="damaged"):
+        verify_image(bytes(data))
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_truncated_jpeg_and_webp_are_refused(fmt):
+    from imagegen_tui.results import UnusableAnswer
+
+    data = payload(fmt, size=(256, 256)).data
+    with pytest.raises(UnusableAnswer):
+        verify_image(data[: len(data) // 2])

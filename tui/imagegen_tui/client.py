@@ -57,7 +57,7 @@ class ImagesClient:
         self.endpoint = endpoint
         self._sleep = sleep
         self._http = httpx.AsyncClient(
-            transport=transport,
+            transport=transport or _SchemeTransports(),
             timeout=httpx.Timeout(endpoint.timeout, connect=endpoint.connect_timeout),
             follow_redirects=False,
             trust_env=True,
@@ -286,6 +286,24 @@ class ImagesClient:
             request_id=request_id,
             host=self.endpoint.host,
         )
+
+
+class _SchemeTransports(httpx.AsyncBaseTransport):
+    """httpx's default transport builds a certifi SSL context up front (about 50 ms here) even
+    when every URL is http://, as with the demo server or a LAN gateway; build it on first use."""
+
+    def __init__(self) -> None:
+        self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        scheme = request.url.scheme
+        if scheme not in self._transports:
+            self._transports[scheme] = httpx.AsyncHTTPTransport(verify=scheme == "https")
+        return await self._transports[scheme].handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in self._transports.values():
+            await transport.aclose()
 
 
 def _decode_and_verify(source: str | bytes | None, revised_prompt: Any) -> ImagePayload:

@@ -95,14 +95,19 @@ def decode_b64(text: Any) -> bytes:
 
 
 def verify_image(data: bytes, revised_prompt: str | None = None) -> ImagePayload:
-    """Decode the bytes fully: only a real, complete image counts as a result."""
+    """Only a real, complete image counts as a result. For PNG, Pillow's verify() checks the CRC
+    of every chunk through IEND, which catches truncation and corruption without inflating the
+    pixels; JPEG and WebP have no such checksums, so they are decoded in full."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt = (image.format or "").lower()
-            image.load()
             width, height = image.size
+            if fmt == "png":
+                image.verify()
+            else:
+                image.load()
     except UnidentifiedImageError:
         raise UnusableAnswer("the data returned is not an image") from None
     except (OSError, SyntaxError, ValueError) as exc:
