@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 PROMPT = "a lighthouse on a cliff at dusk, volumetric light"
-KEY = "sk-bench-0123456789"
+KEY = "fake-bench-0123456789"
 
 ONE_LINER = (
     'curl -s "$BASE/images/generations" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" '

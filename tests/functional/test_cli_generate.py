@@ -15,7 +15,7 @@ from PIL import Image
 from conftest import REPO, run_cli, write_config
 from imagegen_tui.metadata import read_metadata
 
-KEY = "sk-demo-0123456789abcdef"
+KEY = "fake-demo-0123456789abcdef"
 
 
 @pytest.fixture
@@ -85,12 +85,12 @@ def test_429_then_success(served, with_key):
 
 
 def test_401_bad_key_is_clear_and_exits_1(served, monkeypatch, dirs):
-    monkeypatch.setenv("LOCAL_KEY", "sk-wrong-wrong-wrong-1234")
+    monkeypatch.setenv("LOCAL_KEY", "fake-wrong-wrong-wrong-1234")
     out = run_cli("generate", "a fox")
     assert out.returncode == 1
     assert out.stdout == ""
     assert "401 from 127.0.0.1:" in out.stderr and "the token was rejected; set it in the profile 'local' or in LOCAL_KEY" in out.stderr
-    assert "sk-wrong-wrong-wrong-1234" not in out.stderr
+    assert "fake-wrong-wrong-wrong-1234" not in out.stderr
     assert not dirs.output.exists()
 
 
@@ -136,10 +136,10 @@ def test_damaged_config_warns_and_still_works(dirs):
 
 
 def test_config_path_and_show_mask_key(dirs, monkeypatch):
-    monkeypatch.setenv("MODEL_GO_API_KEY", "sk-live-aaaaaaaaaaaaaaaa9999")
+    monkeypatch.setenv("MODEL_GO_API_KEY", "fake-live-aaaaaaaaaaaaaaaa9999")
     assert run_cli("config", "path").stdout.strip() == str(dirs.config_file)
     shown = run_cli("config", "show")
-    assert "sk-live-aaaaaaaaaaaaaaaa9999" not in shown.stdout and "9999" in shown.stdout
+    assert "fake-live-aaaaaaaaaaaaaaaa9999" not in shown.stdout and "9999" in shown.stdout
     assert "* model-go" in shown.stdout
     info = json.loads(run_cli("config", "show", "--json").stdout)
     assert info["active_profile"] == "model-go" and info["profiles"]["model-go"]["api_key_from"] == "$MODEL_GO_API_KEY"

@@ -11,7 +11,7 @@ from imagegen_tui.request import ImageRequest
 from imagegen_tui.retry import RetryPolicy
 
 CAPS = with_overrides(caps_for_model("gpt-image-2"), transparent_background=True, streaming=True)
-KEY = "sk-test-abcdefghijklmnopqrstuvwxyz"
+KEY = "fake-test-abcdefghijklmnopqrstuvwxyz"
 
 
 class Sleeps(list):
@@ -83,9 +83,9 @@ async def test_401_sentence_says_what_to_do(demo):
 
 
 async def test_wrong_key_against_keyed_server(keyed_demo):
-    error = await fails(keyed_demo.base_url, "x", key="sk-wrong-key-000000000000")
+    error = await fails(keyed_demo.base_url, "x", key="fake-wrong-key-000000000000")
     assert error.kind is ErrorKind.AUTH
-    assert "sk-wrong-key-000000000000" not in str(error) + repr(error)
+    assert "fake-wrong-key-000000000000" not in str(error) + repr(error)
     assert (await run(keyed_demo.base_url, key="demo-secret-key-123456")).images
 
 
@@ -292,3 +292,12 @@ async def test_url_on_another_host_gets_no_token():
 
 def test_endpoint_repr_hides_key():
     assert KEY not in repr(Endpoint(base_url="https://x/v1", api_key=KEY))
+
+
+def test_redact_removes_token_shapes_and_the_exact_key():
+    from imagegen_tui.errors import redact
+
+    openai_like = "s" + "k-" + "A1b2" * 8  # built here so no token-shaped literal is committed
+    text = redact(f"key {openai_like} header Bearer abc.def-ghi_jkl and mine: my-own-secret", ("my-own-secret",))
+    assert openai_like not in text and "abc.def-ghi_jkl" not in text and "my-own-secret" not in text
+    assert text.count("[redacted]") == 3

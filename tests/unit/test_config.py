@@ -8,7 +8,7 @@ from imagegen_tui import paths
 from imagegen_tui.config import Capabilities, ConfigError, describe, load_config, save_config
 from conftest import write_config
 
-KEY = "sk-proj-abcdefghijklmnopqrstuvwx"
+KEY = "fake-proj-abcdefghijklmnopqrstuvwx"
 
 
 def test_paths_follow_xdg(dirs):
@@ -117,9 +117,9 @@ def test_not_utf8(dirs):
 
 def test_describe_masks_keys(dirs):
     write_config(dirs, f'[profiles.model-go]\napi_key = "{KEY}"\n')
-    shown = str(describe(load_config(), {"OPENAI_API_KEY": "sk-other-secret-000000000"}))
-    assert KEY not in shown and "sk-other-secret-000000000" not in shown
-    assert "sk-…uvwx" in shown and "$OPENAI_API_KEY" in shown
+    shown = str(describe(load_config(), {"OPENAI_API_KEY": "fake-other-secret-000000000"}))
+    assert KEY not in shown and "fake-other-secret-000000000" not in shown
+    assert "fak…uvwx" in shown and "$OPENAI_API_KEY" in shown
 
 
 def test_profile_repr_hides_key(dirs):

@@ -13,7 +13,7 @@ from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage, verify_image
 from imagegen_tui.saving import SaveTarget, save_result, write_new_file
 
-KEY = "sk-never-in-files-0123456789"
+KEY = "fake-never-in-files-0123456789"
 
 
 def payload(fmt: str, transparent: bool = False, size=(64, 48)):
