@@ -138,11 +138,12 @@ def _png_texts(data: bytes) -> dict[str, str]:
 # --- XMP (JPEG, WebP) -------------------------------------------------------------------------
 
 
-def _xmp_packet(payload: str) -> bytes:
+def _xmp_packet(payload: str, extended_guid: str | None = None) -> bytes:
+    note = f' xmlns:xmpNote="http://ns.adobe.com/xmp/note/" xmpNote:HasExtendedXMP="{extended_guid}"' if extended_guid else ""
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        f'<rdf:Description rdf:about="" xmlns:imagegen="{XMP_NS}">'
+        f'<rdf:Description rdf:about="" xmlns:imagegen="{XMP_NS}"{note}>'
         f"<imagegen:settings>{escape(payload)}</imagegen:settings>"
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
         '<?xpacket end="w"?>'
@@ -172,7 +173,7 @@ def _jpeg_embed(data: bytes, payload: str) -> bytes:
         segments = [_XMP_ID + packet]
     else:
         guid = hashlib.md5(packet).hexdigest().upper().encode("ascii")
-        stub = _xmp_packet(json.dumps({"extended_xmp": guid.decode()}))
+        stub = _xmp_packet(json.dumps({"extended_xmp": guid.decode()}), extended_guid=guid.decode())
         segments = [_XMP_ID + stub]
         for offset in range(0, len(packet), _EXT_CHUNK):
             segments.append(_XMP_EXT_ID + guid + struct.pack(">II", len(packet), offset) + packet[offset : offset + _EXT_CHUNK])
