@@ -7,19 +7,23 @@ import sys
 
 CORE = [
     "imagegen_tui.cli",
+    "imagegen_tui.cli_history",
     "imagegen_tui.client",
     "imagegen_tui.config",
     "imagegen_tui.endpoint",
     "imagegen_tui.errors",
+    "imagegen_tui.history_import",
     "imagegen_tui.metadata",
     "imagegen_tui.models",
     "imagegen_tui.naming",
     "imagegen_tui.paths",
+    "imagegen_tui.prices",
     "imagegen_tui.request",
     "imagegen_tui.results",
     "imagegen_tui.retry",
     "imagegen_tui.saving",
     "imagegen_tui.service",
+    "imagegen_tui.store",
     "imagegen_tui.demo.artist",
     "imagegen_tui.demo.server",
 ]

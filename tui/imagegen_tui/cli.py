@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=("path", "show"))
     cfg.add_argument("--json", action="store_true", help="(show) print JSON")
 
+    from imagegen_tui import cli_history
+
+    cli_history.add_parser(commands)
+
     demo = commands.add_parser("serve-demo", help="run the offline demo provider", description="An OpenAI-compatible images server that draws locally. Prompts containing #fail:401, #fail:429, #fail:500, #fail:timeout ... produce that failure.")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on the first line)")
@@ -68,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             return _config(args)
         if args.command == "serve-demo":
             return _serve_demo(args)
+        if args.command == "history":
+            from imagegen_tui import cli_history
+
+            return cli_history.run(args, _load, run_generation)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -85,11 +93,9 @@ def _load(args: argparse.Namespace):  # -> Config, but without importing config 
 
 
 def _generate(args: argparse.Namespace) -> int:
-    import asyncio
     from dataclasses import replace
 
-    from imagegen_tui import service
-    from imagegen_tui.errors import ConfigError, ImageAPIError, InvalidRequest
+    from imagegen_tui.errors import ConfigError
     from imagegen_tui.request import ImageRequest
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
@@ -104,8 +110,6 @@ def _generate(args: argparse.Namespace) -> int:
             print("error: --timeout must be positive", file=sys.stderr)
             return EXIT_USAGE
         profile = replace(profile, timeout=args.timeout)
-    if profile.demo:
-        print(service.DEMO_NOTICE, file=sys.stderr)
     request = ImageRequest(
         prompt=prompt,
         model=args.model or profile.model,
@@ -120,25 +124,53 @@ def _generate(args: argparse.Namespace) -> int:
         stream=args.stream,
         partial_images=args.partial_images,
     )
+    return run_generation(config, profile, request, as_json=args.json, output_dir=args.output)
+
+
+def run_generation(config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None) -> int:
+    """Generate, save, record in the history, print: shared by `generate` and `history rerun`."""
+    import asyncio
+
+    from imagegen_tui import service
+    from imagegen_tui.errors import ImageAPIError, InvalidRequest
+
+    if profile.demo:
+        print(service.DEMO_NOTICE, file=sys.stderr)
+    store = open_store()
     try:
-        outcome = asyncio.run(_with_ticker(service.generate(config, profile, request, os.environ, output_dir=args.output), profile, request))
+        job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir)
+        outcome = asyncio.run(_with_ticker(job, profile, request))
     except InvalidRequest as exc:
         print(f"error: invalid parameters: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ImageAPIError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if args.json:
+        if as_json:
             print(json.dumps({"ok": False, "error": exc.as_dict()}))
         return EXIT_FAILED
     except OSError as exc:
         print(f"error: could not save the images: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    if args.json:
+    finally:
+        if store is not None:
+            store.close()
+    if as_json:
         print(json.dumps(_outcome_json(outcome), ensure_ascii=False))
     else:
         for image in outcome.saved:
             print(image.path)
     return EXIT_OK
+
+
+def open_store() -> Any:
+    """The history, or None with a warning: a broken history must not cost the user an image."""
+    from imagegen_tui.store import HistoryStore, StoreError
+
+    try:
+        return HistoryStore.open_default()
+    except (StoreError, OSError) as exc:
+        print(f"warning: history not recorded: {exc}", file=sys.stderr)
+        return None
 
 
 async def _with_ticker(job: Any, profile: Any, request: Any) -> Any:
@@ -171,7 +203,8 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
     revised = next((image.revised_prompt for image in outcome.saved if image.revised_prompt), None)
     return {
         "ok": True,
-        "id": outcome.generation_id,
+        "id": outcome.history_id,
+        "uid": outcome.generation_id,
         "profile": outcome.profile,
         "provider": outcome.provider,
         "model": outcome.request.model,

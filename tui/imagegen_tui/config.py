@@ -22,6 +22,7 @@ from imagegen_tui.endpoint import Endpoint
 from imagegen_tui.errors import ConfigError
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
 from imagegen_tui.naming import DEFAULT_TEMPLATE, check_template
+from imagegen_tui.prices import Price, parse_prices
 from imagegen_tui.retry import RetryPolicy
 
 DEMO = "demo"
@@ -131,6 +132,7 @@ class Config:
     profiles: dict[str, Profile]
     output: OutputSettings
     active: str | None = None  # as written in the file; see active_profile()
+    prices: dict[str, Price] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # tables owned by later features
     path: Path | None = None
     error: ConfigError | None = None  # set when the file was damaged and defaults are in use
@@ -201,6 +203,8 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
             for name, table in _expect(value, dict, "profiles").items():
                 base = config.profiles.get(name) or Profile(name=name)
                 config.profiles[name] = _profile(name, _expect(table, dict, f"profiles.{name}"), base)
+        elif key == "prices":
+            config.prices = parse_prices(value)
         else:
             config.extra[key] = value
     if config.active and config.active not in config.profiles:
@@ -304,6 +308,8 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
             profiles[name] = table
     if profiles:
         data["profiles"] = profiles
+    if config.prices:
+        data["prices"] = {model: {k: v for k, v in price.__dict__.items() if v is not None} for model, price in config.prices.items()}
     data.update(config.extra)
     return data
 

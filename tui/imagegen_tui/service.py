@@ -13,9 +13,11 @@ from pathlib import Path
 
 from imagegen_tui.client import ImagesClient, PartialCallback
 from imagegen_tui.config import Config, Profile
+from imagegen_tui.errors import ImageAPIError
 from imagegen_tui.request import ImageRequest
-from imagegen_tui.results import GenerationResult
+from imagegen_tui.results import GenerationResult, Usage
 from imagegen_tui.saving import SavedImage, SaveTarget, save_result
+from imagegen_tui.store import HistoryStore
 
 DEMO_PROVIDER = "demo (synthesized locally)"
 DEMO_NOTICE = (
@@ -45,6 +47,7 @@ def new_generation_id() -> str:
 
 @dataclass
 class Outcome:
+    history_id: int | None
     generation_id: str
     request: ImageRequest
     profile: str
@@ -59,25 +62,46 @@ async def generate(
     request: ImageRequest,
     environ: Mapping[str, str],
     *,
+    store: HistoryStore | None = None,
+    parent_id: int | None = None,
     output_dir: Path | None = None,
     on_partial: PartialCallback | None = None,
-    generation_id: str | None = None,
 ) -> Outcome:
-    """Validate, call the provider, save. Raises InvalidRequest before anything is sent, and
-    ImageAPIError for anything the provider or network does wrong."""
+    """Validate, record, call the provider, save, complete the record.
+
+    Raises InvalidRequest before anything is sent or recorded, ImageAPIError for anything the
+    provider or network does wrong, OSError when the files cannot be written; the history row
+    ends failed or cancelled in each case, with its prompt and parameters."""
     caps = profile.caps(request.model)
     request = request.validate(caps)
     endpoint = profile.endpoint(environ, embedded_demo_url() if profile.demo else None)
     provider = DEMO_PROVIDER if profile.demo else endpoint.host
-    async with ImagesClient(endpoint) as client:
-        result = await client.generate(request, caps, on_partial)
-    target = SaveTarget(
-        folder=output_dir or config.output.folder,
-        template=config.output.template,
-        profile=profile.name,
-        provider=provider,
-        generation_id=generation_id or new_generation_id(),
-        when=datetime.now(),
-    )
-    saved = await asyncio.to_thread(save_result, request, result, target)
-    return Outcome(target.generation_id, request, profile.name, provider, result, saved)
+    uid = new_generation_id()
+    row = await asyncio.to_thread(store.begin, uid, request, profile.name, provider, parent_id=parent_id) if store else None
+    try:
+        async with ImagesClient(endpoint) as client:
+            result = await client.generate(request, caps, on_partial)
+        target = SaveTarget(
+            folder=output_dir or config.output.folder,
+            template=config.output.template,
+            profile=profile.name,
+            provider=provider,
+            generation_id=uid,
+            when=datetime.now(),
+        )
+        saved = await asyncio.to_thread(save_result, request, result, target)
+    except ImageAPIError as exc:
+        if store and row is not None:
+            await asyncio.to_thread(store.fail, row, exc.kind.value, str(exc))
+        raise
+    except OSError as exc:
+        if store and row is not None:
+            await asyncio.to_thread(store.fail, row, "disk", f"could not save the images: {exc}")
+        raise
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        if store and row is not None:
+            store.fail(row, "cancelled", "cancelled before the images arrived", cancelled=True)
+        raise
+    if store and row is not None:
+        await asyncio.to_thread(store.complete, row, saved, result.usage or Usage(), elapsed=result.elapsed, request_id=result.request_id)
+    return Outcome(row, uid, request, profile.name, provider, result, saved)

@@ -1,0 +1,567 @@
+"""The history: every generation and its images, in SQLite.
+
+A generation's row is written before its request is sent and completed after, so a crash
+never loses a prompt. Several processes (the TUI, headless commands) share the file: WAL, a
+busy timeout and BEGIN IMMEDIATE for writes. Each writing process holds an flock on a file of
+its own for as long as it lives; at open, rows left `running` or `queued` by a process whose
+lock is gone become `interrupted`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from imagegen_tui.prices import Price, Spend, cost
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.results import Usage
+from imagegen_tui.saving import SavedImage
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+ACTIVE = ("queued", "running")
+BUSY_TIMEOUT_S = 10.0
+
+# Forward migrations; the schema version is PRAGMA user_version = how many have run.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: generations and their images
+        """CREATE TABLE generations (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            profile TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            params TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            size TEXT,
+            quality TEXT,
+            status TEXT NOT NULL,
+            error_kind TEXT,
+            error_message TEXT,
+            started_at REAL,
+            finished_at REAL,
+            elapsed REAL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            total_tokens INTEGER,
+            input_text_tokens INTEGER,
+            input_image_tokens INTEGER,
+            request_id TEXT,
+            favourite INTEGER NOT NULL DEFAULT 0,
+            note TEXT,
+            parent_id INTEGER REFERENCES generations(id) ON DELETE SET NULL,
+            image_count INTEGER NOT NULL DEFAULT 0,
+            runner TEXT
+        )""",
+        "CREATE INDEX generations_newest ON generations(created_at DESC, id DESC)",
+        "CREATE INDEX generations_status ON generations(status, created_at)",
+        "CREATE INDEX generations_model ON generations(model, created_at)",
+        "CREATE INDEX generations_profile ON generations(profile, created_at)",
+        "CREATE INDEX generations_favourite ON generations(created_at) WHERE favourite = 1",
+        """CREATE TABLE images (
+            id INTEGER PRIMARY KEY,
+            generation_id INTEGER NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            format TEXT,
+            bytes INTEGER,
+            revised_prompt TEXT,
+            thumbnail TEXT,
+            UNIQUE (generation_id, idx)
+        )""",
+        "CREATE INDEX images_path ON images(path)",
+    ),
+    (  # 2: full-text search over prompts and notes, kept in sync by triggers
+        """CREATE VIRTUAL TABLE generations_fts USING fts5(
+            prompt, note, content='generations', content_rowid='id',
+            prefix='2 3', tokenize='unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER generations_fts_insert AFTER INSERT ON generations BEGIN
+            INSERT INTO generations_fts(rowid, prompt, note) VALUES (new.id, new.prompt, new.note);
+        END""",
+        """CREATE TRIGGER generations_fts_delete AFTER DELETE ON generations BEGIN
+            INSERT INTO generations_fts(generations_fts, rowid, prompt, note) VALUES ('delete', old.id, old.prompt, old.note);
+        END""",
+        """CREATE TRIGGER generations_fts_update AFTER UPDATE OF prompt, note ON generations BEGIN
+            INSERT INTO generations_fts(generations_fts, rowid, prompt, note) VALUES ('delete', old.id, old.prompt, old.note);
+            INSERT INTO generations_fts(rowid, prompt, note) VALUES (new.id, new.prompt, new.note);
+        END""",
+        "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild')",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    pass
+
+
+@dataclass
+class StoredImage:
+    id: int
+    generation_id: int
+    index: int
+    path: Path
+    width: int | None
+    height: int | None
+    format: str | None
+    bytes: int | None
+    revised_prompt: str | None
+    thumbnail: Path | None
+
+    @property
+    def missing(self) -> bool:
+        return not self.path.exists()
+
+
+@dataclass
+class Generation:
+    id: int
+    uid: str
+    created_at: float
+    profile: str
+    provider: str
+    model: str
+    prompt: str
+    params: dict[str, Any]
+    n: int
+    size: str | None
+    quality: str | None
+    status: str
+    error_kind: str | None
+    error_message: str | None
+    started_at: float | None
+    finished_at: float | None
+    elapsed: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    input_text_tokens: int | None
+    input_image_tokens: int | None
+    request_id: str | None
+    favourite: bool
+    note: str | None
+    parent_id: int | None
+    image_count: int
+    images: list[StoredImage] = field(default_factory=list)
+
+    def request(self) -> ImageRequest:
+        return ImageRequest.from_params(self.prompt, self.params)
+
+    def spend(self) -> Spend:
+        if self.status != "done":
+            return Spend()
+        has_usage = any(v is not None for v in (self.input_tokens, self.output_tokens, self.total_tokens))
+        text = self.input_text_tokens
+        if text is None and self.input_tokens is not None:
+            text = self.input_tokens - (self.input_image_tokens or 0)
+        return Spend(self.image_count, text or 0, self.input_image_tokens or 0, self.output_tokens or 0, 0 if has_usage else 1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    text: str | None = None
+    status: str | None = None
+    model: str | None = None
+    profile: str | None = None
+    favourite: bool = False
+    since: float | None = None
+    until: float | None = None
+
+
+@dataclass(frozen=True)
+class FinishedGeneration:
+    """A generation that already happened: for import and for filling test stores."""
+
+    uid: str
+    created_at: float
+    profile: str
+    provider: str
+    request: ImageRequest
+    status: str = "done"
+    usage: Usage = field(default_factory=Usage)
+    elapsed: float | None = None
+    request_id: str | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    favourite: bool = False
+    images: tuple[SavedImage, ...] = ()
+
+
+@dataclass
+class DeleteReport:
+    removed: list[Path] = field(default_factory=list)
+    already_missing: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+@dataclass
+class StatsRow:
+    key: str
+    generations: int = 0
+    images: int = 0
+    failures: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cost: float | None = 0.0
+    unpriced_models: list[str] = field(default_factory=list)
+
+
+class _RunnerLock:
+    """This process's claim on the rows it runs, held as an flock until the process ends."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.path = folder / f"{self.token}.lock"
+        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+
+
+def _runner_alive(folder: Path, token: str) -> bool:
+    path = folder / f"{token}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    path.unlink(missing_ok=True)  # its owner is gone: the lock was free
+    return False
+
+
+class HistoryStore:
+    """Thread-safe: one connection, used under a lock, so worker threads may share it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._runners = path.parent / "runners"
+        self._runner: _RunnerLock | None = None
+        self._lock = threading.RLock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"{path}: cannot be opened as a history database ({exc})") from None
+        self.recovered = self._recover_interrupted()
+
+    @classmethod
+    def open_default(cls) -> HistoryStore:
+        from imagegen_tui import paths
+
+        return cls(paths.data_dir() / "history.sqlite3")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            if self._runner:
+                self._runner.release()
+                self._runner = None
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: made by a newer imagegen-tui (schema {version}, this one knows {SCHEMA_VERSION})")
+        if version == SCHEMA_VERSION:
+            return
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def _runner_token(self) -> str:
+        if self._runner is None:
+            self._runner = _RunnerLock(self._runners)
+        return self._runner.token
+
+    def _recover_interrupted(self) -> int:
+        rows = self._read(f"SELECT DISTINCT runner FROM generations WHERE status IN {ACTIVE}")
+        dead = [row["runner"] for row in rows if not row["runner"] or not _runner_alive(self._runners, row["runner"])]
+        if not dead:
+            return 0
+        marks = ",".join("?" * len(dead))
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE generations SET status = 'interrupted', finished_at = ? WHERE status IN {ACTIVE} AND (runner IN ({marks}) OR runner IS NULL)",
+                (time.time(), *dead),
+            )
+            return cursor.rowcount
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def begin(self, uid: str, request: ImageRequest, profile: str, provider: str, *, queued: bool = False, parent_id: int | None = None) -> int:
+        """Record a generation before its request is sent; returns its id."""
+        now = time.time()
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO generations (uid, created_at, profile, provider, model, prompt, params, n, size, quality,
+                   status, started_at, parent_id, runner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (uid, now, profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
+                 request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id, self._runner_token()),
+            )
+            return int(cursor.lastrowid)
+
+    def start(self, gen_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE generations SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'", (time.time(), gen_id))
+
+    def complete(self, gen_id: int, images: Sequence[SavedImage], usage: Usage, *, elapsed: float | None, request_id: str | None) -> None:
+        with self._write() as db:
+            db.execute(
+                """UPDATE generations SET status = 'done', finished_at = ?, elapsed = ?, request_id = ?, image_count = ?,
+                   input_tokens = ?, output_tokens = ?, total_tokens = ?, input_text_tokens = ?, input_image_tokens = ?
+                   WHERE id = ?""",
+                (time.time(), elapsed, request_id, len(images), usage.input_tokens, usage.output_tokens, usage.total_tokens,
+                 usage.input_text_tokens, usage.input_image_tokens, gen_id),
+            )
+            self._insert_images(db, gen_id, images)
+
+    def fail(self, gen_id: int, kind: str, message: str, *, cancelled: bool = False) -> None:
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                """UPDATE generations SET status = ?, error_kind = ?, error_message = ?, finished_at = ?,
+                   elapsed = ? - coalesce(started_at, ?) WHERE id = ?""",
+                ("cancelled" if cancelled else "failed", kind, message, now, now, now, gen_id),
+            )
+
+    def add_finished(self, records: Iterable[FinishedGeneration]) -> int:
+        """Insert generations that already happened, in one transaction."""
+        count = 0
+        with self._write() as db:
+            for r in records:
+                u, q = r.usage, r.request
+                cursor = db.execute(
+                    """INSERT INTO generations (uid, created_at, profile, provider, model, prompt, params, n, size, quality,
+                       status, error_kind, error_message, started_at, finished_at, elapsed, input_tokens, output_tokens,
+                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    (r.uid, r.created_at, r.profile, r.provider, q.model, q.prompt, json.dumps(q.params()), q.n, q.size, q.quality,
+                     r.status, r.error_kind, r.error_message, r.created_at, r.created_at + (r.elapsed or 0), r.elapsed,
+                     u.input_tokens, u.output_tokens, u.total_tokens, u.input_text_tokens, u.input_image_tokens,
+                     r.request_id, int(r.favourite), len(r.images)),
+                )
+                self._insert_images(db, int(cursor.lastrowid), r.images)
+                count += 1
+        return count
+
+    @staticmethod
+    def _insert_images(db: sqlite3.Connection, gen_id: int, images: Iterable[SavedImage]) -> None:
+        db.executemany(
+            "INSERT INTO images (generation_id, idx, path, width, height, format, bytes, revised_prompt) VALUES (?,?,?,?,?,?,?,?)",
+            [(gen_id, i.index, str(i.path), i.width, i.height, i.format, i.bytes, i.revised_prompt) for i in images],
+        )
+
+    def set_favourite(self, gen_id: int, favourite: bool = True) -> bool:
+        with self._write() as db:
+            return db.execute("UPDATE generations SET favourite = ? WHERE id = ?", (int(favourite), gen_id)).rowcount == 1
+
+    def set_note(self, gen_id: int, note: str | None) -> bool:
+        with self._write() as db:
+            return db.execute("UPDATE generations SET note = ? WHERE id = ?", (note or None, gen_id)).rowcount == 1
+
+    def set_thumbnail(self, image_id: int, path: Path) -> None:
+        with self._write() as db:
+            db.execute("UPDATE images SET thumbnail = ? WHERE id = ?", (str(path), image_id))
+
+    def delete(self, gen_id: int, *, files: bool = False) -> DeleteReport | None:
+        """Remove the row (and its images' rows) first, in one transaction; then, if asked, the
+        files. Returns None when there is no such generation."""
+        with self._write() as db:
+            images = db.execute("SELECT path, thumbnail FROM images WHERE generation_id = ?", (gen_id,)).fetchall()
+            if db.execute("DELETE FROM generations WHERE id = ?", (gen_id,)).rowcount == 0:
+                return None
+        report = DeleteReport()
+        for row in images:
+            if row["thumbnail"]:
+                Path(row["thumbnail"]).unlink(missing_ok=True)
+            if not files:
+                continue
+            path = Path(row["path"])
+            try:
+                path.unlink()
+                report.removed.append(path)
+            except FileNotFoundError:
+                report.already_missing.append(path)
+            except OSError as exc:
+                report.failed.append((path, exc.strerror or str(exc)))
+        return report
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, gen_id: int) -> Generation | None:
+        found = self._generations("SELECT * FROM generations WHERE id = ?", (gen_id,))
+        return found[0] if found else None
+
+    def page(self, filters: Filters = Filters(), *, limit: int = 100, offset: int = 0) -> list[Generation]:
+        """Newest first."""
+        where, args = _where(filters)
+        return self._generations(f"SELECT * FROM generations {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+
+    def count(self, filters: Filters = Filters()) -> int:
+        where, args = _where(filters)
+        return int(self._read(f"SELECT count(*) FROM generations {where}", args)[0][0])
+
+    def known_uids(self, uids: Iterable[str]) -> set[str]:
+        uids = list(uids)
+        found: set[str] = set()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            rows = self._read(f"SELECT uid FROM generations WHERE uid IN ({','.join('?' * len(chunk))})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
+    def missing_files(self, limit: int = 1000) -> list[StoredImage]:
+        """Images whose files were moved or deleted (a full scan: a maintenance query)."""
+        missing = []
+        for row in self._read("SELECT * FROM images ORDER BY id DESC"):
+            image = _image(row)
+            if image.missing:
+                missing.append(image)
+                if len(missing) >= limit:
+                    break
+        return missing
+
+    def stats(self, *, since: float | None = None, by: str | None = None, prices: dict[str, Price] | None = None) -> list[StatsRow]:
+        """Totals per model, profile or day (or overall), with cost where every part is priced."""
+        group = {None: "'all'", "model": "model", "profile": "profile", "day": "date(created_at, 'unixepoch', 'localtime')"}[by]
+        rows = self._read(
+            f"""SELECT {group} AS grp, model, count(*) AS generations, sum(image_count) AS images,
+                   sum(status = 'failed') AS failures,
+                   sum(CASE WHEN status = 'done' THEN coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) ELSE 0 END) AS text_tokens,
+                   sum(CASE WHEN status = 'done' THEN coalesce(input_image_tokens, 0) ELSE 0 END) AS image_tokens,
+                   sum(CASE WHEN status = 'done' THEN coalesce(input_tokens, 0) ELSE 0 END) AS input_tokens,
+                   sum(CASE WHEN status = 'done' THEN coalesce(output_tokens, 0) ELSE 0 END) AS output_tokens,
+                   sum(CASE WHEN status = 'done' THEN coalesce(total_tokens, 0) ELSE 0 END) AS total_tokens,
+                   sum(status = 'done' AND input_tokens IS NULL AND output_tokens IS NULL AND total_tokens IS NULL) AS without_usage,
+                   sum(CASE WHEN status = 'done' THEN image_count ELSE 0 END) AS done_images
+               FROM generations WHERE created_at >= ? GROUP BY grp, model ORDER BY grp""",
+            (since or 0,),
+        )
+        prices = prices or {}
+        out: dict[str, StatsRow] = {}
+        for r in rows:
+            s = out.setdefault(str(r["grp"]), StatsRow(str(r["grp"])))
+            s.generations += r["generations"]
+            s.images += r["images"] or 0
+            s.failures += r["failures"] or 0
+            s.input_tokens += r["input_tokens"] or 0
+            s.output_tokens += r["output_tokens"] or 0
+            s.total_tokens += r["total_tokens"] or 0
+            spend = Spend(r["done_images"] or 0, r["text_tokens"] or 0, r["image_tokens"] or 0, r["output_tokens"] or 0, r["without_usage"] or 0)
+            if spend == Spend():
+                continue
+            part = cost(spend, prices.get(r["model"]))
+            if part is None:
+                s.unpriced_models.append(r["model"])
+                s.cost = None
+            elif s.cost is not None:
+                s.cost += part
+        return list(out.values())
+
+    def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
+        rows = self._read(sql, args)
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        images: dict[int, list[StoredImage]] = {}
+        for row in self._read(f"SELECT * FROM images WHERE generation_id IN ({','.join('?' * len(ids))}) ORDER BY generation_id, idx", ids):
+            images.setdefault(row["generation_id"], []).append(_image(row))
+        return [_generation(row, images.get(row["id"], [])) for row in rows]
+
+
+def fts_query(text: str) -> str | None:
+    """Every word must match, each as a prefix: `red fo` finds "a red fox". None: no words."""
+    words = re.findall(r"\w+", text)
+    return " ".join(f'"{word}"*' for word in words) if words else None
+
+
+def _where(f: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if f.text and (query := fts_query(f.text)):
+        clauses.append("id IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH ?)")
+        args.append(query)
+    for column in ("status", "model", "profile"):
+        value = getattr(f, column)
+        if value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if f.favourite:
+        clauses.append("favourite = 1")
+    if f.since is not None:
+        clauses.append("created_at >= ?")
+        args.append(f.since)
+    if f.until is not None:
+        clauses.append("created_at < ?")
+        args.append(f.until)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _image(row: sqlite3.Row) -> StoredImage:
+    return StoredImage(
+        id=row["id"], generation_id=row["generation_id"], index=row["idx"], path=Path(row["path"]),
+        width=row["width"], height=row["height"], format=row["format"], bytes=row["bytes"],
+        revised_prompt=row["revised_prompt"], thumbnail=Path(row["thumbnail"]) if row["thumbnail"] else None,
+    )
+
+
+def _generation(row: sqlite3.Row, images: list[StoredImage]) -> Generation:
+    values = {key: row[key] for key in row.keys() if key != "runner"}
+    values["params"] = json.loads(values["params"])
+    values["favourite"] = bool(values["favourite"])
+    return Generation(**values, images=images)
