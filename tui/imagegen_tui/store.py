@@ -36,7 +36,7 @@ BUSY_TIMEOUT_S = 10.0
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: generations and their images
         """CREATE TABLE generations (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are shown to users: never reused
             uid TEXT NOT NULL UNIQUE,
             created_at REAL NOT NULL,
             profile TEXT NOT NULL,

@@ -1,0 +1,86 @@
+"""`generate` then `history …` as separate processes, against the embedded demo provider."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+from conftest import run_cli, write_config
+
+
+def generate(*args):
+    out = run_cli("generate", *args, "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def history(*args):
+    out = run_cli("history", *args)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_generate_is_recorded_and_listed(dirs):
+    first = generate("a lighthouse at dusk", "-n", "2", "--size", "1536x1024")
+    generate("a second prompt")
+    failed = run_cli("generate", "a broken call #fail:500")
+    assert failed.returncode == 1
+    listed = json.loads(history("list", "--json").stdout)
+    assert listed["total"] == 3
+    assert [g["status"] for g in listed["generations"]] == ["failed", "done", "done"]
+    broken, _, lighthouse = listed["generations"]
+    assert broken["prompt"] == "a broken call #fail:500" and broken["error_kind"] == "server"
+    assert lighthouse["id"] == first["id"] and lighthouse["uid"] == first["uid"]
+    assert [i["path"] for i in lighthouse["images"]] == first["paths"]
+    assert lighthouse["params"]["size"] == "1536x1024" and lighthouse["total_tokens"] == first["usage"]["total_tokens"]
+    assert (dirs.data / "imagegen-tui" / "history.sqlite3").exists()
+    assert json.loads(history("list", "--status", "failed", "--json").stdout)["total"] == 1
+    assert "a lighthouse at dusk" in history("search", "lightho").stdout
+
+
+def test_rerun_makes_a_linked_generation_with_the_same_parameters(dirs):
+    first = generate("a red fox", "-n", "2", "--quality", "high", "--format", "webp")
+    out = run_cli("history", "rerun", str(first["id"]), "--n", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    again = json.loads(out.stdout)
+    assert again["id"] != first["id"] and len(again["paths"]) == 1 and again["paths"][0].endswith(".webp")
+    shown = json.loads(history("show", str(again["id"]), "--json").stdout)
+    assert shown["parent_id"] == first["id"] and shown["params"]["quality"] == "high" and shown["n"] == 1
+    assert "re-run of #" in history("show", str(again["id"])).stdout
+
+
+def test_show_delete_export_stats_and_missing(dirs, tmp_path):
+    first = generate("a blue whale", "-n", "2")
+    gid = str(first["id"])
+    text = history("show", gid).stdout
+    assert "prompt:     a blue whale" in text and "cost unknown" in text
+    exported = history("export", gid, "--to", str(tmp_path / "export")).stdout.split()
+    assert len(exported) == 2 and all(Path(p).read_bytes() == Path(q).read_bytes() for p, q in zip(exported, first["paths"]))
+    Path(first["paths"][0]).unlink()
+    assert "MISSING" in history("show", gid).stdout
+    assert "1 file(s) missing" in history("missing").stdout
+    write_config(dirs, '[prices."gpt-image-2"]\ninput_text = 5\noutput_image = 40\n')
+    stats = json.loads(history("stats", "--json").stdout)[0]
+    assert stats["generations"] == 1 and stats["images"] == 2 and stats["cost"] > 0
+    deleted = history("delete", gid, "--files").stdout
+    assert "already gone" in deleted and "removed" in deleted
+    assert not Path(first["paths"][1]).exists()
+    assert json.loads(history("list", "--json").stdout)["total"] == 0
+    assert run_cli("history", "show", gid).returncode == 2
+
+
+def test_import_folder_and_favourites(dirs):
+    first = generate("a green frog")
+    db = dirs.data / "imagegen-tui" / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM generations")
+    assert "added 1 generation(s) with 1 image(s)" in history("import", str(dirs.output)).stdout
+    listed = json.loads(history("list", "--json").stdout)["generations"]
+    assert listed[0]["uid"] == first["uid"]
+    history("favourite", str(listed[0]["id"]))
+    assert json.loads(history("list", "--favourites", "--json").stdout)["total"] == 1
+
+
+def test_bad_since_is_a_usage_error():
+    out = run_cli("history", "list", "--since", "last tuesday")
+    assert out.returncode == 2 and "--since" in out.stderr
