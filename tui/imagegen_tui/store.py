@@ -70,6 +70,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX generations_model ON generations(model, created_at)",
         "CREATE INDEX generations_profile ON generations(profile, created_at)",
         "CREATE INDEX generations_favourite ON generations(created_at) WHERE favourite = 1",
+        # covers counts and stats (named with INDEXED BY), so they read a few MB of index
+        # instead of every row's prompt and parameters
+        """CREATE INDEX generations_ledger ON generations(model, status, created_at, profile, favourite, image_count,
+            input_tokens, output_tokens, total_tokens, input_text_tokens, input_image_tokens)""",
         """CREATE TABLE images (
             id INTEGER PRIMARY KEY,
             generation_id INTEGER NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
@@ -454,7 +458,7 @@ class HistoryStore:
 
     def count(self, filters: Filters = Filters()) -> int:
         where, args = _where(filters)
-        return int(self._read(f"SELECT count(*) FROM generations {where}", args)[0][0])
+        return int(self._read(f"SELECT count(*) FROM generations INDEXED BY generations_ledger {where}", args)[0][0])
 
     def known_uids(self, uids: Iterable[str]) -> set[str]:
         uids = list(uids)
@@ -477,41 +481,43 @@ class HistoryStore:
         return missing
 
     def stats(self, *, since: float | None = None, by: str | None = None, prices: dict[str, Price] | None = None) -> list[StatsRow]:
-        """Totals per model, profile or day (or overall), with cost where every part is priced."""
-        group = {None: "'all'", "model": "model", "profile": "profile", "day": "date(created_at, 'unixepoch', 'localtime')"}[by]
+        """Totals overall or per model, profile or day, with cost where every part is priced.
+
+        Grouping by (model, status) follows the ledger index, so the overall and per-model
+        figures need no sort; a profile or day key adds one."""
+        key_sql = {None: None, "model": None, "profile": "profile", "day": "date(created_at, 'unixepoch', 'localtime')"}[by]
         rows = self._read(
-            f"""SELECT {group} AS grp, model, count(*) AS generations, sum(image_count) AS images,
-                   sum(status = 'failed') AS failures,
-                   sum(CASE WHEN status = 'done' THEN coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) ELSE 0 END) AS text_tokens,
-                   sum(CASE WHEN status = 'done' THEN coalesce(input_image_tokens, 0) ELSE 0 END) AS image_tokens,
-                   sum(CASE WHEN status = 'done' THEN coalesce(input_tokens, 0) ELSE 0 END) AS input_tokens,
-                   sum(CASE WHEN status = 'done' THEN coalesce(output_tokens, 0) ELSE 0 END) AS output_tokens,
-                   sum(CASE WHEN status = 'done' THEN coalesce(total_tokens, 0) ELSE 0 END) AS total_tokens,
-                   sum(status = 'done' AND input_tokens IS NULL AND output_tokens IS NULL AND total_tokens IS NULL) AS without_usage,
-                   sum(CASE WHEN status = 'done' THEN image_count ELSE 0 END) AS done_images
-               FROM generations WHERE created_at >= ? GROUP BY grp, model ORDER BY grp""",
+            f"""SELECT {key_sql + ' AS grp, ' if key_sql else ''}model, status, count(*) AS generations,
+                   total(image_count) AS images,
+                   total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
+                   total(input_image_tokens) AS image_tokens, total(input_tokens) AS input_tokens,
+                   total(output_tokens) AS output_tokens, total(total_tokens) AS total_tokens,
+                   count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
+               FROM generations INDEXED BY generations_ledger WHERE created_at >= ?
+               GROUP BY {'grp, ' if key_sql else ''}model, status""",
             (since or 0,),
         )
         prices = prices or {}
         out: dict[str, StatsRow] = {}
         for r in rows:
-            s = out.setdefault(str(r["grp"]), StatsRow(str(r["grp"])))
+            key = str(r["grp"]) if key_sql else (r["model"] if by == "model" else "all")
+            s = out.setdefault(key, StatsRow(key))
             s.generations += r["generations"]
-            s.images += r["images"] or 0
-            s.failures += r["failures"] or 0
-            s.input_tokens += r["input_tokens"] or 0
-            s.output_tokens += r["output_tokens"] or 0
-            s.total_tokens += r["total_tokens"] or 0
-            spend = Spend(r["done_images"] or 0, r["text_tokens"] or 0, r["image_tokens"] or 0, r["output_tokens"] or 0, r["without_usage"] or 0)
-            if spend == Spend():
+            s.images += int(r["images"])
+            s.failures += r["generations"] if r["status"] == "failed" else 0
+            s.input_tokens += int(r["input_tokens"])
+            s.output_tokens += int(r["output_tokens"])
+            s.total_tokens += int(r["total_tokens"])
+            if r["status"] != "done":  # only finished generations are billed
                 continue
+            spend = Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
             part = cost(spend, prices.get(r["model"]))
             if part is None:
                 s.unpriced_models.append(r["model"])
                 s.cost = None
             elif s.cost is not None:
                 s.cost += part
-        return list(out.values())
+        return sorted(out.values(), key=lambda row: row.key)
 
     def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
         rows = self._read(sql, args)
