@@ -24,6 +24,7 @@ CORE = [
     "imagegen_tui.saving",
     "imagegen_tui.service",
     "imagegen_tui.store",
+    "imagegen_tui.thumbnails",
     "imagegen_tui.demo.artist",
     "imagegen_tui.demo.server",
 ]

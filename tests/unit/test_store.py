@@ -296,3 +296,24 @@ def test_ids_are_never_reused(store):
     store.delete(first)
     store.add_finished([finished("two", "second")])
     assert store.page()[0].id > first
+
+
+def test_thumbnail_made_once_recorded_and_none_for_missing_files(store, tmp_path, dirs):
+    from PIL import Image
+
+    from imagegen_tui.thumbnails import ensure_thumbnail
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    store.add_finished([finished("t", "thumbs", folder=folder, images=2)])
+    Image.new("RGBA", (1536, 1024), (255, 0, 0, 128)).save(folder / "t-1.png")
+    gen = store.page()[0]
+    thumb = ensure_thumbnail(store, gen.images[0])
+    assert thumb.is_relative_to(dirs.cache / "imagegen-tui" / "thumbnails")
+    with Image.open(thumb) as small:
+        assert small.size == (256, 171) and small.mode == "RGBA"
+    again = store.get(gen.id).images[0]
+    assert again.thumbnail == thumb and ensure_thumbnail(store, again) == thumb
+    assert ensure_thumbnail(store, gen.images[1]) is None  # its file was never written
+    store.delete(gen.id)
+    assert not thumb.exists()  # thumbnails go with their generation

@@ -33,7 +33,7 @@ def add_parser(commands: Any) -> None:
 
     filters(sub.add_parser("list", help="newest first"))
     search = sub.add_parser("search", help="full-text search over prompts and notes (word prefixes)")
-    search.add_argument("text")
+    search.add_argument("text", nargs="+", help="words; each must match the start of a word")
     filters(search)
     show = sub.add_parser("show", help="parameters, files, usage, error of one generation")
     show.add_argument("id", type=int)
@@ -118,7 +118,7 @@ def parse_since(text: str | None) -> float | None:
 
 def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) -> int:
     filters = Filters(
-        text=getattr(args, "text", None), status=args.status, model=args.model, profile=args.profile,
+        text=" ".join(getattr(args, "text", None) or ()) or None, status=args.status, model=args.model, profile=args.profile,
         favourite=args.favourites, since=since,
     )
     rows = store.page(filters, limit=args.limit, offset=args.offset)

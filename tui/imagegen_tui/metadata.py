@@ -14,7 +14,7 @@ import struct
 import zlib
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+from html import escape
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JSON_KEY = "imagegen"
@@ -144,7 +144,7 @@ def _xmp_packet(payload: str, extended_guid: str | None = None) -> bytes:
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f'<rdf:Description rdf:about="" xmlns:imagegen="{XMP_NS}"{note}>'
-        f"<imagegen:settings>{escape(payload)}</imagegen:settings>"
+        f"<imagegen:settings>{escape(payload, quote=False)}</imagegen:settings>"
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
         '<?xpacket end="w"?>'
     ).encode("utf-8")
