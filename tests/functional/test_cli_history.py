@@ -35,6 +35,8 @@ def test_generate_is_recorded_and_listed(dirs):
     assert (dirs.data / "imagegen-tui" / "history.sqlite3").exists()
     assert json.loads(history("list", "--status", "failed", "--json").stdout)["total"] == 1
     assert "a lighthouse at dusk" in history("search", "lightho").stdout
+    assert "a lighthouse at dusk" in history("search", "dusk", "lighth").stdout  # unquoted words, any order
+    assert "no generations match" in history("search", "zebra").stdout
 
 
 def test_rerun_makes_a_linked_generation_with_the_same_parameters(dirs):
