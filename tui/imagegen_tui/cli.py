@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"imagegen-tui {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH", help="use this config file instead of the default")
+    parser.add_argument("--graphics", choices=("auto", "kitty", "sixel", "halfcell", "unicode", "none"), help="how the TUI shows images (default: ui.graphics in the config, else auto)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="generate images and save them", description="Generate images, save them with their settings embedded, print their paths.")
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_history.add_parser(commands)
 
+    commands.add_parser("doctor", help="show how images will be drawn in this terminal, and why", description="Probe the terminal as the TUI does and print the graphics protocol, cell size and terminal facts.")
+
     demo = commands.add_parser("serve-demo", help="run the offline demo provider", description="An OpenAI-compatible images server that draws locally. Prompts containing #fail:401, #fail:429, #fail:500, #fail:timeout ... produce that failure.")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on the first line)")
@@ -76,10 +79,45 @@ def main(argv: list[str] | None = None) -> int:
             from imagegen_tui import cli_history
 
             return cli_history.run(args, _load, run_generation)
+        if args.command == "doctor":
+            return _doctor(args)
+        return _tui(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    print('The terminal interface is not built yet; for now use: imagegen-tui generate "a prompt" (see --help).')
+
+
+def _tui(args: argparse.Namespace) -> int:
+    """The terminal interface. Graphics are chosen before Textual starts: textual_image can
+    only query the terminal then."""
+    from imagegen_tui.studio import Studio
+    from imagegen_tui.ui import graphics
+
+    config = _load(args)
+    notices = [f"{config.error}; the defaults are in use and settings cannot be saved until it is fixed"] if config.error else []
+    store = open_store()
+    if store is None:
+        notices.append("The history could not be opened, so this session is not recorded (see the terminal for why).")
+    elif store.recovered:
+        notices.append(f"{store.recovered} generation(s) were cut off when imagegen-tui last stopped; they are marked interrupted: select one and press r to re-run.")
+    chosen = graphics.setup(args.graphics or config.ui.graphics)
+    from imagegen_tui.ui.app import run
+
+    try:
+        run(Studio(config, store), chosen, notices)
+    finally:
+        if store is not None:
+            store.close()
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from imagegen_tui.ui import graphics
+
+    config = _load(args)
+    chosen = graphics.setup(args.graphics or config.ui.graphics)
+    for key, value in chosen.facts().items():
+        print(f"{key:>14}: {value}")
     return EXIT_OK
 
 

@@ -72,6 +72,21 @@ class ImagesClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def list_models(self) -> list[str]:
+        """GET /models: proves the URL and key work without a paid call."""
+        url = self.endpoint.base_url.rstrip("/") + "/models"
+        try:
+            response = await self._http.get(url, headers=self._headers(url))
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code >= 400:
+            raise self._status_error(response.status_code, response.headers, response.content[:MAX_ERROR_BYTES])
+        try:
+            data = response.json().get("data") or []
+            return sorted(str(item.get("id")) for item in data if isinstance(item, dict) and item.get("id"))
+        except (ValueError, AttributeError):
+            raise self._bad_answer("the model list was not the expected JSON", response.headers.get("x-request-id")) from None
+
     async def generate(
         self, request: ImageRequest, caps: ModelCaps, on_partial: PartialCallback | None = None
     ) -> GenerationResult:

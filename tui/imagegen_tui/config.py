@@ -127,12 +127,26 @@ class OutputSettings:
     template: str = DEFAULT_TEMPLATE
 
 
+GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
+
+
+@dataclass
+class UISettings:
+    """The terminal interface's choices, kept across runs."""
+
+    graphics: str = "auto"
+    theme: str = "textual-dark"
+    concurrency: int = 3  # jobs running at once per profile; more wait in the queue
+    last: dict[str, dict[str, Any]] = field(default_factory=dict)  # last parameters per profile
+
+
 @dataclass
 class Config:
     profiles: dict[str, Profile]
     output: OutputSettings
     active: str | None = None  # as written in the file; see active_profile()
     prices: dict[str, Price] = field(default_factory=dict)
+    ui: UISettings = field(default_factory=UISettings)
     extra: dict[str, Any] = field(default_factory=dict)  # tables owned by later features
     path: Path | None = None
     error: ConfigError | None = None  # set when the file was damaged and defaults are in use
@@ -205,6 +219,8 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
                 config.profiles[name] = _profile(name, _expect(table, dict, f"profiles.{name}"), base)
         elif key == "prices":
             config.prices = parse_prices(value)
+        elif key == "ui":
+            config.ui = _ui(_expect(value, dict, "ui"))
         else:
             config.extra[key] = value
     if config.active and config.active not in config.profiles:
@@ -224,6 +240,27 @@ def _output(table: dict[str, Any], current: OutputSettings) -> OutputSettings:
     except ValueError as exc:
         raise ConfigError(f"output.template: {exc}") from None
     return OutputSettings(folder=folder, template=template)
+
+
+def _ui(table: dict[str, Any]) -> UISettings:
+    unknown = set(table) - {f.name for f in fields(UISettings)}
+    if unknown:
+        raise ConfigError(f"ui: unknown key {sorted(unknown)[0]!r}")
+    ui = UISettings()
+    if "graphics" in table:
+        ui.graphics = _expect(table["graphics"], str, "ui.graphics")
+        if ui.graphics not in GRAPHICS:
+            raise ConfigError(f"ui.graphics: one of {', '.join(GRAPHICS)}")
+    if "theme" in table:
+        ui.theme = _expect(table["theme"], str, "ui.theme")
+    if "concurrency" in table:
+        ui.concurrency = _expect(table["concurrency"], int, "ui.concurrency")
+        if not 1 <= ui.concurrency <= 10:
+            raise ConfigError("ui.concurrency: must be from 1 to 10")
+    if "last" in table:
+        last = _expect(table["last"], dict, "ui.last")
+        ui.last = {str(name): dict(_expect(values, dict, f"ui.last.{name}")) for name, values in last.items()}
+    return ui
 
 
 _NUMBER_RANGES = {"timeout": (1, 3600), "connect_timeout": (1, 300), "max_retries": (0, 10)}
@@ -308,6 +345,9 @@ def to_toml_dict(config: Config) -> dict[str, Any]:
             profiles[name] = table
     if profiles:
         data["profiles"] = profiles
+    ui = {f.name: getattr(config.ui, f.name) for f in fields(UISettings) if getattr(config.ui, f.name) != getattr(UISettings(), f.name)}
+    if ui:
+        data["ui"] = ui
     if config.prices:
         data["prices"] = {model: {k: v for k, v in price.__dict__.items() if v is not None} for model, price in config.prices.items()}
     data.update(config.extra)

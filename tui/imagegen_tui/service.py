@@ -4,9 +4,10 @@ and the TUI take, so they cannot drift apart."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,23 +65,33 @@ async def generate(
     *,
     store: HistoryStore | None = None,
     parent_id: int | None = None,
+    slot: asyncio.Semaphore | None = None,
     output_dir: Path | None = None,
     on_partial: PartialCallback | None = None,
+    on_event: Callable[[str, int | None], None] | None = None,
 ) -> Outcome:
     """Validate, record, call the provider, save, complete the record.
 
     Raises InvalidRequest before anything is sent or recorded, ImageAPIError for anything the
     provider or network does wrong, OSError when the files cannot be written; the history row
-    ends failed or cancelled in each case, with its prompt and parameters."""
+    ends failed or cancelled in each case, with its prompt and parameters. `on_event` hears
+    "recorded" or "queued" (with the history id), then "started" when a `slot` is free."""
     caps = profile.caps(request.model)
     request = request.validate(caps)
     endpoint = profile.endpoint(environ, embedded_demo_url() if profile.demo else None)
     provider = DEMO_PROVIDER if profile.demo else endpoint.host
     uid = new_generation_id()
-    row = await asyncio.to_thread(store.begin, uid, request, profile.name, provider, parent_id=parent_id) if store else None
+    queued = slot is not None and slot.locked()
+    row = await asyncio.to_thread(store.begin, uid, request, profile.name, provider, parent_id=parent_id, queued=queued) if store else None
+    notify = on_event or (lambda event, row_id: None)
+    notify("queued" if queued else "recorded", row)
     try:
-        async with ImagesClient(endpoint) as client:
-            result = await client.generate(request, caps, on_partial)
+        async with slot or contextlib.nullcontext():
+            notify("started", row)
+            if queued and store and row is not None:
+                await asyncio.to_thread(store.start, row)
+            async with ImagesClient(endpoint) as client:
+                result = await client.generate(request, caps, on_partial)
         target = SaveTarget(
             folder=output_dir or config.output.folder,
             template=config.output.template,

@@ -383,6 +383,11 @@ class HistoryStore:
                 ("cancelled" if cancelled else "failed", kind, message, now, now, now, gen_id),
             )
 
+    def interrupt(self, gen_id: int) -> None:
+        """Cut off by the app quitting: shown as interrupted, ready to re-run."""
+        with self._write() as db:
+            db.execute("UPDATE generations SET status = 'interrupted', error_kind = 'interrupted', error_message = 'cut off when the app quit' WHERE id = ?", (gen_id,))
+
     def add_finished(self, records: Iterable[FinishedGeneration]) -> int:
         """Insert generations that already happened, in one transaction."""
         count = 0
@@ -468,6 +473,10 @@ class HistoryStore:
             rows = self._read(f"SELECT uid FROM generations WHERE uid IN ({','.join('?' * len(chunk))})", chunk)
             found.update(row[0] for row in rows)
         return found
+
+    def models(self) -> list[str]:
+        """Every model in the history, for filters (read off the ledger index)."""
+        return [row[0] for row in self._read("SELECT DISTINCT model FROM generations INDEXED BY generations_ledger")]
 
     def missing_files(self, limit: int = 1000) -> list[StoredImage]:
         """Images whose files were moved or deleted (a full scan: a maintenance query)."""

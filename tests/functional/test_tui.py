@@ -1,0 +1,263 @@
+"""The TUI driven with Pilot, against the embedded demo provider over loopback, with a real
+SQLite history and real files in temporary folders. Half-cell graphics are forced: detection
+would depend on the terminal running the tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from textual.worker import WorkerCancelled
+
+from conftest import write_config
+from imagegen_tui.config import load_config
+from imagegen_tui.metadata import read_metadata
+from imagegen_tui.store import Filters, HistoryStore
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui import graphics
+from imagegen_tui.ui.app import ImagegenApp
+from imagegen_tui.ui.widgets.history import HistoryList
+from imagegen_tui.ui.widgets.jobs import JobsPanel
+from imagegen_tui.ui.widgets.preview import Preview
+from imagegen_tui.ui.widgets.prompt import PromptArea
+from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+
+
+@asynccontextmanager
+async def running_app(size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[ImagegenApp, object]]:
+    store = HistoryStore.open_default()
+    app = ImagegenApp(Studio(load_config(), store), graphics.setup("halfcell"))
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            yield app, pilot
+    finally:
+        store.close()
+
+
+async def settle(pilot) -> None:
+    """Let jobs, and the history reloads they trigger, finish."""
+    for _ in range(4):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # a superseded history reload (exclusive workers) is not an error
+            pass
+        await pilot.pause()
+
+
+async def submit(pilot, prompt: str) -> None:
+    area = pilot.app.query_one(PromptArea)
+    area.load_text(prompt)
+    area.focus()
+    await pilot.press("enter")
+
+
+def history_rows(status: str | None = None):
+    with HistoryStore.open_default() as store:
+        return store.page(Filters(status=status))
+
+
+def notices(app) -> str:
+    return "\n".join(f"{n.title} {n.message}" for n in app._notifications)
+
+
+async def test_prompt_to_saved_file_history_and_preview(dirs):
+    async with running_app() as (app, pilot):
+        await submit(pilot, "a red fox in the snow")
+        await settle(pilot)
+        [row] = history_rows()
+        assert row.status == "done" and row.prompt == "a red fox in the snow"
+        path = row.images[0].path
+        assert path.is_relative_to(dirs.output) and read_metadata(path)["prompt"] == "a red fox in the snow"
+        history = app.query_one(HistoryList)
+        assert history.total == 1 and history.current.id == row.id
+        preview = app.query_one(Preview)
+        assert preview.generation.id == row.id
+        image = app.query_one("#preview-image")
+        assert type(image).__name__ == "HalfcellImage" and image.image is not None and image.display
+        assert max(image.image.size) <= max(preview.size.width, preview.size.height * 2)  # downscaled to the pane
+        assert "1 image saved" in notices(app)
+        assert app.query_one(PromptArea).text == "a red fox in the snow"  # kept for the next variation
+
+
+async def test_n4_grid_and_moving_between_images(dirs):
+    async with running_app() as (app, pilot):
+        app.query_one("#p-n").value = "4"
+        await submit(pilot, "four lighthouses")
+        await settle(pilot)
+        strip = app.query_one("#preview-strip")
+        assert strip.display and len(strip.children) == 4
+        preview = app.query_one(Preview)
+        preview.focus()
+        await pilot.press("right", "right")
+        await settle(pilot)
+        assert preview.index == 2 and "image 3/4" in str(app.query_one("#preview-info").render())
+        assert Path(str(preview._shown[0])) == history_rows()[0].images[2].path
+
+
+async def test_two_jobs_at_once(dirs):
+    async with running_app() as (app, pilot):
+        await submit(pilot, "first #sleep:1.5")
+        await submit(pilot, "second #sleep:1.5")
+        await pilot.pause(0.5)
+        assert len(app.query_one(JobsPanel).jobs) == 2
+        await settle(pilot)
+        assert sorted(g.status for g in history_rows()) == ["done", "done"]
+        assert not app.query_one(JobsPanel).jobs
+
+
+async def test_cancel_a_running_job(dirs):
+    async with running_app() as (app, pilot):
+        await submit(pilot, "never finishes #sleep:30")
+        await pilot.pause(0.5)
+        assert history_rows()[0].status == "running"
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        [row] = history_rows()
+        assert row.status == "cancelled" and row.images == []
+        assert not list(dirs.output.rglob("*.png"))
+
+
+@pytest.mark.parametrize(
+    "directive, kind, words",
+    [("#fail:401", "auth", "Settings (F2)"), ("#fail:quota", "quota", "retrying will not help")],
+)
+async def test_errors_are_shown_and_the_prompt_kept(dirs, directive, kind, words):
+    async with running_app() as (app, pilot):
+        prompt = f"a castle {directive}"
+        await submit(pilot, prompt)
+        await settle(pilot)
+        [row] = history_rows()
+        assert row.status == "failed" and row.error_kind == kind and row.prompt == prompt
+        assert f"Failed: {kind}" in notices(app)
+        assert app.query_one(PromptArea).text == prompt
+        message = str(app.query_one("#preview-message").render())
+        assert "FAILED" in message and words in message
+
+
+async def test_invalid_parameters_refused_inline_before_sending(dirs):
+    async with running_app() as (app, pilot):
+        app.query_one("#p-size").value = "1000x1000"
+        await pilot.pause()
+        assert "multiples of 16" in str(app.query_one("#e-size").render())
+        await submit(pilot, "a fox")
+        await settle(pilot)
+        assert history_rows() == []  # nothing sent, nothing recorded
+        assert "Not sent" in notices(app) and app.query_one(PromptArea).text == "a fox"
+
+
+async def test_reuse_settings_and_rerun(dirs):
+    async with running_app() as (app, pilot):
+        app.query_one("#p-size").value = "1536x1024"
+        await submit(pilot, "a wide harbour")
+        await settle(pilot)
+        app.query_one("#p-size").value = ""
+        app.query_one(PromptArea).load_text("")
+        app.query_one(HistoryList).focus()
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.query_one(PromptArea).text == "a wide harbour"
+        assert app.query_one(ParamSidebar).values()["size"] == "1536x1024"
+        app.query_one(HistoryList).focus()
+        await pilot.press("r")
+        await settle(pilot)
+        rows = history_rows()
+        assert len(rows) == 2 and rows[0].parent_id == rows[1].id and rows[0].size == "1536x1024"
+
+
+async def test_search_and_filters(dirs):
+    async with running_app() as (app, pilot):
+        for prompt in ("a red fox", "a blue whale", "a broken call #fail:500"):
+            await submit(pilot, prompt)
+            await settle(pilot)
+        history = app.query_one(HistoryList)
+        assert history.total == 3
+        await pilot.press("ctrl+f")
+        await pilot.press(*"whal")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert history.total == 1 and history.current.prompt == "a blue whale"
+        app.query_one("#search").value = ""
+        app.query_one("#filter-status").value = "failed"
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert history.total == 1 and history.current.status == "failed"
+
+
+async def test_favourite_and_delete_with_files(dirs):
+    async with running_app() as (app, pilot):
+        await submit(pilot, "keep or delete")
+        await settle(pilot)
+        app.query_one(HistoryList).focus()
+        await pilot.press("f")
+        await settle(pilot)
+        assert history_rows()[0].favourite
+        path = history_rows()[0].images[0].path
+        await pilot.press("delete")
+        await pilot.pause()
+        app.screen.query_one("#confirm-check").value = True
+        await pilot.click("#confirm-yes")
+        await settle(pilot)
+        assert history_rows() == [] and not path.exists()
+
+
+async def test_settings_saved_and_reloaded(dirs):
+    async with running_app() as (app, pilot):
+        await pilot.press("f2")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#g-template").value = "{model}/{slug}-{index}"
+        await pilot.pause()
+        assert "gpt-image-2/a-lighthouse-at-dusk-oil-painting-1.png" in str(screen.query_one("#g-example").render())
+        screen.query_one("#f-api_key").value = "fake-key-for-settings-0000"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    config = load_config()
+    assert config.output.template == "{model}/{slug}-{index}"
+    assert config.profiles["demo"].api_key == "fake-key-for-settings-0000"
+    assert oct(dirs.config_file.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_small_terminal_80x24(dirs):
+    async with running_app(size=(80, 24)) as (app, pilot):
+        assert not app.query_one("#sidebar").display
+        await submit(pilot, "small screen fox")
+        await settle(pilot)
+        assert history_rows()[0].status == "done"
+        await pilot.press("ctrl+b")
+        assert app.query_one("#sidebar").display
+
+
+async def test_quit_with_a_running_job_asks_then_marks_it_interrupted(dirs):
+    async with running_app() as (app, pilot):
+        await submit(pilot, "cut off by quitting #sleep:30")
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("y")
+        await pilot.pause(0.5)
+    [row] = history_rows()
+    assert row.status == "interrupted" and row.prompt == "cut off by quitting #sleep:30"
+
+
+async def test_first_run_says_demo_and_how_to_add_a_key(dirs):
+    async with running_app() as (app, pilot):
+        assert "MODEL_GO_API_KEY" in notices(app) and "demo" in app.sub_title
+    assert not dirs.config_file.exists()  # starting writes nothing
+
+
+async def test_damaged_config_is_reported_not_overwritten(dirs):
+    write_config(dirs, "profile = [")
+    store = HistoryStore.open_default()
+    config = load_config()
+    app = ImagegenApp(Studio(config, store), graphics.setup("halfcell"), notices=[str(config.error)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "not valid TOML" in notices(app)
+        app.query_one("#p-n").value = "2"
+        await settle(pilot)
+    store.close()
+    assert dirs.config_file.read_text() == "profile = ["

@@ -1,0 +1,1 @@
+"""The Textual interface. Nothing in the core imports this package."""

@@ -1,0 +1,461 @@
+"""The terminal interface: a prompt bar, a parameter sidebar, the history and a preview.
+
+Widgets arrange and collect; the Studio (core) runs jobs and answers queries. Every blocking
+call goes through a thread worker so the event loop never waits on SQLite or Pillow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Checkbox, Footer, Header, Input, Select
+
+from imagegen_tui.errors import ImageAPIError, InvalidRequest
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.service import DEMO_NOTICE
+from imagegen_tui.store import STATUSES, Filters, Generation
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui.graphics import Graphics, for_web
+from imagegen_tui.ui.screens.dialogs import ConfirmScreen, DiagnosticsScreen, HelpScreen
+from imagegen_tui.ui.screens.viewer import ViewerScreen
+from imagegen_tui.ui.widgets.history import HistoryList
+from imagegen_tui.ui.widgets.jobs import JobsPanel
+from imagegen_tui.ui.widgets.preview import Preview
+from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
+from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+
+NARROW = 100  # below this many columns the sidebar starts hidden
+
+
+class HistoryPane(HistoryList):
+    """The history list with its actions (active while it has focus)."""
+
+    BINDINGS = [
+        Binding("enter,v", "app.view", "View"),
+        Binding("u", "app.reuse", "Reuse"),
+        Binding("r", "app.rerun", "Re-run"),
+        Binding("f", "app.favourite", "★"),
+        Binding("c", "app.copy_prompt", "Copy prompt"),
+        Binding("y", "app.copy_path", "Copy path", show=False),
+        Binding("o", "app.open_file", "Open", show=False),
+        Binding("O", "app.open_folder", "Open folder", show=False),
+        Binding("delete,d", "app.delete", "Delete"),
+        Binding("slash", "app.search", "Search", show=False),
+    ]
+
+
+class PreviewPane(Preview):
+    BINDINGS = [
+        Binding("enter,v", "app.view", "View"),
+        Binding("r", "app.rerun", "Re-run"),
+        Binding("u", "app.reuse", "Reuse"),
+    ]
+
+
+class ImagegenApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "imagegen-tui"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+g", "cancel_job", "Cancel job"),
+        Binding("f1", "help", "Help"),
+        Binding("f2", "settings", "Settings"),
+        Binding("f3", "diagnostics", "Graphics", show=False),
+        Binding("escape", "focus_prompt", "Prompt", show=False),
+    ]
+
+    def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None) -> None:
+        super().__init__()
+        self.studio = studio
+        self.graphics = graphics
+        self.profile = studio.active_profile()
+        self.notices = notices or []
+        self._job_keys = itertools.count(1)
+        self._job_workers: dict[int, Any] = {}
+        self._follow: int | None = None  # the job whose result the preview should show
+        self._search_timer: Any = None
+        self.quitting = False
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
+                with Horizontal(id="filters"):
+                    yield Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True)
+                    yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
+                    yield Checkbox("★", id="filter-favourite", compact=True)
+                yield HistoryPane(self.studio.page, self.studio.count, id="history")
+            yield PreviewPane(self.graphics, self.studio.config.prices, id="preview")
+            yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
+        yield JobsPanel(id="jobs")
+        yield PromptBar(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.is_web:
+            self.graphics = for_web(self.graphics)
+            self.query_one(Preview).graphics = self.graphics
+        if self.studio.config.ui.theme in self.available_themes:
+            self.theme = self.studio.config.ui.theme
+        self._load_profile(self.profile)
+        self.query_one("#sidebar").display = self.size.width >= NARROW
+        self.query_one(HistoryList).reload()
+        self._load_recall()
+        self._load_models()
+        self.query_one(PromptArea).focus()
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=10)
+        if self.profile.demo:
+            self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
+        self._update_title()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_mounted and theme != self.studio.config.ui.theme:
+            self.studio.config.ui.theme = theme
+            self._save_config()
+
+    @work(thread=True, group="config")
+    def _save_config(self) -> None:
+        try:
+            if self.studio.save_config() is None:
+                self.call_from_thread(self.notify, "Settings not saved: the config file is damaged (see the first notice).", severity="warning")
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"Settings not saved: {exc}", severity="error")
+
+    def _update_title(self) -> None:
+        jobs = self.query_one(JobsPanel).summary
+        where = "demo: synthesized locally" if self.profile.demo else self.profile.name
+        self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
+
+    # --- profile and parameters ---------------------------------------------------------------
+
+    def _load_profile(self, profile: Any) -> None:
+        self.profile = profile
+        self.query_one(ParamSidebar).load(profile, self.studio.last_params(profile))
+        self._validate()
+        self._update_title()
+
+    @on(ParamSidebar.ProfileChosen)
+    def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
+        if event.name == self.profile.name:
+            return
+        self._load_profile(self.studio.config.profiles[event.name])
+        self._remember(active=True)
+
+    @on(ParamSidebar.Changed)
+    def _params_changed(self) -> None:
+        self._validate()
+        self._remember()
+
+    def _validate(self) -> ImageRequest | None:
+        """Check the sidebar as it is edited; problems show under their fields."""
+        sidebar = self.query_one(ParamSidebar)
+        prompt = self.query_one(PromptArea).text
+        caps = self.profile.caps(sidebar.values().get("model") or self.profile.model)
+        self.query_one(PromptBar).limit = caps.prompt_limit
+        try:
+            request = self.studio.request(prompt if prompt.strip() else "x", self.profile, sidebar.values())
+        except InvalidRequest as exc:
+            sidebar.show_problems(dict(exc.problems))
+            return None
+        sidebar.show_problems({})
+        return request
+
+    def _remember(self, active: bool = False) -> None:
+        self._remember_worker(self.profile, self.query_one(ParamSidebar).values(), active)
+
+    @work(thread=True, exclusive=True, group="remember")
+    def _remember_worker(self, profile: Any, values: dict[str, Any], active: bool) -> None:
+        try:
+            self.studio.remember(profile, values, active=active)
+        except OSError:
+            pass  # the next change tries again; nothing the user typed is lost
+
+    # --- submitting and jobs -------------------------------------------------------------------
+
+    @on(PromptArea.Submitted)
+    def _submitted(self, event: PromptArea.Submitted) -> None:
+        try:
+            request = self.studio.request(event.text, self.profile, self.query_one(ParamSidebar).values())
+        except InvalidRequest as exc:
+            problems = dict(exc.problems)
+            self.query_one(ParamSidebar).show_problems(problems)
+            if not self.query_one("#sidebar").display:
+                self.query_one("#sidebar").display = True
+            self.notify(str(exc), title="Not sent", severity="error")
+            return
+        self.query_one(PromptArea).remember(event.text)
+        self.start_job(request, self.profile)
+
+    def start_job(self, request: ImageRequest, profile: Any, parent_id: int | None = None) -> int:
+        key = next(self._job_keys)
+        self._follow = key
+        self.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
+        self._job_workers[key] = self.run_worker(self._job(key, request, profile, parent_id), group="jobs", exit_on_error=False, name=f"job-{key}")
+        self._update_title()
+        return key
+
+    async def _job(self, key: int, request: ImageRequest, profile: Any, parent_id: int | None) -> None:
+        jobs = self.query_one(JobsPanel)
+        history = self.query_one(HistoryList)
+
+        def on_event(event: str, row: int | None) -> None:
+            jobs.set_state(key, "queued" if event == "queued" else "running")
+            if event in ("recorded", "queued"):
+                history.reload(select_id=row if self._follow == key else None)
+            self._update_title()
+
+        def on_partial(index: int, step: int, payload: Any) -> None:
+            if self._follow == key and index == 0:
+                self._show_partial(payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
+
+        try:
+            outcome = await self.studio.run(request, profile, parent_id=parent_id, on_partial=on_partial, on_event=on_event)
+        except ImageAPIError as exc:
+            self.notify(str(exc), title=f"Failed: {exc.kind.value}", severity="error", timeout=15)
+            history.reload()
+        except OSError as exc:
+            self.notify(f"Could not save the images: {exc}", title="Failed", severity="error", timeout=15)
+            history.reload()
+        except asyncio.CancelledError:
+            if not self.quitting:
+                self.notify(request.prompt[:80], title="Cancelled")
+                history.reload()
+            raise
+        else:
+            count = len(outcome.saved)
+            self.notify(f"{count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s\n{outcome.saved[0].path.parent}", title="Done")
+            history.reload(select_id=outcome.history_id if self._follow == key else None)
+        finally:
+            jobs.remove(key)
+            self._job_workers.pop(key, None)
+            self._update_title()
+
+    @work(thread=True, group="partial")
+    def _show_partial(self, data: bytes, caption: str) -> None:
+        from PIL import Image
+
+        preview = self.query_one(Preview)
+        image = Image.open(io.BytesIO(data))
+        width, height = self.graphics.pixels(preview.size.width, max(1, preview.size.height - 3))
+        image.thumbnail((width, height))
+        self.call_from_thread(preview.show_partial, image, caption)
+
+    def action_cancel_job(self) -> None:
+        key = self.query_one(JobsPanel).newest_key()
+        if key is None:
+            self.notify("No job is running.")
+            return
+        self._job_workers[key].cancel()
+
+    # --- history ------------------------------------------------------------------------------
+
+    @on(HistoryList.Highlighted)
+    def _highlighted(self, event: HistoryList.Highlighted) -> None:
+        if event.generation is not None and self._follow is not None and event.generation.status == "done":
+            self._follow = None  # a finished result was shown: later jobs only notify
+        self.query_one(Preview).show(event.generation)
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.15, self._apply_filters)
+
+    @on(Select.Changed, "#filters Select")
+    @on(Checkbox.Changed, "#filter-favourite")
+    def _filters_changed(self) -> None:
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        status = self.query_one("#filter-status", Select).value
+        model = self.query_one("#filter-model", Select).value
+        filters = Filters(
+            text=self.query_one("#search", Input).value or None,
+            status=str(status) if status else None,
+            model=str(model) if model else None,
+            favourite=self.query_one("#filter-favourite", Checkbox).value,
+        )
+        self.query_one(HistoryList).reload(filters)
+
+    @work(thread=True, group="models")
+    def _load_models(self) -> None:
+        models = self.studio.models()
+        self.call_from_thread(self.query_one("#filter-model", Select).set_options, [("any model", "")] + [(m, m) for m in models])
+
+    @work(thread=True, group="recall")
+    def _load_recall(self) -> None:
+        prompts = list(dict.fromkeys(g.prompt for g in self.studio.page(Filters(), 0, 200)))
+        self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
+
+    def _selected(self) -> Generation | None:
+        generation = self.query_one(HistoryList).current
+        if generation is None:
+            self.notify("Select a generation in the history first.")
+        return generation
+
+    def action_view(self) -> None:
+        if (g := self._selected()) and g.images:
+            self.push_screen(ViewerScreen(self.graphics, g, self.query_one(Preview).index, self.studio.config.prices))
+
+    def action_reuse(self) -> None:
+        g = self._selected()
+        if g is None:
+            return
+        profile = self.studio.config.profiles.get(g.profile, self.profile)
+        params = {**self.studio.last_params(profile), **{k: v for k, v in g.params.items() if k in ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")}}
+        self.profile = profile
+        self.query_one(ParamSidebar).load(profile, params)
+        area = self.query_one(PromptArea)
+        area.load_text(g.prompt)
+        area.move_cursor(area.document.end)
+        area.focus()
+        self._validate()
+        self._update_title()
+        self.notify(f"Prompt and parameters of #{g.id} loaded: edit, then Enter.")
+
+    def action_rerun(self) -> None:
+        g = self._selected()
+        if g is None:
+            return
+        request, profile = self.studio.rerun_request(g)
+        try:
+            request = request.validate(profile.caps(request.model))
+        except InvalidRequest as exc:
+            self.notify(f"#{g.id} cannot be re-run as it was: {exc}", severity="error")
+            return
+        self.start_job(request, profile, parent_id=g.id)
+
+    @work(thread=True, group="favourite")
+    def action_favourite(self) -> None:
+        g = self.call_from_thread(self._selected)
+        if g is None:
+            return
+        self.studio.favourite(g.id, not g.favourite)
+        self.call_from_thread(self.query_one(HistoryList).reload)
+
+    def action_copy_prompt(self) -> None:
+        if g := self._selected():
+            self.copy_to_clipboard(g.prompt)
+            self.notify("Prompt copied (OSC 52).")
+
+    def action_copy_path(self) -> None:
+        if (g := self._selected()) and g.images:
+            path = str(g.images[min(self.query_one(Preview).index, len(g.images) - 1)].path)
+            self.copy_to_clipboard(path)
+            self.notify(f"Copied {path}")
+
+    def action_open_file(self) -> None:
+        self._open(folder=False)
+
+    def action_open_folder(self) -> None:
+        self._open(folder=True)
+
+    def _open(self, folder: bool) -> None:
+        g = self._selected()
+        if g is None or not g.images:
+            return
+        path = g.images[min(self.query_one(Preview).index, len(g.images) - 1)].path
+        target = path.parent if folder else path
+        opener = _system_opener()
+        if opener is None:
+            self.copy_to_clipboard(str(target))
+            self.notify(f"No local display here (SSH?): the path was copied instead.\n{target}", severity="warning")
+            return
+        subprocess.Popen([opener, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def action_delete(self) -> None:
+        g = self._selected()
+        if g is None:
+            return
+
+        def answered(result: tuple[bool, bool] | None) -> None:
+            if result and result[0]:
+                self._delete(g, result[1])
+
+        files = f"also delete its {len(g.images)} file(s)" if g.images else None
+        self.push_screen(ConfirmScreen(f"Delete #{g.id} from the history?\n\n{g.prompt[:200]}", "Delete", files), answered)
+
+    @work(thread=True, group="delete")
+    def _delete(self, g: Generation, files: bool) -> None:
+        report = self.studio.delete(g.id, files)
+        if report is not None and report.failed:
+            failed = "\n".join(f"{path}: {why}" for path, why in report.failed)
+            self.call_from_thread(self.notify, f"#{g.id} deleted, but some files could not be removed:\n{failed}", severity="warning", timeout=15)
+        else:
+            removed = f" and {len(report.removed)} file(s)" if report and report.removed else ""
+            self.call_from_thread(self.notify, f"Deleted #{g.id}{removed}.")
+        self.call_from_thread(self.query_one(HistoryList).reload)
+
+    # --- app actions --------------------------------------------------------------------------
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_prompt(self) -> None:
+        if len(self.screen_stack) == 1:
+            self.query_one(PromptArea).focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_diagnostics(self) -> None:
+        self.push_screen(DiagnosticsScreen(self.graphics.facts()))
+
+    def action_settings(self) -> None:
+        from imagegen_tui.ui.screens.settings import SettingsScreen
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                self._load_profile(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
+                self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+
+        self.push_screen(SettingsScreen(self.studio), closed)
+
+    async def action_quit(self) -> None:
+        running = len(self._job_workers)
+        if not running:
+            self.exit()
+            return
+
+        def answered(result: tuple[bool, bool] | None) -> None:
+            if result and result[0]:
+                self.quitting = True
+                self.studio.quitting = True
+                self.exit()
+
+        self.push_screen(ConfirmScreen(f"{running} job{'s' * (running != 1)} still running. Quit and cut {'them' if running != 1 else 'it'} off?\nThey will show as interrupted, ready to re-run.", "Quit"), answered)
+
+
+def _system_opener() -> str | None:
+    """xdg-open / open when there is a display to open things on; None over plain SSH."""
+    if sys.platform == "darwin":
+        return "open"
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None
+    return shutil.which("xdg-open")
+
+
+def run(studio: Studio, graphics: Graphics, notices: list[str]) -> None:
+    ImagegenApp(studio, graphics, notices=notices).run()
+

@@ -1,0 +1,163 @@
+"""The one module that imports textual_image.
+
+textual_image picks a protocol and reads the cell size by querying the terminal when it is
+imported, which only works before Textual takes over the terminal: `setup()` must run before
+App.run(). It hides the differences between textual-image 0.12 (Python 3.11) and 0.14+, and
+falls back to half-cell blocks whenever detection fails or would show nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+PROTOCOLS = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
+KITTY_PLACEHOLDERS_SINCE = (0, 28)  # textual-image draws kitty images with Unicode placeholders
+
+
+@dataclass(frozen=True)
+class Graphics:
+    protocol: str  # kitty, sixel, halfcell, unicode or none
+    requested: str
+    reason: str
+    cell_size: tuple[int, int] = (10, 20)
+    widget: type | None = field(default=None, repr=False)
+
+    def pixels(self, columns: int, rows: int) -> tuple[int, int]:
+        """How many image pixels fit in a pane of columns x rows cells."""
+        width, height = self.cell_size
+        if self.protocol in ("halfcell", "unicode"):
+            return columns, rows * 2  # one pixel a column, two a row
+        return columns * width, rows * height
+
+    def facts(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """What `doctor` and the diagnostics screen show."""
+        environ = os.environ if environ is None else environ
+        return {
+            "protocol": self.protocol,
+            "requested": self.requested,
+            "why": self.reason,
+            "cell size": f"{self.cell_size[0]}x{self.cell_size[1]} px",
+            "textual-image": _version("textual-image"),
+            "textual": _version("textual"),
+            "TERM": environ.get("TERM", "(unset)"),
+            "COLORTERM": environ.get("COLORTERM", "(unset)"),
+            "TERM_PROGRAM": environ.get("TERM_PROGRAM", "(unset)"),
+            "TMUX": "yes" if environ.get("TMUX") else "no",
+            "SSH": "yes" if environ.get("SSH_CONNECTION") or environ.get("SSH_TTY") else "no",
+        }
+
+
+def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> Graphics:
+    """Choose the protocol; call once, before App.run()."""
+    environ = os.environ if environ is None else environ
+    requested = requested if requested in PROTOCOLS else "auto"
+    if requested == "none":
+        return Graphics("none", requested, "images are off (--graphics none)")
+    detected, problem = _import_and_detect()
+    from textual_image._terminal import get_cell_size
+
+    try:
+        cell = get_cell_size()
+        cell_size = (cell.width, cell.height)
+    except Exception:  # a closed stdout: keep the VT340 default
+        cell_size = (10, 20)
+    if requested != "auto":
+        protocol, reason = requested, "chosen with --graphics or ui.graphics in the config"
+    elif problem:
+        protocol, reason = "halfcell", f"terminal detection failed ({problem}); using half-cell blocks"
+    elif detected == "kitty" and (old := _old_kitty()):
+        protocol, reason = "halfcell", f"kitty {old} cannot show textual-image's kitty images (needs 0.28+); using half-cell blocks"
+    elif detected == "unicode":
+        protocol, reason = "halfcell", "not attached to a terminal; using half-cell blocks"
+    else:
+        protocol, reason = detected, _DETECTED[detected]
+    if protocol == "kitty" and environ.get("TMUX"):
+        reason += "; inside tmux this needs `set -g allow-passthrough on`"
+    return Graphics(protocol, requested, reason, cell_size, _widget_class(protocol))
+
+
+def for_web(graphics: Graphics) -> Graphics:
+    """textual-serve shows the app in a browser terminal: half-cell is what works there."""
+    if graphics.protocol in ("none", "halfcell"):
+        return graphics
+    return Graphics("halfcell", graphics.requested, "served to a browser (textual-serve); using half-cell blocks", graphics.cell_size, _widget_class("halfcell"))
+
+
+_DETECTED = {
+    "sixel": "the terminal answered the Sixel query",
+    "kitty": "the terminal answered the kitty graphics query",
+    "halfcell": "no graphics protocol answered; using half-cell blocks",
+    "unicode": "not attached to a terminal",
+}
+
+
+def _import_and_detect() -> tuple[str, str | None]:
+    """Import textual_image (which probes the terminal). textual-image 0.12 raises termios.error
+    when stdout is a terminal but stdin is not; then import it with stdin hidden, as its own
+    tests do, which skips the probes."""
+    problem = None
+    try:
+        import textual_image.widget  # noqa: F401
+    except Exception as exc:  # termios.error, OSError, TerminalError ...
+        problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        for name in [m for m in sys.modules if m.startswith("textual_image")]:
+            del sys.modules[name]
+        saved, sys.__stdin__ = sys.__stdin__, None  # type: ignore[misc]
+        try:
+            import textual_image.widget  # noqa: F401,F811
+        finally:
+            sys.__stdin__ = saved  # type: ignore[misc]
+    from textual_image.renderable import Image as Detected
+    from textual_image.renderable import SixelImage, TGPImage, UnicodeImage
+
+    name = {TGPImage: "kitty", SixelImage: "sixel", UnicodeImage: "unicode"}.get(Detected, "halfcell")  # type: ignore[call-overload]
+    return name, problem
+
+
+def _widget_class(protocol: str) -> type | None:
+    from textual_image import widget
+
+    return {
+        "kitty": widget.TGPImage,
+        "sixel": widget.SixelImage,
+        "halfcell": widget.HalfcellImage,
+        "unicode": widget.UnicodeImage,
+    }.get(protocol)
+
+
+def _old_kitty() -> str | None:
+    """kitty's version when it is too old for placeholders; asked with XTVERSION, answered
+    over SSH too. None when it is new enough or does not say."""
+    if not sys.__stdin__ or not sys.__stdout__ or not sys.__stdout__.isatty():
+        return None
+    from textual_image._terminal import capture_terminal_response
+
+    try:
+        with capture_terminal_response("\x1bP>|", "\x1b\\", 0.15) as response:
+            sys.__stdout__.write("\x1b[>0q")
+            sys.__stdout__.flush()
+    except Exception:
+        return None
+    match = re.search(r"kitty\((\d+)\.(\d+)(?:\.(\d+))?\)", response.sequence)
+    if match and (int(match.group(1)), int(match.group(2))) < KITTY_PLACEHOLDERS_SINCE:
+        return ".".join(g for g in match.groups() if g)
+    return None
+
+
+def image_widget(graphics: Graphics, image: Any = None, **kwargs: Any) -> Any:
+    """A widget showing `image` (a PIL image) with the chosen protocol."""
+    assert graphics.widget is not None
+    return graphics.widget(image, **kwargs)
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"

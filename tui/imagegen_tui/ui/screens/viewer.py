@@ -1,0 +1,30 @@
+"""Full-screen viewer for one generation's images."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from imagegen_tui.store import Generation
+from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.widgets.preview import Preview
+
+
+class ViewerScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q,v", "app.pop_screen", "Close")]
+
+    def __init__(self, graphics: Graphics, generation: Generation, index: int = 0, prices: dict | None = None) -> None:
+        super().__init__()
+        self.graphics, self.generation, self.start_index, self.prices = graphics, generation, index, prices
+
+    def compose(self) -> ComposeResult:
+        yield Preview(self.graphics, self.prices, id="viewer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        viewer = self.query_one(Preview)
+        viewer.show(self.generation)
+        viewer.index = self.start_index
+        viewer.focus()

@@ -1,0 +1,204 @@
+"""The preview pane: the selected generation's images fitted to the pane, a strip of thumbnails
+for n>1 (left/right to move), and a line of facts. Files are read and scaled in a thread; the
+result is cached per (file, size), so going back to a generation is immediate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PIL import Image as PILImage
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from imagegen_tui import imaging
+from imagegen_tui.prices import cost
+from imagegen_tui.store import Generation
+from imagegen_tui.ui.graphics import Graphics, image_widget
+
+HINTS = {
+    "auth": "Open Settings (F2) and set the profile's key, or the environment variable it names.",
+    "permission": "The account may need access to this model (organization verification for GPT image models).",
+    "quota": "Add credit or check the plan: retrying will not help until then.",
+    "rate_limited": "Wait a little, then retry (r).",
+    "moderation": "Change the prompt: the provider's safety system refused it.",
+    "timeout": "Retry (r), or raise the profile's timeout in Settings (F2) for slow models.",
+    "network": "Check the connection and the profile's base URL, then retry (r).",
+    "server": "The provider failed; retry (r) in a moment.",
+    "bad_response": "The provider's answer was unusable; retry (r), or check the base URL.",
+    "not_found": "Check the profile's base URL and the model name in Settings (F2).",
+    "bad_request": "Change the parameters in the sidebar, then retry.",
+    "cancelled": "Re-run it with r.",
+    "interrupted": "It was cut off when the app stopped; re-run it with r.",
+}
+
+
+class Preview(Vertical, can_focus=True):
+    BINDINGS = [
+        Binding("left", "step(-1)", "Prev image", show=False),
+        Binding("right", "step(1)", "Next image", show=False),
+    ]
+    index: reactive[int] = reactive(0)
+
+    def __init__(self, graphics: Graphics, prices: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.graphics = graphics
+        self.prices = prices or {}
+        self.generation: Generation | None = None
+        self._image: Any = None
+        self._shown: tuple[str, int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Container(id="preview-main"):
+            yield Static(WELCOME, id="preview-message")
+        yield Horizontal(id="preview-strip")
+        yield Static("", id="preview-info")
+
+    def show(self, generation: Generation | None) -> None:
+        same = self.generation is not None and generation is not None and generation.id == self.generation.id
+        self.generation = generation
+        if not same:
+            self.index = 0
+        self._refresh_all()
+
+    def watch_index(self) -> None:
+        self._refresh_all()
+
+    def action_step(self, step: int) -> None:
+        if self.generation and self.generation.images:
+            self.index = (self.index + step) % len(self.generation.images)
+
+    def show_partial(self, image: PILImage.Image, caption: str) -> None:
+        """A streamed partial image of a running job."""
+        self._message(None)
+        self._put_image(image)
+        self.query_one("#preview-info", Static).update(caption)
+
+    def on_resize(self) -> None:
+        self._shown = None
+        self._refresh_all()
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def _refresh_all(self) -> None:
+        if not self.is_mounted:
+            return
+        g = self.generation
+        self._strip(g)
+        info = self.query_one("#preview-info", Static)
+        if g is None:
+            self._message(WELCOME)
+            info.update("")
+            return
+        info.update(self._facts(g))
+        if g.status in ("failed", "cancelled", "interrupted"):
+            hint = HINTS.get(g.error_kind or g.status, "Retry with r.")
+            self._message(f"[b]{g.status.upper()}[/b]  {g.error_kind or ''}\n\n{g.error_message or 'No answer was recorded.'}\n\n{hint}\n\n[dim]{g.prompt}[/dim]")
+            return
+        if g.status in ("running", "queued"):
+            self._message(f"[b]{g.status}…[/b]\n\n[dim]{g.prompt}[/dim]")
+            return
+        if not g.images:
+            self._message("This generation has no images.")
+            return
+        image = g.images[min(self.index, len(g.images) - 1)]
+        if image.missing:
+            self._message(f"[b]File missing[/b]\n\n{image.path}\n\nIt was moved or deleted. The settings are still here: reuse them with u, or re-run with r.")
+            return
+        if self.graphics.protocol == "none":
+            self._message(f"{image.path}\n\n(images are off: --graphics none)")
+            return
+        main = self.query_one("#preview-main", Container)
+        columns, rows = max(1, main.size.width), max(1, main.size.height)
+        width, height = self.graphics.pixels(columns, rows)
+        key = (str(image.path), width, height)
+        if key == self._shown:
+            return
+        fitted = imaging.cached(image.path, width, height)
+        if fitted is not None:
+            self._shown = key
+            self._put_image(fitted)
+        else:
+            self._load(key)
+
+    @work(thread=True, exclusive=True, group="preview-load")
+    def _load(self, key: tuple[str, int, int]) -> None:
+        from pathlib import Path
+
+        path, width, height = key
+        try:
+            fitted = imaging.fit(Path(path), width, height)
+        except Exception as exc:  # unreadable or damaged file: say so, keep running
+            self.app.call_from_thread(self._message, f"[b]Cannot show this image[/b]\n\n{path}\n\n{exc}")
+            return
+        self.app.call_from_thread(self._loaded, key, fitted)
+
+    def _loaded(self, key: tuple[str, int, int], fitted: PILImage.Image) -> None:
+        g = self.generation
+        if g is None or not g.images or str(g.images[min(self.index, len(g.images) - 1)].path) != key[0]:
+            return  # the user moved on
+        self._shown = key
+        self._put_image(fitted)
+
+    def _put_image(self, image: PILImage.Image) -> None:
+        self.query_one("#preview-message", Static).display = False
+        if self._image is None:
+            self._image = image_widget(self.graphics, image, id="preview-image")
+            self.query_one("#preview-main", Container).mount(self._image)
+        else:
+            self._image.image = image
+            self._image.display = True
+
+    def _message(self, text: str | None) -> None:
+        self._shown = None
+        message = self.query_one("#preview-message", Static)
+        if text is not None:
+            message.update(text)
+        message.display = text is not None
+        if self._image is not None and text is not None:
+            self._image.display = False
+
+    def _strip(self, g: Generation | None) -> None:
+        strip = self.query_one("#preview-strip", Horizontal)
+        count = len(g.images) if g and g.status == "done" else 0
+        strip.display = count > 1
+        if count <= 1:
+            return
+        labels = [f" {'▶' if i == self.index else ' '} {i + 1} " for i in range(count)]
+        strip.remove_children()
+        strip.mount_all(Static(label, classes="strip-item" + (" current" if i == self.index else "")) for i, label in enumerate(labels))
+
+    def _facts(self, g: Generation) -> str:
+        parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
+        if g.images and g.status == "done":
+            image = g.images[min(self.index, len(g.images) - 1)]
+            parts += [f"{image.width}x{image.height}", image.format or "?", _size(image.bytes)]
+            if len(g.images) > 1:
+                parts.append(f"image {self.index + 1}/{len(g.images)}")
+        else:
+            parts.append(g.size or "auto")
+        if g.elapsed is not None:
+            parts.append(f"{g.elapsed:.1f} s")
+        if g.total_tokens is not None:
+            spent = cost(g.spend(), self.prices.get(g.model)) if g.status == "done" else None
+            parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
+        line = "  ·  ".join(parts)
+        if g.images and g.status == "done":
+            image = g.images[min(self.index, len(g.images) - 1)]
+            line += f"\n[dim]{image.path}[/dim]"
+            if image.revised_prompt:
+                line += f"\n[i]revised:[/i] {image.revised_prompt}"
+        return line
+
+
+def _size(count: int | None) -> str:
+    if count is None:
+        return "?"
+    return f"{count / 1_000_000:.1f} MB" if count >= 1_000_000 else f"{count / 1000:.0f} kB"
+
+
+WELCOME = "[b]imagegen-tui[/b]\n\nWrite a prompt below and press Enter.\nYour generations appear on the left; pick one to see it here."

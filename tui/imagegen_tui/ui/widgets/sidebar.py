@@ -1,0 +1,145 @@
+"""The parameter sidebar. It only collects values and shows problems; the Studio validates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, Select, Static
+from textual.widgets.select import InvalidSelectValueError
+
+from imagegen_tui.config import Profile
+from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, MODERATIONS
+
+DEFAULT = ""  # the "provider default" choice: the parameter is not sent
+FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")
+
+
+def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [("provider default", DEFAULT)] + [(v, v) for v in values]
+
+
+class ParamSidebar(VerticalScroll):
+    @dataclass
+    class Changed(Message):
+        """Any value changed; the app re-validates."""
+
+    @dataclass
+    class ProfileChosen(Message):
+        name: str
+
+    def __init__(self, profiles: list[str], active: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._profiles = profiles
+        self._active = active
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Profile")
+        yield Select([(p, p) for p in self._profiles], value=self._active, allow_blank=False, id="p-profile", compact=True)
+        yield Label("Model")
+        yield Input(id="p-model", placeholder="model name", compact=True)
+        yield Static(classes="field-error", id="e-model")
+        yield Label("Size")
+        yield Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True)
+        yield Static(classes="field-error", id="e-size")
+        yield Label("Quality")
+        yield Select(_choices(("auto", "low", "medium", "high")), allow_blank=False, id="p-quality", compact=True)
+        yield Static(classes="field-error", id="e-quality")
+        yield Label("Images (n)")
+        yield Input(id="p-n", value="1", type="integer", compact=True)
+        yield Static(classes="field-error", id="e-n")
+        yield Label("Background")
+        yield Select(_choices(BACKGROUNDS), allow_blank=False, id="p-background", compact=True)
+        yield Static(classes="field-error", id="e-background")
+        yield Label("Format")
+        yield Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True)
+        yield Static(classes="field-error", id="e-output_format")
+        yield Label("Compression (jpeg, webp)")
+        yield Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True)
+        yield Static(classes="field-error", id="e-output_compression")
+        yield Label("Moderation")
+        yield Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True)
+        yield Static(classes="field-error", id="e-moderation")
+
+    def set_profiles(self, names: list[str]) -> None:
+        self._profiles = names
+        self.query_one("#p-profile", Select).set_options([(p, p) for p in names])
+
+    def load(self, profile: Profile, params: dict[str, Any]) -> None:
+        """Show a profile's values without announcing each as a change."""
+        self._loading = True
+        try:
+            self.query_one("#p-profile", Select).value = profile.name
+            caps = profile.caps(params.get("model") or profile.model)
+            self.query_one("#p-model", Input).suggester = SuggestFromList(profile.models or (profile.model,))
+            self.query_one("#p-size", Input).suggester = SuggestFromList(caps.sizes)
+            quality = self.query_one("#p-quality", Select)
+            quality.set_options(_choices(caps.qualities))
+            for name in FIELDS:
+                value = params.get(name)
+                widget = self.query_one(f"#p-{name}")
+                if isinstance(widget, Input):
+                    widget.value = "" if value is None else str(value)
+                elif isinstance(widget, Select):
+                    try:
+                        widget.value = DEFAULT if value is None else value
+                    except InvalidSelectValueError:  # a value this model does not offer
+                        widget.value = DEFAULT
+            self._sync_enabled()
+        finally:
+            self.call_after_refresh(self._done_loading)
+
+    def _done_loading(self) -> None:
+        self._loading = False
+
+    def values(self) -> dict[str, Any]:
+        """The form as request parameters: empty means provider default (None)."""
+        out: dict[str, Any] = {}
+        for name in FIELDS:
+            widget = self.query_one(f"#p-{name}")
+            raw = widget.value if isinstance(widget, (Input, Select)) else None
+            text = "" if raw is None or raw is Select.NULL else str(raw).strip()
+            if name in ("n", "output_compression"):
+                try:
+                    out[name] = int(text) if text else None
+                except ValueError:
+                    out[name] = text  # the Studio reports it
+            else:
+                out[name] = text or None
+        return out
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        for name in FIELDS:
+            message = problems.get(name, "")
+            error = self.query_one(f"#e-{name}", Static)
+            error.update(message)
+            error.display = bool(message)
+            self.query_one(f"#p-{name}").set_class(bool(message), "invalid")
+
+    @property
+    def profile_name(self) -> str:
+        return str(self.query_one("#p-profile", Select).value)
+
+    def _sync_enabled(self) -> None:
+        fmt = self.query_one("#p-output_format", Select).value
+        self.query_one("#p-output_compression", Input).disabled = fmt not in ("jpeg", "webp")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if self._loading:
+            return
+        if event.select.id == "p-profile":
+            self.post_message(self.ProfileChosen(str(event.value)))
+            return
+        self._sync_enabled()
+        self.post_message(self.Changed())
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if not self._loading:
+            self.post_message(self.Changed())
