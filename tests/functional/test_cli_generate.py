@@ -149,11 +149,17 @@ def test_version_help_and_bare_command():
     from imagegen_tui import __version__
 
     assert run_cli("--version").stdout.strip() == f"imagegen-tui {__version__}"
-    for args in (["--help"], ["generate", "--help"], ["config", "--help"], ["serve-demo", "--help"]):
+    for args in (["--help"], ["generate", "--help"], ["config", "--help"], ["serve-demo", "--help"], ["history", "--help"], ["doctor", "--help"]):
         out = run_cli(*args)
         assert out.returncode == 0 and "usage: imagegen-tui" in out.stdout
-    bare = run_cli()
-    assert bare.returncode == 0 and len(bare.stdout.strip().splitlines()) == 1
+
+
+def test_doctor_reports_the_protocol_and_why():
+    auto = run_cli("doctor")
+    assert auto.returncode == 0
+    assert "protocol: halfcell" in auto.stdout and "not attached to a terminal" in auto.stdout  # no tty here
+    forced = run_cli("--graphics", "sixel", "doctor")
+    assert "protocol: sixel" in forced.stdout and "chosen with --graphics" in forced.stdout
 
 
 def test_console_script_is_installed():

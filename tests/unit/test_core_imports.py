@@ -13,6 +13,7 @@ CORE = [
     "imagegen_tui.endpoint",
     "imagegen_tui.errors",
     "imagegen_tui.history_import",
+    "imagegen_tui.imaging",
     "imagegen_tui.metadata",
     "imagegen_tui.models",
     "imagegen_tui.naming",
@@ -24,6 +25,7 @@ CORE = [
     "imagegen_tui.saving",
     "imagegen_tui.service",
     "imagegen_tui.store",
+    "imagegen_tui.studio",
     "imagegen_tui.thumbnails",
     "imagegen_tui.demo.artist",
     "imagegen_tui.demo.server",
@@ -64,3 +66,13 @@ def test_every_core_module_is_listed():
         if p.name not in ("__init__.py", "__main__.py") and not {"ui", "screens", "widgets"} & set(p.parts) and p.stem not in ("app", "graphics")
     }
     assert found == set(CORE)
+
+
+def test_only_the_graphics_module_imports_textual_image():
+    from pathlib import Path
+
+    import imagegen_tui
+
+    root = Path(imagegen_tui.__file__).parent
+    importers = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if "textual_image" in p.read_text())
+    assert importers == ["ui/graphics.py"]
