@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
-    """The terminal interface. Graphics are chosen before Textual starts: textual_image can
+    """The terminal interface. Graphics are chosen before Textual starts: textual-image can
     only query the terminal then."""
     from imagegen_tui.studio import Studio
     from imagegen_tui.ui import graphics
