@@ -261,3 +261,22 @@ async def test_damaged_config_is_reported_not_overwritten(dirs):
         await settle(pilot)
     store.close()
     assert dirs.config_file.read_text() == "profile = ["
+
+
+async def test_command_palette_runs_actions(dirs):
+    async with running_app() as (app, pilot):
+        shown = app.query_one("#sidebar").display
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"toggle sidebar")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one("#sidebar").display is not shown
+        await pilot.press("ctrl+p")
+        await pilot.press(*"use profile: openai")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.profile.name == "openai" and "openai" in app.sub_title
+    assert load_config().active == "openai"  # a profile the user picked is remembered

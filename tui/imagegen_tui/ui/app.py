@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Footer, Header, Input, Select
@@ -402,6 +402,60 @@ class ImagegenApp(App[None]):
             removed = f" and {len(report.removed)} file(s)" if report and report.removed else ""
             self.call_from_thread(self.notify, f"Deleted #{g.id}{removed}.")
         self.call_from_thread(self.query_one(HistoryList).reload)
+
+    # --- command palette ----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Any) -> Any:
+        """Every main action by name in the palette (ctrl+p), plus profile switches."""
+        yield from super().get_system_commands(screen)
+        if screen is not self.screen_stack[0]:
+            return
+        actions = [
+            ("Generate", "Send the prompt with the sidebar's parameters", self._palette_generate),
+            ("Toggle sidebar", "Show or hide the parameters (ctrl+b)", self.action_toggle_sidebar),
+            ("Search history", "Full-text search over prompts (ctrl+f)", self.action_search),
+            ("Cancel newest job", "Stop the most recent running job (ctrl+g)", self.action_cancel_job),
+            ("View full screen", "The selected generation's images (v)", self.action_view),
+            ("Reuse settings", "Fill prompt and sidebar from the selected generation (u)", self.action_reuse),
+            ("Re-run", "The selected generation again, linked to it (r)", self.action_rerun),
+            ("Favourite", "Mark or unmark the selected generation (f)", self.action_favourite),
+            ("Copy prompt", "Of the selected generation, via OSC 52 (c)", self.action_copy_prompt),
+            ("Copy path", "Of the shown image (y)", self.action_copy_path),
+            ("Open image", "With the system viewer (o)", self.action_open_file),
+            ("Open folder", "Where the image is (O)", self.action_open_folder),
+            ("Delete generation", "Asks first; files optional (Delete)", self.action_delete),
+            ("Show failed", "Filter the history to failures", lambda: self._set_status_filter("failed")),
+            ("Show all", "Clear the search and filters", self._clear_filters),
+            ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
+            ("Help: keys", "Every key (F1)", self.action_help),
+            ("Graphics diagnostics", "Protocol, cell size, terminal facts (F3)", self.action_diagnostics),
+        ]
+        for title, help_text, callback in actions:
+            yield SystemCommand(title, help_text, callback)
+        for name, profile in self.studio.config.profiles.items():
+            if name != self.profile.name:
+                yield SystemCommand(f"Use profile: {name}", profile.base_url or "embedded demo provider", lambda p=profile: self._switch_profile(p))
+
+    def _palette_generate(self) -> None:
+        area = self.query_one(PromptArea)
+        if area.text.strip():
+            area.post_message(PromptArea.Submitted(area.text))
+        else:
+            area.focus()
+            self.notify("Write a prompt first.")
+
+    def _switch_profile(self, profile: Any) -> None:
+        self._load_profile(profile)
+        self._remember(active=True)
+
+    def _set_status_filter(self, status: str) -> None:
+        self.query_one("#filter-status", Select).value = status
+
+    def _clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_one("#filter-status", Select).value = ""
+        self.query_one("#filter-model", Select).value = ""
+        self.query_one("#filter-favourite", Checkbox).value = False
 
     # --- app actions --------------------------------------------------------------------------
 
