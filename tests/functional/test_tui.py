@@ -223,9 +223,12 @@ async def test_settings_saved_and_reloaded(dirs):
 async def test_small_terminal_80x24(dirs):
     async with running_app(size=(80, 24)) as (app, pilot):
         assert not app.query_one("#sidebar").display
+        app.query_one("#p-size").value = "1536x1024"
         await submit(pilot, "small screen fox")
         await settle(pilot)
         assert history_rows()[0].status == "done"
+        stage, image = app.query_one("#preview-main").region, app.query_one("#preview-image").region
+        assert stage.contains_region(image) and image.width >= stage.width - 3  # fitted, not cropped
         await pilot.press("ctrl+b")
         assert app.query_one("#sidebar").display
 

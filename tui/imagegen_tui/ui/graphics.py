@@ -35,6 +35,13 @@ class Graphics:
             return columns, rows * 2  # one pixel a column, two a row
         return columns * width, rows * height
 
+    def cells(self, width: int, height: int) -> tuple[int, int]:
+        """How many cells an image of width x height pixels (already fitted) takes."""
+        if self.protocol in ("halfcell", "unicode"):
+            return max(1, width), max(1, -(-height // 2))
+        cell_width, cell_height = self.cell_size
+        return max(1, -(-width // cell_width)), max(1, -(-height // cell_height))
+
     def facts(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """What `doctor` and the diagnostics screen show."""
         environ = os.environ if environ is None else environ

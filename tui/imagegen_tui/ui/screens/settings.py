@@ -19,6 +19,14 @@ from imagegen_tui.naming import check_template, render_stem
 from imagegen_tui.studio import Studio
 
 
+SAMPLE_TIME = datetime(2026, 1, 31, 14, 5, 9)  # the example name shows the pattern, not the clock
+
+
+def _tilde(path: Path) -> str:
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
 class SettingsScreen(Screen[bool]):
     BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+s", "save", "Save")]
 
@@ -60,7 +68,7 @@ class SettingsScreen(Screen[bool]):
                 yield Static("", id="profile-error", classes="field-error")
                 yield Label("[b]Output[/b]")
                 yield Label("Folder")
-                yield Input(str(self.studio.config.output.folder), id="g-folder")
+                yield Input(_tilde(self.studio.config.output.folder), id="g-folder")
                 yield Label("File names ({date} {time} {datetime} {slug} {index} {model} {profile} {id})")
                 yield Input(self.studio.config.output.template, id="g-template")
                 yield Static("", id="g-example")
@@ -204,8 +212,8 @@ class SettingsScreen(Screen[bool]):
         except ValueError as exc:
             example.update(f"[red]{exc}[/red]")
             return
-        stem = render_stem(template, prompt="A lighthouse at dusk, oil painting", index=1, model="gpt-image-2", profile=self.current or "model-go", gen_id="3f9a1c2b7d4e", when=datetime.now())
-        example.update(f"e.g. {Path(self.query_one('#g-folder', Input).value).expanduser() / stem}.png")
+        stem = render_stem(template, prompt="A lighthouse at dusk, oil painting", index=1, model="gpt-image-2", profile=self.current or "model-go", gen_id="3f9a1c2b7d4e", when=SAMPLE_TIME)
+        example.update(f"e.g. {self.query_one('#g-folder', Input).value.rstrip('/')}/{stem}.png")
 
     @on(Select.Changed, "#g-theme")
     def _theme(self, event: Select.Changed) -> None:

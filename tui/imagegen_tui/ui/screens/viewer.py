@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,12 +17,12 @@ from imagegen_tui.ui.widgets.preview import Preview
 class ViewerScreen(Screen[None]):
     BINDINGS = [Binding("escape,q,v", "app.pop_screen", "Close")]
 
-    def __init__(self, graphics: Graphics, generation: Generation, index: int = 0, prices: dict | None = None) -> None:
+    def __init__(self, graphics: Graphics, generation: Generation, index: int = 0, prices: dict | None = None, output: Path | None = None) -> None:
         super().__init__()
-        self.graphics, self.generation, self.start_index, self.prices = graphics, generation, index, prices
+        self.graphics, self.generation, self.start_index, self.prices, self.output = graphics, generation, index, prices, output
 
     def compose(self) -> ComposeResult:
-        yield Preview(self.graphics, self.prices, id="viewer")
+        yield Preview(self.graphics, self.prices, self.output, id="viewer")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -5,6 +5,7 @@ result is cached per (file, size), so going back to a generation is immediate.""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PIL import Image as PILImage
@@ -37,6 +38,16 @@ HINTS = {
 }
 
 
+class Stage(Container):
+    """Where the image goes. Its size changes when the facts below it wrap differently, which
+    the Preview must hear about to refit the image."""
+
+    def on_resize(self) -> None:
+        parent = self.parent
+        if isinstance(parent, Preview):
+            parent.stage_resized()
+
+
 class Preview(Vertical, can_focus=True):
     BINDINGS = [
         Binding("left", "step(-1)", "Prev image", show=False),
@@ -44,16 +55,18 @@ class Preview(Vertical, can_focus=True):
     ]
     index: reactive[int] = reactive(0)
 
-    def __init__(self, graphics: Graphics, prices: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, graphics: Graphics, prices: dict[str, Any] | None = None, output: Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.graphics = graphics
         self.prices = prices or {}
+        self.output = output
         self.generation: Generation | None = None
         self._image: Any = None
         self._shown: tuple[str, int, int] | None = None
+        self._wanted: tuple[str, int, int] | None = None  # the newest load asked for
 
     def compose(self) -> ComposeResult:
-        with Container(id="preview-main"):
+        with Stage(id="preview-main"):
             yield Static(WELCOME, id="preview-message")
         yield Horizontal(id="preview-strip")
         yield Static("", id="preview-info")
@@ -78,7 +91,7 @@ class Preview(Vertical, can_focus=True):
         self._put_image(image)
         self.query_one("#preview-info", Static).update(caption)
 
-    def on_resize(self) -> None:
+    def stage_resized(self) -> None:
         self._shown = None
         self._refresh_all()
 
@@ -97,7 +110,8 @@ class Preview(Vertical, can_focus=True):
         info.update(self._facts(g))
         if g.status in ("failed", "cancelled", "interrupted"):
             hint = HINTS.get(g.error_kind or g.status, "Retry with r.")
-            self._message(f"[b]{g.status.upper()}[/b]  {g.error_kind or ''}\n\n{g.error_message or 'No answer was recorded.'}\n\n{hint}\n\n[dim]{g.prompt}[/dim]")
+            kind = f" · {g.error_kind}" if g.error_kind and g.error_kind != g.status else ""
+            self._message(f"[b]{g.status.upper()}[/b]{kind}\n\n{g.error_message or 'No answer was recorded.'}\n\n{hint}\n\n[dim]{g.prompt}[/dim]")
             return
         if g.status in ("running", "queued"):
             self._message(f"[b]{g.status}…[/b]\n\n[dim]{g.prompt}[/dim]")
@@ -118,6 +132,7 @@ class Preview(Vertical, can_focus=True):
         key = (str(image.path), width, height)
         if key == self._shown:
             return
+        self._wanted = key
         fitted = imaging.cached(image.path, width, height)
         if fitted is not None:
             self._shown = key
@@ -127,8 +142,6 @@ class Preview(Vertical, can_focus=True):
 
     @work(thread=True, exclusive=True, group="preview-load")
     def _load(self, key: tuple[str, int, int]) -> None:
-        from pathlib import Path
-
         path, width, height = key
         try:
             fitted = imaging.fit(Path(path), width, height)
@@ -138,18 +151,22 @@ class Preview(Vertical, can_focus=True):
         self.app.call_from_thread(self._loaded, key, fitted)
 
     def _loaded(self, key: tuple[str, int, int], fitted: PILImage.Image) -> None:
-        g = self.generation
-        if g is None or not g.images or str(g.images[min(self.index, len(g.images) - 1)].path) != key[0]:
-            return  # the user moved on
+        if key != self._wanted:
+            return  # the user moved on, or the pane changed size since: a newer load is coming
         self._shown = key
         self._put_image(fitted)
 
     def _put_image(self, image: PILImage.Image) -> None:
+        """Sized in exact cells: textual-image's `auto` can overflow before the pane's height
+        is known."""
         self.query_one("#preview-message", Static).display = False
+        columns, rows = self.graphics.cells(*image.size)
         if self._image is None:
             self._image = image_widget(self.graphics, image, id="preview-image")
+            self._image.styles.width, self._image.styles.height = columns, rows
             self.query_one("#preview-main", Container).mount(self._image)
         else:
+            self._image.styles.width, self._image.styles.height = columns, rows
             self._image.image = image
             self._image.display = True
 
@@ -189,10 +206,18 @@ class Preview(Vertical, can_focus=True):
         line = "  ·  ".join(parts)
         if g.images and g.status == "done":
             image = g.images[min(self.index, len(g.images) - 1)]
-            line += f"\n[dim]{image.path}[/dim]"
+            line += f"\n[dim]{shown_path(image.path, self.output)}[/dim]"
             if image.revised_prompt:
                 line += f"\n[i]revised:[/i] {image.revised_prompt}"
         return line
+
+
+def shown_path(path: Path, output: Path | None) -> str:
+    """Relative to the output folder when inside it, else with ~ for the home folder."""
+    if output is not None and path.is_relative_to(output):
+        return str(path.relative_to(output))
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
 
 
 def _size(count: int | None) -> str:

@@ -84,6 +84,9 @@ class PromptBar(Horizontal):
     def area(self) -> PromptArea:
         return self.query_one(PromptArea)
 
+    def on_mount(self) -> None:
+        self._count()
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._count()
 

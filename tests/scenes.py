@@ -1,0 +1,138 @@
+"""Fixed states of the app, for snapshot tests and for `python tests/make_screenshots.py`.
+
+A small history with real image files (drawn by the demo artist, saved the way the app saves
+them) at fixed times, in whatever folders the XDG_* variables point to; half-cell graphics.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from imagegen_tui.config import load_config
+from imagegen_tui.demo import artist
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.results import GenerationResult, Usage, verify_image
+from imagegen_tui.saving import SaveTarget, save_result
+from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.studio import Studio
+
+START = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+HISTORY = [
+    # prompt, n, size, quality, status, error kind, error message
+    ("a red fox made of autumn leaves, studio product shot", 1, "1024x1024", "high", "done", None, None),
+    ("a koi pond under neon rain, cinematic still", 1, "1024x1024", "medium", "failed", "quota",
+     "429 from model-go.com: the account is out of quota or credit; add credit or check the plan; retrying will not help"),
+    ("isometric 3D render of a tiny greenhouse, pastel tones", 2, "1024x1536", "medium", "done", None, None),
+    ("a robot barista pouring latte art, ukiyo-e woodblock print", 1, "1536x1024", "low", "done", None, None),
+    ("a lighthouse on a cliff at dusk, volumetric light, oil painting", 4, "1536x1024", "high", "done", None, None),
+]
+
+
+def use_utc() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+def seed(store: HistoryStore, output: Path) -> None:
+    for i, (prompt, n, size, quality, status, kind, message) in enumerate(HISTORY):
+        when = START.replace(hour=9 + i, minute=7 * i % 60)
+        request = ImageRequest(prompt=prompt, model="gpt-image-2", n=n, size=size, quality=quality)
+        images = ()
+        usage = Usage()
+        if status == "done":
+            width, height = (int(v) for v in size.split("x"))
+            payloads = [verify_image(artist.encode(artist.draw(prompt, width // 2, height // 2, k), "png", None)) for k in range(n)]
+            usage = Usage(input_tokens=len(prompt) // 4, output_tokens=4160 * n, total_tokens=len(prompt) // 4 + 4160 * n)
+            result = GenerationResult(images=payloads, created=int(when.timestamp()), usage=usage, request_id=f"req_scene_{i}", elapsed=38.5 + 11 * i)
+            target = SaveTarget(folder=output, template="{date}/{time}-{slug}-{index}", profile="model-go", provider="model-go.com", generation_id=f"scene{i:07d}", when=when.astimezone().replace(tzinfo=None))
+            images = tuple(save_result(request, result, target))
+        store.add_finished([FinishedGeneration(
+            uid=f"scene{i:07d}", created_at=when.timestamp(), profile="model-go", provider="model-go.com", request=request,
+            status=status, usage=usage, elapsed=38.5 + 11 * i if status == "done" else 12.0, request_id=f"req_scene_{i}",
+            error_kind=kind, error_message=message, favourite=(i == 4), images=images,
+        )])
+
+
+def make_app(environ: dict[str, str] | None = None) -> tuple[Any, HistoryStore]:
+    """The app on a seeded history; the caller closes the store."""
+    from imagegen_tui.ui import graphics
+    from imagegen_tui.ui.app import ImagegenApp
+
+    config = load_config()
+    store = HistoryStore.open_default()
+    if store.count() == 0:
+        seed(store, config.output.folder)
+    environ = {"MODEL_GO_API_KEY": "fake-key-scenes"} if environ is None else environ
+    return ImagegenApp(Studio(config, store, environ), graphics.setup("halfcell")), store
+
+
+async def settle(pilot: Any) -> None:
+    from textual.worker import WorkerCancelled
+
+    for _ in range(4):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        await pilot.pause()
+
+
+async def main_screen(pilot: Any) -> None:
+    """The newest generation (n=4) selected, its second image shown."""
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    preview = pilot.app.query_one("#preview")
+    preview.index = 1
+    await settle(pilot)
+
+
+async def search(pilot: Any) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.press("ctrl+f", *"fox")
+    await pilot.pause(0.3)
+    await settle(pilot)
+
+
+async def error(pilot: Any) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    pilot.app.query_one("#history").focus()
+    await pilot.press("down", "down", "down")
+    await settle(pilot)
+
+
+async def settings(pilot: Any) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.press("f2")
+    await settle(pilot)
+
+
+async def small(pilot: Any) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await settle(pilot)
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    size: tuple[int, int]
+    prepare: Callable[[Any], Awaitable[None]]
+    title: str
+
+
+SCENES = [
+    Scene("main", (120, 40), main_screen, "Main screen: history, a 4-image generation, the parameter sidebar"),
+    Scene("search", (120, 40), search, "Live full-text search of the history"),
+    Scene("error", (120, 40), error, "A failed generation: what happened and what to do"),
+    Scene("settings", (120, 40), settings, "Settings: profiles, keys, output, graphics"),
+    Scene("small", (80, 24), small, "At 80x24 the sidebar starts hidden (ctrl+b)"),
+]
