@@ -170,10 +170,11 @@ def run_generation(config: Any, profile: Any, request: Any, *, as_json: bool, ou
     import asyncio
 
     from imagegen_tui import service
+    from imagegen_tui.config import DEMO_NOTICE
     from imagegen_tui.errors import ImageAPIError, InvalidRequest
 
     if profile.demo:
-        print(service.DEMO_NOTICE, file=sys.stderr)
+        print(DEMO_NOTICE, file=sys.stderr)
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir)

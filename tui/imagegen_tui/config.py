@@ -26,6 +26,11 @@ from imagegen_tui.prices import Price, parse_prices
 from imagegen_tui.retry import RetryPolicy
 
 DEMO = "demo"
+DEMO_NOTICE = (
+    "Demo provider: images are synthesized on this machine and nothing is sent anywhere. "
+    "To use model-go, set MODEL_GO_API_KEY (OpenAI: OPENAI_API_KEY) or add a profile to the "
+    "config file (imagegen-tui config path)."
+)
 
 
 @dataclass(frozen=True)

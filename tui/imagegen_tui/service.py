@@ -21,11 +21,6 @@ from imagegen_tui.saving import SavedImage, SaveTarget, save_result
 from imagegen_tui.store import HistoryStore
 
 DEMO_PROVIDER = "demo (synthesized locally)"
-DEMO_NOTICE = (
-    "Demo provider: images are synthesized on this machine and nothing is sent anywhere. "
-    "To use model-go, set MODEL_GO_API_KEY (OpenAI: OPENAI_API_KEY) or add a profile to the "
-    "config file (imagegen-tui config path)."
-)
 
 _demo_lock = threading.Lock()
 _demo_server = None

@@ -14,12 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui import service
-from imagegen_tui.client import PartialCallback
+from typing import TYPE_CHECKING
+
 from imagegen_tui.config import Config, Profile, save_config
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
+
+if TYPE_CHECKING:
+    from imagegen_tui.client import PartialCallback
+    from imagegen_tui.service import Outcome
 
 PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")
 
@@ -85,7 +89,9 @@ class Studio:
         parent_id: int | None = None,
         on_partial: PartialCallback | None = None,
         on_event: Callable[[str, int | None], None] | None = None,
-    ) -> service.Outcome:
+    ) -> Outcome:
+        from imagegen_tui import service  # httpx loads with the first job, not at start-up
+
         rows: list[int] = []
 
         def heard(event: str, row: int | None) -> None:
@@ -106,6 +112,7 @@ class Studio:
 
     async def test_connection(self, profile: Profile) -> str:
         """A sentence for the settings screen; makes no paid call."""
+        from imagegen_tui import service
         from imagegen_tui.client import ImagesClient
         from imagegen_tui.errors import ImageAPIError
 

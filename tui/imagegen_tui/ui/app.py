@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -23,12 +24,10 @@ from textual.widgets import Checkbox, Footer, Header, Input, Select
 
 from imagegen_tui.errors import ImageAPIError, InvalidRequest
 from imagegen_tui.request import ImageRequest
-from imagegen_tui.service import DEMO_NOTICE
+from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.screens.dialogs import ConfirmScreen, DiagnosticsScreen, HelpScreen
-from imagegen_tui.ui.screens.viewer import ViewerScreen
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview
@@ -64,7 +63,7 @@ class PreviewPane(Preview):
 
 
 class ImagegenApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -311,6 +310,8 @@ class ImagegenApp(App[None]):
         return generation
 
     def action_view(self) -> None:
+        from imagegen_tui.ui.screens.viewer import ViewerScreen
+
         if (g := self._selected()) and g.images:
             self.push_screen(ViewerScreen(self.graphics, g, self.query_one(Preview).index, self.studio.config.prices, self.studio.config.output.folder.resolve()))
 
@@ -381,6 +382,8 @@ class ImagegenApp(App[None]):
         subprocess.Popen([opener, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def action_delete(self) -> None:
+        from imagegen_tui.ui.screens.dialogs import ConfirmScreen
+
         g = self._selected()
         if g is None:
             return
@@ -471,9 +474,13 @@ class ImagegenApp(App[None]):
             self.query_one(PromptArea).focus()
 
     def action_help(self) -> None:
+        from imagegen_tui.ui.screens.dialogs import HelpScreen  # Markdown: loaded when asked for
+
         self.push_screen(HelpScreen())
 
     def action_diagnostics(self) -> None:
+        from imagegen_tui.ui.screens.dialogs import DiagnosticsScreen
+
         self.push_screen(DiagnosticsScreen(self.graphics.facts()))
 
     def action_settings(self) -> None:
@@ -487,6 +494,8 @@ class ImagegenApp(App[None]):
         self.push_screen(SettingsScreen(self.studio), closed)
 
     async def action_quit(self) -> None:
+        from imagegen_tui.ui.screens.dialogs import ConfirmScreen
+
         running = len(self._job_workers)
         if not running:
             self.exit()

@@ -65,7 +65,7 @@ class SettingsScreen(Screen[bool]):
                 with Horizontal(classes="row"):
                     yield Button("Test connection", id="test")
                 yield Static("", id="test-result")
-                yield Static("", id="profile-error", classes="field-error")
+                yield Static("", id="profile-error", classes="form-error")
                 yield Label("[b]Output[/b]")
                 yield Label("Folder")
                 yield Input(_tilde(self.studio.config.output.folder), id="g-folder")

@@ -36,6 +36,7 @@ class ParamSidebar(VerticalScroll):
         super().__init__(**kwargs)
         self._profiles = profiles
         self._active = active
+        self._qualities: tuple[str, ...] = ("auto", "low", "medium", "high")
         self._loading = False
 
     def compose(self) -> ComposeResult:
@@ -48,7 +49,7 @@ class ParamSidebar(VerticalScroll):
         yield Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True)
         yield Static(classes="field-error", id="e-size")
         yield Label("Quality")
-        yield Select(_choices(("auto", "low", "medium", "high")), allow_blank=False, id="p-quality", compact=True)
+        yield Select(_choices(self._qualities), allow_blank=False, id="p-quality", compact=True)
         yield Static(classes="field-error", id="e-quality")
         yield Label("Images (n)")
         yield Input(id="p-n", value="1", type="integer", compact=True)
@@ -78,8 +79,9 @@ class ParamSidebar(VerticalScroll):
             caps = profile.caps(params.get("model") or profile.model)
             self.query_one("#p-model", Input).suggester = SuggestFromList(profile.models or (profile.model,))
             self.query_one("#p-size", Input).suggester = SuggestFromList(caps.sizes)
-            quality = self.query_one("#p-quality", Select)
-            quality.set_options(_choices(caps.qualities))
+            if caps.qualities != self._qualities:  # rebuilding options restyles the overlay
+                self._qualities = caps.qualities
+                self.query_one("#p-quality", Select).set_options(_choices(caps.qualities))
             for name in FIELDS:
                 value = params.get(name)
                 widget = self.query_one(f"#p-{name}")
@@ -117,9 +119,11 @@ class ParamSidebar(VerticalScroll):
         for name in FIELDS:
             message = problems.get(name, "")
             error = self.query_one(f"#e-{name}", Static)
-            error.update(message)
-            error.display = bool(message)
-            self.query_one(f"#p-{name}").set_class(bool(message), "invalid")
+            if error.display != bool(message):  # each change restyles: only when it changes
+                error.display = bool(message)
+                self.query_one(f"#p-{name}").set_class(bool(message), "invalid")
+            if message:
+                error.update(message)
 
     @property
     def profile_name(self) -> str:

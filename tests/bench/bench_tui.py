@@ -1,0 +1,133 @@
+"""TUI speed, on demand (not in the test run).
+
+1. Time to first frame, whole process, median of N: a bare Textual app (Header, Static,
+   Footer) against imagegen-tui with an empty history and with 10,000 generations, measured
+   until the history's first page is on screen. Target: at most 1.5x the bare app.
+2. The largest event-loop stall while an n=10 1024x1024 job lands (demo provider, zero
+   latency), against the same app idle for as long. Target: 50 ms.
+3. From a job's result arriving to its preview painted, median of N, against repainting a
+   Static in the same app. Target: 100 ms.
+
+Run: python tests/bench/bench_tui.py [--runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def isolated(root: Path) -> dict[str, str]:
+    env = {**os.environ}
+    for var, sub in (("XDG_CONFIG_HOME", "c"), ("XDG_DATA_HOME", "d"), ("XDG_CACHE_HOME", "x"), ("XDG_PICTURES_DIR", "p"), ("HOME", "h")):
+        env[var] = str(root / sub)
+    for var in ("MODEL_GO_API_KEY", "OPENAI_API_KEY"):
+        env.pop(var, None)
+    return env
+
+
+def first_frame(runs: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from fill_history import fill
+
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        empty, full = isolated(Path(a)), isolated(Path(b))
+        fill(Path(full["XDG_DATA_HOME"]) / "imagegen-tui" / "history.sqlite3", 10_000)
+        cases = {"bare Textual app": ("bare", empty), "imagegen-tui, empty history": ("ours", empty), "imagegen-tui, 10,000 generations": ("ours", full)}
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for round_ in range(runs + 1):
+            for name, (mode, env) in cases.items():
+                started = time.perf_counter()
+                subprocess.run([sys.executable, str(HERE / "tui_child.py"), mode], env=env, check=True, capture_output=True)
+                if round_:  # round 0 warms the disk cache
+                    times[name].append(time.perf_counter() - started)
+        bare = statistics.median(times["bare Textual app"])
+        print(f"1. time to first frame, whole process, median of {runs}:")
+        for name, values in times.items():
+            median = statistics.median(values)
+            print(f"   {name:34s} {median * 1000:6.0f} ms   {median / bare:4.2f}x bare   (target <= 1.50x)")
+
+
+async def loop_and_preview(runs: int) -> None:
+    os.environ.update(isolated(Path(tempfile.mkdtemp())))
+    from textual.widgets import Static
+
+    from imagegen_tui.config import load_config
+    from imagegen_tui.store import HistoryStore
+    from imagegen_tui.studio import Studio
+    from imagegen_tui.ui import graphics
+    from imagegen_tui.ui.app import ImagegenApp
+    from imagegen_tui.ui.widgets.preview import Preview
+
+    store = HistoryStore.open_default()
+    studio = Studio(load_config(), store, {})
+    app = ImagegenApp(studio, graphics.setup("halfcell"))
+    stamps: dict[str, float] = {}
+    real_run, real_put = studio.run, Preview._put_image
+
+    async def timed_run(*args, **kwargs):
+        outcome = await real_run(*args, **kwargs)
+        stamps["arrived"] = time.perf_counter()
+        return outcome
+
+    def timed_put(self, image):
+        real_put(self, image)
+        if "arrived" in stamps and "painted" not in stamps:
+            self.call_after_refresh(lambda: stamps.setdefault("painted", time.perf_counter()))
+
+    studio.run = timed_run  # type: ignore[method-assign]
+    Preview._put_image = timed_put  # type: ignore[method-assign]
+
+    async def worst_stall(seconds: float, until=None) -> float:
+        worst, tick, deadline = 0.0, 0.005, time.perf_counter() + seconds
+        while time.perf_counter() < deadline and not (until and until()):
+            before = time.perf_counter()
+            await asyncio.sleep(tick)
+            worst = max(worst, time.perf_counter() - before - tick)
+        return worst
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        idle = await worst_stall(2.0)
+        app.query_one("#p-n").value = "10"
+        app.query_one("#p-size").value = "1024x1024"
+        stalls, latencies, repaints = [], [], []
+        for run in range(runs):
+            stamps.clear()
+            area = app.query_one("#prompt-input")
+            area.load_text(f"ten lighthouses, run {run}")
+            await pilot.press("enter")
+            stalls.append(await worst_stall(30.0, until=lambda: "painted" in stamps))
+            latencies.append(stamps["painted"] - stamps["arrived"])
+            await app.workers.wait_for_complete()
+            static = app.query_one("#prompt-count", Static)
+            started = time.perf_counter()
+            static.update(f"run {run}")
+            done = asyncio.Event()
+            app.call_after_refresh(done.set)
+            await done.wait()
+            repaints.append(time.perf_counter() - started)
+        print(f"2. largest event-loop stall while an n=10 1024x1024 job lands: worst {max(stalls) * 1000:.0f} ms, median {statistics.median(stalls) * 1000:.0f} ms over {runs} jobs; idle app {idle * 1000:.0f} ms   (target <= 50 ms)")
+        print(f"3. result arrived -> preview painted: median {statistics.median(latencies) * 1000:.0f} ms (max {max(latencies) * 1000:.0f}); repainting a Static {statistics.median(repaints) * 1000:.0f} ms; ratio {statistics.median(latencies) / statistics.median(repaints):.1f}x   (target <= 100 ms)")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    first_frame(args.runs)
+    asyncio.run(loop_and_preview(max(3, args.runs // 2)))
+
+
+if __name__ == "__main__":
+    main()
