@@ -3,8 +3,10 @@
 1. Time to first frame, whole process, median of N: a bare Textual app (Header, Static,
    Footer) against imagegen-tui with an empty history and with 10,000 generations, measured
    until the history's first page is on screen. Target: at most 1.5x the bare app.
-2. The largest event-loop stall while an n=10 1024x1024 job lands (demo provider, zero
-   latency), against the same app idle for as long. Target: 50 ms.
+2. The largest event-loop stall while an n=10 1024x1024 job lands, against the same app idle
+   for as long. Target: 50 ms. The provider is `serve-demo` in its own process, answering
+   photo-like PNGs (#photo: about 1.9 MB each, so 25 MB of JSON), as a real provider would;
+   it draws them once before the measured jobs, so its drawing does not compete for the CPU.
 3. From a job's result arriving to its preview painted, median of N, against repainting a
    Static in the same app. Target: 100 ms.
 
@@ -58,8 +60,23 @@ def first_frame(runs: int) -> None:
 
 
 async def loop_and_preview(runs: int) -> None:
-    os.environ.update(isolated(Path(tempfile.mkdtemp())))
+    root = Path(tempfile.mkdtemp())
+    os.environ.update(isolated(root))
+    server = subprocess.Popen([sys.executable, "-m", "imagegen_tui", "serve-demo", "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
+    base = server.stdout.readline().rsplit(" ", 1)[-1].strip()
+    config_file = root / "c" / "imagegen-tui" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(f'profile = "bench"\n[profiles.bench]\nbase_url = "{base}"\n')
+    try:
+        await _loop_and_preview(runs)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def _loop_and_preview(runs: int) -> None:
     from textual.widgets import Static
+    from textual.worker import WorkerCancelled
 
     from imagegen_tui.config import load_config
     from imagegen_tui.store import HistoryStore
@@ -70,7 +87,7 @@ async def loop_and_preview(runs: int) -> None:
 
     store = HistoryStore.open_default()
     studio = Studio(load_config(), store, {})
-    app = ImagegenApp(studio, graphics.setup("halfcell"))
+    app = ImagegenApp(studio, graphics.setup(os.environ.get("BENCH_GRAPHICS", "halfcell")))
     stamps: dict[str, float] = {}
     real_run, real_put = studio.run, Preview._put_image
 
@@ -98,17 +115,26 @@ async def loop_and_preview(runs: int) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
         idle = await worst_stall(2.0)
+        warm = await studio.run(studio.request("ten lighthouses #photo", studio.active_profile(), {"n": 10, "size": "1024x1024"}), studio.active_profile())
+        assert len(warm.saved) == 10  # the server has drawn them; from now on only our side works
         app.query_one("#p-n").value = "10"
         app.query_one("#p-size").value = "1024x1024"
         stalls, latencies, repaints = [], [], []
         for run in range(runs):
             stamps.clear()
             area = app.query_one("#prompt-input")
-            area.load_text(f"ten lighthouses, run {run}")
+            area.load_text("ten lighthouses #photo")  # the same prompt: the server answers from its cache
             await pilot.press("enter")
-            stalls.append(await worst_stall(30.0, until=lambda: "painted" in stamps))
-            latencies.append(stamps["painted"] - stamps["arrived"])
-            await app.workers.wait_for_complete()
+            pictures = app.graphics.protocol != "none"
+            stalls.append(await worst_stall(60.0, until=lambda: ("painted" if pictures else "arrived") in stamps))
+            if pictures:
+                latencies.append(stamps["painted"] - stamps["arrived"])
+            else:
+                stalls[-1] = max(stalls[-1], await worst_stall(0.5))
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:  # a superseded history reload
+                pass
             static = app.query_one("#prompt-count", Static)
             started = time.perf_counter()
             static.update(f"run {run}")
@@ -117,6 +143,8 @@ async def loop_and_preview(runs: int) -> None:
             await done.wait()
             repaints.append(time.perf_counter() - started)
         print(f"2. largest event-loop stall while an n=10 1024x1024 job lands: worst {max(stalls) * 1000:.0f} ms, median {statistics.median(stalls) * 1000:.0f} ms over {runs} jobs; idle app {idle * 1000:.0f} ms   (target <= 50 ms)")
+        if not latencies:
+            return
         print(f"3. result arrived -> preview painted: median {statistics.median(latencies) * 1000:.0f} ms (max {max(latencies) * 1000:.0f}); repainting a Static {statistics.median(repaints) * 1000:.0f} ms; ratio {statistics.median(latencies) / statistics.median(repaints):.1f}x   (target <= 100 ms)")
     store.close()
 
@@ -124,8 +152,10 @@ async def loop_and_preview(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--skip-start", action="store_true", help="only the event-loop and preview measurements")
     args = parser.parse_args()
-    first_frame(args.runs)
+    if not args.skip_start:
+        first_frame(args.runs)
     asyncio.run(loop_and_preview(max(3, args.runs // 2)))
 
 

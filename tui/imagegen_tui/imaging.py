@@ -14,7 +14,9 @@ from pathlib import Path
 from PIL import Image
 
 _CACHE_SIZE = 48
-_cache: OrderedDict[tuple[str, float, int, int], Image.Image] = OrderedDict()
+Key = tuple[str, float, int, int]
+_cache: OrderedDict[Key, Image.Image] = OrderedDict()
+_pending: dict[Key, threading.Event] = {}  # fits under way: a second asker waits, not redoes
 _lock = threading.Lock()
 
 
@@ -27,6 +29,28 @@ def fit(path: Path, max_width: int, max_height: int) -> Image.Image:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+        running = _pending.get(key)
+        if running is None:
+            _pending[key] = threading.Event()
+    if running is not None:
+        running.wait()
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+        return fit(path, max_width, max_height)  # the first asker failed: try for ourselves
+    try:
+        scaled = _scale(path, max_width, max_height)
+        with _lock:
+            _cache[key] = scaled
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+        return scaled
+    finally:
+        with _lock:
+            _pending.pop(key).set()
+
+
+def _scale(path: Path, max_width: int, max_height: int) -> Image.Image:
     with Image.open(path) as original:
         original.draft("RGB", (max_width, max_height))
         scaled = original.copy() if original.width <= max_width and original.height <= max_height else None
@@ -34,10 +58,6 @@ def fit(path: Path, max_width: int, max_height: int) -> Image.Image:
             original.thumbnail((max_width, max_height), Image.Resampling.LANCZOS)
             scaled = original.copy()
         scaled.load()
-    with _lock:
-        _cache[key] = scaled
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
     return scaled
 
 

@@ -6,7 +6,6 @@ full Pillow decode of n large images would otherwise stall an event loop for hun
 
 from __future__ import annotations
 
-import base64
 import binascii
 import io
 import json
@@ -84,12 +83,22 @@ class GenerationResult:
 
 
 def decode_b64(text: Any) -> bytes:
-    if not isinstance(text, str) or not text:
+    if isinstance(text, (bytes, bytearray)):
+        if text.startswith(b"data:"):
+            text = text.partition(b",")[2]
+    elif not isinstance(text, str) or not text:
         raise UnusableAnswer("an image entry has no base64 data")
-    if text.startswith("data:"):
+    elif text.startswith("data:"):
         text = text.partition(",")[2]
-    try:
-        return base64.b64decode(text, validate=True)
+    if not text:
+        raise UnusableAnswer("an image entry has no base64 data")
+    if isinstance(text, str):
+        try:
+            text = text.encode("ascii")
+        except UnicodeEncodeError:
+            raise UnusableAnswer("an image's base64 data is damaged") from None
+    try:  # in slices: one multi-MB call would hold the GIL (and so an event loop) for ms on end
+        return b"".join(binascii.a2b_base64(text[i : i + _B64_SLICE], strict_mode=True) for i in range(0, len(text), _B64_SLICE))
     except (binascii.Error, ValueError):
         raise UnusableAnswer("an image's base64 data is damaged") from None
 
@@ -117,11 +126,71 @@ def verify_image(data: bytes, revised_prompt: str | None = None) -> ImagePayload
     return ImagePayload(data=data, format=fmt, width=width, height=height, revised_prompt=revised_prompt)
 
 
-def parse_json_body(raw: bytes) -> dict[str, Any]:
+_B64_SLICE = 256 * 1024  # a multiple of 4: slices decode exactly as the whole would
+_B64_KEY = b'"b64_json"'
+_MARK = "\x00imagegen-b64:"
+_PLACEHOLDER = _MARK + "{}\x00"
+
+
+def parse_json_body(raw: bytes | bytearray) -> dict[str, Any]:
+    """Parse an answer whose base64 images may total tens of MB.
+
+    json.loads holds the GIL for its whole run (about 60 ms for 25 MB), which would freeze an
+    event loop running beside this thread. So the `b64_json` string values are cut out with
+    C-speed bytes.find first, the small remainder is parsed, and the values are put back as
+    bytes. Anything unusual (escapes inside a value, a key inside other text) falls back to a
+    plain parse of the whole answer."""
+    skeleton, values = _lift_b64_values(raw)
+    body = _loads(skeleton)
+    if values:
+        restored = _restore_b64_values(body, values)
+        if restored != len(values):
+            body = _loads(raw)
+    return body
+
+
+def _lift_b64_values(raw: bytes | bytearray) -> tuple[bytes | bytearray, list[bytes | bytearray]]:
+    values: list[bytes | bytearray] = []
+    parts: list[bytes | bytearray] = []
+    position = 0
+    while (key := raw.find(_B64_KEY, position)) != -1:
+        colon = key + len(_B64_KEY)
+        while colon < len(raw) and raw[colon] in b" \t\r\n":
+            colon += 1
+        start = colon + 1
+        while start < len(raw) and raw[start] in b" \t\r\n":
+            start += 1
+        if colon >= len(raw) or raw[colon] != ord(":") or start >= len(raw) or raw[start] != ord('"'):
+            position = colon
+            continue
+        end = raw.find(b'"', start + 1)
+        if end == -1 or raw.find(b"\\", start + 1, end) != -1:
+            return raw, []  # an escaped value: let the real parser handle it
+        parts += [raw[position : start + 1], _PLACEHOLDER.format(len(values)).encode().replace(b"\x00", b"\\u0000")]
+        values.append(raw[start + 1 : end])
+        position = end
+    if not values:
+        return raw, []
+    parts.append(raw[position:])
+    return b"".join(parts), values
+
+
+def _restore_b64_values(body: dict[str, Any], values: list[bytes | bytearray]) -> int:
+    restored = 0
+    for entry in body.get("data") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("b64_json"), str):
+            marker = entry["b64_json"]
+            if marker.startswith(_MARK) and marker.endswith("\x00"):
+                entry["b64_json"] = values[int(marker[len(_MARK) : -1])]
+                restored += 1
+    return restored
+
+
+def _loads(raw: bytes | bytearray) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        snippet = raw[:80].decode("utf-8", "replace").strip()
+        snippet = bytes(raw[:80]).decode("utf-8", "replace").strip()
         if snippet.lower().startswith(("<!doctype", "<html")):
             raise UnusableAnswer("the answer was an HTML page, not JSON (a proxy or wrong base URL?)") from None
         raise UnusableAnswer("the answer was not valid JSON (cut off or not an API response)") from None

@@ -21,7 +21,7 @@ def _colour(rng: random.Random, alpha: int | None = None) -> tuple[int, ...]:
     return rgb if alpha is None else (*rgb, alpha)
 
 
-def draw(prompt: str, width: int, height: int, index: int = 0, transparent: bool = False) -> Image.Image:
+def draw(prompt: str, width: int, height: int, index: int = 0, transparent: bool = False, photo: bool = False) -> Image.Image:
     rng = _rng(prompt, index)
     if transparent:
         canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
@@ -45,6 +45,9 @@ def draw(prompt: str, width: int, height: int, index: int = 0, transparent: bool
         else:
             pen.polygon([(x, y - r), (x + r, y + r), (x - r, y + r)], fill=fill)
     canvas.alpha_composite(layer)
+    if photo:  # grain like a photograph's, so files are as large as real ones (2-3 MB at 1024x1024)
+        grain = Image.effect_noise((width, height), 64).convert("RGBA")
+        canvas = Image.blend(canvas, grain, 0.25)
     _caption(canvas, prompt, scale)
     return canvas
 
@@ -82,9 +85,9 @@ def encode(image: Image.Image, fmt: str, compression: int | None) -> bytes:
 
 
 @lru_cache(maxsize=48)
-def render(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, compression: int | None) -> bytes:
+def render(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, compression: int | None, photo: bool = False) -> bytes:
     """Encoded bytes, cached: repeated demo requests cost the server nothing."""
-    return encode(draw(prompt, width, height, index, transparent), fmt, compression)
+    return encode(draw(prompt, width, height, index, transparent, photo), fmt, compression)
 
 
 @lru_cache(maxsize=48)

@@ -24,7 +24,7 @@ from imagegen_tui.demo import artist
 MODELS = ("gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini")
 MAX_BODY = 1024 * 1024
 HANG_SECONDS = 600.0
-_DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep)(?::([a-z0-9._]+))?(?::(\d+))?")
+_DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep|photo)(?::([a-z0-9._]+))?(?::(\d+))?")
 _OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
 
 FAILURES: dict[str, tuple[int, str, str | None, str]] = {
@@ -185,6 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream") and failure != "nostream":
             self._stream(prompt, params, delay, failure)
             return
+        params["photo"] = "photo" in directives
         self._answer(prompt, params, failure, "url" in directives)
 
     def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool) -> None:
@@ -194,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
         if failure == "notjson":
             self._send(200, b"upstream said: OK", {"Content-Type": "application/json"})
             return
-        images = [artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"]) for i in range(p["n"])]
+        images = [artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"], p["photo"]) for i in range(p["n"])]
         entries: list[dict[str, Any]] = []
         for data in images:
             if failure == "badb64":

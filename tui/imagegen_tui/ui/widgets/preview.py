@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -68,7 +68,7 @@ class Preview(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
             yield Static(WELCOME, id="preview-message")
-        yield Horizontal(id="preview-strip")
+        yield Static("", id="preview-strip")
         yield Static("", id="preview-info")
 
     def show(self, generation: Generation | None) -> None:
@@ -84,6 +84,20 @@ class Preview(Vertical, can_focus=True):
     def action_step(self, step: int) -> None:
         if self.generation and self.generation.images:
             self.index = (self.index + step) % len(self.generation.images)
+
+    def prefetch(self, path: Path) -> None:
+        """Start fitting an image that is about to be shown (a job's result), before the
+        history has even reloaded."""
+        main = self.query_one("#preview-main", Container)
+        width, height = self.graphics.pixels(max(1, main.size.width), max(1, main.size.height))
+        self._prefetch(path, width, height)
+
+    @work(thread=True, group="preview-prefetch")
+    def _prefetch(self, path: Path, width: int, height: int) -> None:
+        try:
+            imaging.fit(path, width, height)
+        except Exception:  # the real load will say what is wrong
+            pass
 
     def show_partial(self, image: PILImage.Image, caption: str) -> None:
         """A streamed partial image of a running job."""
@@ -180,14 +194,12 @@ class Preview(Vertical, can_focus=True):
             self._image.display = False
 
     def _strip(self, g: Generation | None) -> None:
-        strip = self.query_one("#preview-strip", Horizontal)
+        """One line naming the images of an n>1 generation, the shown one marked."""
+        strip = self.query_one("#preview-strip", Static)
         count = len(g.images) if g and g.status == "done" else 0
         strip.display = count > 1
-        if count <= 1:
-            return
-        labels = [f" {'▶' if i == self.index else ' '} {i + 1} " for i in range(count)]
-        strip.remove_children()
-        strip.mount_all(Static(label, classes="strip-item" + (" current" if i == self.index else "")) for i, label in enumerate(labels))
+        if count > 1:
+            strip.update("  ".join(f"[b reverse] {i + 1} [/]" if i == self.index else f" {i + 1} " for i in range(count)) + "   [dim]← →[/dim]")
 
     def _facts(self, g: Generation) -> str:
         parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
