@@ -88,7 +88,7 @@ async def test_n4_grid_and_moving_between_images(dirs):
         await submit(pilot, "four lighthouses")
         await settle(pilot)
         strip = app.query_one("#preview-strip")
-        assert strip.display and [w for w in str(strip.render()).split() if w.isdigit()] == ["1", "2", "3", "4"]
+        assert strip.display and len(strip.children) == 4 and all(box.children for box in strip.children)  # four thumbnails
         preview = app.query_one(Preview)
         preview.focus()
         await pilot.press("right", "right")

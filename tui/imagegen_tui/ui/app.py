@@ -101,7 +101,7 @@ class ImagegenApp(App[None]):
                     yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
                     yield Checkbox("★", id="filter-favourite", compact=True)
                 yield HistoryPane(self.studio.page, self.studio.count, id="history")
-            yield PreviewPane(self.graphics, self.studio.config.prices, self.studio.config.output.folder.resolve(), id="preview")
+            yield PreviewPane(self.graphics, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail, id="preview")
             yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
         yield PromptBar(id="prompt")
@@ -332,7 +332,7 @@ class ImagegenApp(App[None]):
         from imagegen_tui.ui.screens.viewer import ViewerScreen
 
         if (g := self._selected()) and g.images:
-            self.push_screen(ViewerScreen(self.graphics, g, self.query_one(Preview).index, self.studio.config.prices, self.studio.config.output.folder.resolve()))
+            self.push_screen(ViewerScreen(self.graphics, g, self.query_one(Preview).index, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail))
 
     def action_reuse(self) -> None:
         g = self._selected()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,12 +18,13 @@ from imagegen_tui.ui.widgets.preview import Preview
 class ViewerScreen(Screen[None]):
     BINDINGS = [Binding("escape,q,v", "app.pop_screen", "Close")]
 
-    def __init__(self, graphics: Graphics, generation: Generation, index: int = 0, prices: dict | None = None, output: Path | None = None) -> None:
+    def __init__(self, graphics: Graphics, generation: Generation, index: int = 0, prices: dict | None = None, output: Path | None = None, thumbnail: Any = None) -> None:
         super().__init__()
-        self.graphics, self.generation, self.start_index, self.prices, self.output = graphics, generation, index, prices, output
+        self.graphics, self.generation, self.start_index = graphics, generation, index
+        self.prices, self.output, self.thumbnail = prices, output, thumbnail
 
     def compose(self) -> ComposeResult:
-        yield Preview(self.graphics, self.prices, self.output, id="viewer")
+        yield Preview(self.graphics, self.prices, self.output, self.thumbnail, id="viewer")
         yield Footer()
 
     def on_mount(self) -> None:

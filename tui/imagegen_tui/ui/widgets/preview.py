@@ -4,6 +4,7 @@ result is cached per (file, size), so going back to a generation is immediate.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,16 @@ from PIL import Image as PILImage
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Vertical
+from textual.containers import Container, HorizontalScroll, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from imagegen_tui import imaging
 from imagegen_tui.prices import cost
-from imagegen_tui.store import Generation
+from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.ui.graphics import Graphics, image_widget
+
+THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 
 HINTS = {
     "auth": "Open Settings (F2) and set the profile's key, or the environment variable it names.",
@@ -55,11 +58,20 @@ class Preview(Vertical, can_focus=True):
     ]
     index: reactive[int] = reactive(0)
 
-    def __init__(self, graphics: Graphics, prices: dict[str, Any] | None = None, output: Path | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        graphics: Graphics,
+        prices: dict[str, Any] | None = None,
+        output: Path | None = None,
+        thumbnail: Callable[[StoredImage], Path | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.graphics = graphics
         self.prices = prices or {}
         self.output = output
+        self.thumbnail = thumbnail or (lambda image: image.path)
+        self._strip_for: int | None = None  # the generation whose thumbnails are in the strip
         self.generation: Generation | None = None
         self._image: Any = None
         self._shown: tuple[str, int, int] | None = None
@@ -68,7 +80,7 @@ class Preview(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
             yield Static(WELCOME, id="preview-message")
-        yield Static("", id="preview-strip")
+        yield HorizontalScroll(id="preview-strip", can_focus=False)
         yield Static("", id="preview-info")
 
     def show(self, generation: Generation | None) -> None:
@@ -194,12 +206,52 @@ class Preview(Vertical, can_focus=True):
             self._image.display = False
 
     def _strip(self, g: Generation | None) -> None:
-        """One line naming the images of an n>1 generation, the shown one marked."""
-        strip = self.query_one("#preview-strip", Static)
-        count = len(g.images) if g and g.status == "done" else 0
+        """Thumbnails of an n>1 generation, the shown one outlined; rebuilt only when the
+        generation changes."""
+        strip = self.query_one("#preview-strip", HorizontalScroll)
+        count = len(g.images) if g and g.status == "done" and self.graphics.protocol != "none" else 0
         strip.display = count > 1
-        if count > 1:
-            strip.update("  ".join(f"[b reverse] {i + 1} [/]" if i == self.index else f" {i + 1} " for i in range(count)) + "   [dim]← →[/dim]")
+        if count <= 1:
+            self._strip_for = None
+            return
+        assert g is not None
+        if self._strip_for != g.id:
+            self._strip_for = g.id
+            strip.remove_children()
+            width, height = self.graphics.pixels(THUMB_CELLS[0] - 2, THUMB_CELLS[1] - 2)
+            self._load_thumbnails(g, width, height)
+        for i, box in enumerate(strip.children):
+            box.set_class(i == self.index, "current")
+            if i == self.index:
+                strip.scroll_to_widget(box, animate=False)
+
+    @work(thread=True, exclusive=True, group="preview-thumbnails")
+    def _load_thumbnails(self, g: Generation, width: int, height: int) -> None:
+        thumbs = []
+        for image in g.images:
+            try:
+                source = self.thumbnail(image) or image.path
+                thumbs.append(imaging.fit(source, width, height))
+            except Exception:  # a missing file: an empty box keeps the numbering
+                thumbs.append(None)
+        self.app.call_from_thread(self._show_thumbnails, g.id, thumbs)
+
+    def _show_thumbnails(self, gen_id: int, thumbs: list[PILImage.Image | None]) -> None:
+        if gen_id != self._strip_for:
+            return
+        strip = self.query_one("#preview-strip", HorizontalScroll)
+        boxes = []
+        for i, thumb in enumerate(thumbs):
+            box = Container(classes="thumb" + (" current" if i == self.index else ""))
+            boxes.append((box, thumb))
+        strip.mount_all(box for box, _ in boxes)
+        if boxes:
+            strip.call_after_refresh(strip.scroll_to_widget, boxes[min(self.index, len(boxes) - 1)][0], animate=False)
+        for box, thumb in boxes:
+            if thumb is not None:
+                widget = image_widget(self.graphics, thumb)
+                widget.styles.width, widget.styles.height = self.graphics.cells(*thumb.size)
+                box.mount(widget)
 
     def _facts(self, g: Generation) -> str:
         parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]

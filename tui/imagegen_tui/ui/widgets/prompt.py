@@ -85,7 +85,7 @@ class PromptBar(Horizontal):
         return self.query_one(PromptArea)
 
     def on_mount(self) -> None:
-        self._count()
+        self.call_after_refresh(self._count)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._count()
