@@ -151,7 +151,12 @@ def _old_kitty() -> str | None:
             sys.__stdout__.flush()
     except Exception:
         return None
-    match = re.search(r"kitty\((\d+)\.(\d+)(?:\.(\d+))?\)", response.sequence)
+    return kitty_too_old(response.sequence)
+
+
+def kitty_too_old(xtversion: str) -> str | None:
+    """The version in an XTVERSION answer such as `kitty(0.26.5)` when it is older than 0.28."""
+    match = re.search(r"kitty\((\d+)\.(\d+)(?:\.(\d+))?\)", xtversion)
     if match and (int(match.group(1)), int(match.group(2))) < KITTY_PLACEHOLDERS_SINCE:
         return ".".join(g for g in match.groups() if g)
     return None
