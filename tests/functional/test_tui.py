@@ -79,7 +79,11 @@ async def test_prompt_to_saved_file_history_and_preview(dirs):
         assert type(image).__name__ == "HalfcellImage" and image.image is not None and image.display
         assert max(image.image.size) <= max(preview.size.width, preview.size.height * 2)  # downscaled to the pane
         assert "1 image saved" in notices(app)
-        assert app.query_one(PromptArea).text == "a red fox in the snow"  # kept for the next variation
+        area = app.query_one(PromptArea)
+        assert area.text == ""  # sent: the box is free for the next prompt
+        area.focus()
+        await pilot.press("up")
+        assert area.text == "a red fox in the snow"  # and ↑ brings it back for a variation
 
 
 async def test_n4_grid_and_moving_between_images(dirs):
@@ -132,7 +136,9 @@ async def test_errors_are_shown_and_the_prompt_kept(dirs, directive, kind, words
         [row] = history_rows()
         assert row.status == "failed" and row.error_kind == kind and row.prompt == prompt
         assert f"Failed: {kind}" in notices(app)
-        assert app.query_one(PromptArea).text == prompt
+        app.query_one(PromptArea).focus()
+        await pilot.press("up")
+        assert app.query_one(PromptArea).text == prompt  # one key away after a provider error
         message = str(app.query_one("#preview-message").render())
         assert "FAILED" in message and words in message
 

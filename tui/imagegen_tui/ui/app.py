@@ -216,7 +216,9 @@ class ImagegenApp(App[None]):
                 self.query_one("#sidebar").display = True
             self.notify(str(exc), title="Not sent", severity="error")
             return
-        self.query_one(PromptArea).remember(event.text)
+        area = self.query_one(PromptArea)
+        area.remember(event.text)
+        area.load_text("")  # sent: the box is free for the next idea; ↑ brings this one back
         self.start_job(request, self.profile)
 
     def start_job(self, request: ImageRequest, profile: Any, parent_id: int | None = None) -> int:
