@@ -23,6 +23,13 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [("provider default", DEFAULT)] + [(v, v) for v in values]
 
 
+def _field(label: str, widget: Input | Select) -> ComposeResult:
+    """A labelled field with the line under it where its problem is shown."""
+    yield Label(label)
+    yield widget
+    yield Static(classes="field-error", id=f"e-{str(widget.id)[2:]}")
+
+
 class ParamSidebar(VerticalScroll):
     @dataclass
     class Changed(Message):
@@ -42,30 +49,14 @@ class ParamSidebar(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Label("Profile")
         yield Select([(p, p) for p in self._profiles], value=self._active, allow_blank=False, id="p-profile", compact=True)
-        yield Label("Model")
-        yield Input(id="p-model", placeholder="model name", compact=True)
-        yield Static(classes="field-error", id="e-model")
-        yield Label("Size")
-        yield Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True)
-        yield Static(classes="field-error", id="e-size")
-        yield Label("Quality")
-        yield Select(_choices(self._qualities), allow_blank=False, id="p-quality", compact=True)
-        yield Static(classes="field-error", id="e-quality")
-        yield Label("Images (n)")
-        yield Input(id="p-n", value="1", type="integer", compact=True)
-        yield Static(classes="field-error", id="e-n")
-        yield Label("Background")
-        yield Select(_choices(BACKGROUNDS), allow_blank=False, id="p-background", compact=True)
-        yield Static(classes="field-error", id="e-background")
-        yield Label("Format")
-        yield Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True)
-        yield Static(classes="field-error", id="e-output_format")
-        yield Label("Compression (jpeg, webp)")
-        yield Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True)
-        yield Static(classes="field-error", id="e-output_compression")
-        yield Label("Moderation")
-        yield Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True)
-        yield Static(classes="field-error", id="e-moderation")
+        yield from _field("Model", Input(id="p-model", placeholder="model name", compact=True))
+        yield from _field("Size", Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True))
+        yield from _field("Quality", Select(_choices(self._qualities), allow_blank=False, id="p-quality", compact=True))
+        yield from _field("Images (n)", Input(id="p-n", value="1", type="integer", compact=True))
+        yield from _field("Background", Select(_choices(BACKGROUNDS), allow_blank=False, id="p-background", compact=True))
+        yield from _field("Format", Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True))
+        yield from _field("Compression (jpeg, webp)", Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True))
+        yield from _field("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
 
     def set_profiles(self, names: list[str]) -> None:
         self._profiles = names
