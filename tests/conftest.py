@@ -15,7 +15,6 @@ import pytest
 
 from imagegen_tui.demo.server import DemoServer
 
-REPO = Path(__file__).resolve().parents[1]
 _CLEARED = (
     "MODEL_GO_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGEGEN_TUI_PROFILE",
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",

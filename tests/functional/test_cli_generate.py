@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import REPO, run_cli, write_config
+from conftest import run_cli, write_config
 from imagegen_tui.metadata import read_metadata
 
 KEY = "fake-demo-0123456789abcdef"

@@ -289,3 +289,27 @@ async def test_command_palette_runs_actions(dirs):
         await settle(pilot)
         assert app.profile.name == "openai" and "openai" in app.sub_title
     assert load_config().active == "openai"  # a profile the user picked is remembered
+
+
+async def test_streamed_partial_images_reach_the_preview(dirs):
+    from imagegen_tui.ui.widgets.preview import Preview as PreviewWidget
+
+    shown = []
+    original = PreviewWidget.show_partial
+
+    def spy(self, image, caption):
+        shown.append(caption)
+        original(self, image, caption)
+
+    PreviewWidget.show_partial = spy
+    try:
+        async with running_app() as (app, pilot):
+            assert app.query_one("#p-stream").value  # the demo profile streams
+            await submit(pilot, "a streamed lighthouse #sleep:1")
+            await settle(pilot)
+            [row] = history_rows()
+            assert row.status == "done" and row.params["stream"] and row.params["partial_images"] == 2
+            assert [c.split(" ·")[0] for c in shown] == ["partial image 1", "partial image 2"]
+            assert app.query_one(Preview).generation.id == row.id  # then the final image
+    finally:
+        PreviewWidget.show_partial = original

@@ -131,3 +131,9 @@ def test_profile_repr_hides_key(dirs):
 def test_config_dir_created_private(dirs):
     save_config(load_config())
     assert stat.S_IMODE(os.stat(dirs.config_file.parent).st_mode) == 0o700
+
+
+def test_profile_streaming_does_not_reach_models_that_cannot_stream():
+    openai = load_config().profiles["openai"]
+    assert openai.caps("gpt-image-1").streaming and openai.caps("gpt-image-2").streaming
+    assert not openai.caps("dall-e-3").streaming and not openai.caps("dall-e-2").streaming

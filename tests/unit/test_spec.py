@@ -1,7 +1,6 @@
 """Every body the client can send, and every answer the demo server gives, against OpenAI's
 published schemas (tests/data is extracted from ../shared/openai-openapi/openapi.yaml)."""
 
-import asyncio
 import json
 from pathlib import Path
 

@@ -73,13 +73,14 @@ class Profile:
 
     def caps(self, model: str | None = None) -> ModelCaps:
         c = self.capabilities
+        base = caps_for_model(model or self.model)
         return with_overrides(
-            caps_for_model(model or self.model),
+            base,
             sizes=c.sizes,
             qualities=c.qualities,
             transparent_background=c.transparent_background,
             custom_sizes=c.custom_sizes,
-            streaming=c.streaming,
+            streaming=None if base.wants_response_format else c.streaming,  # dall-e never streams
         )
 
     def endpoint(self, environ: Mapping[str, str], base_url: str | None = None) -> Endpoint:
@@ -114,6 +115,7 @@ def builtin_profiles(environ: Mapping[str, str]) -> dict[str, Profile]:
             api_key_env="OPENAI_API_KEY",
             model="gpt-image-2",
             models=("gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini", "dall-e-3", "dall-e-2"),
+            capabilities=Capabilities(streaming=True),  # documented for the GPT image models
         ),
         DEMO: Profile(
             name=DEMO,

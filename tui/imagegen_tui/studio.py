@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
     from imagegen_tui.service import Outcome
 
-PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")
+PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "stream")
+PARTIAL_IMAGES = 2  # streamed previews a job shows before its final images
 
 
 class Studio:
@@ -47,13 +48,20 @@ class Studio:
         params = {key: remembered.get(key) for key in PARAM_KEYS}
         params["model"] = params["model"] or profile.model
         params["n"] = params["n"] or 1
+        if params["stream"] is None:
+            params["stream"] = self._streams_by_default(profile)
         return params
+
+    @staticmethod
+    def _streams_by_default(profile: Profile) -> bool:
+        """Only where the profile says so: a gateway may mishandle stream=true."""
+        return bool(profile.capabilities.streaming)
 
     def remember(self, profile: Profile, params: Mapping[str, Any], *, active: bool = False) -> None:
         """Keep the sidebar's values per profile (and, when the user picked it, the active
         profile) in the config file; writes only when something changed. Defaults are not
         stored, so a fresh start writes nothing and demo stays a fallback, not a choice."""
-        defaults = {"model": profile.model, "n": 1}
+        defaults = {"model": profile.model, "n": 1, "stream": self._streams_by_default(profile)}
         values = {k: v for k, v in params.items() if k in PARAM_KEYS and v is not None and defaults.get(k) != v}
         chosen = profile.name if active else self.config.active
         if self.config.ui.last.get(profile.name, {}) == values and self.config.active == chosen:
@@ -71,7 +79,12 @@ class Studio:
     def request(self, prompt: str, profile: Profile, params: Mapping[str, Any]) -> ImageRequest:
         """A validated request; raises InvalidRequest naming each bad field."""
         values = {k: params.get(k) for k in PARAM_KEYS}
-        request = ImageRequest(prompt=prompt, model=values.pop("model") or profile.model, n=int(values.pop("n") or 1), **values)
+        model = values.pop("model") or profile.model
+        stream = bool(values.pop("stream")) and profile.caps(model).streaming
+        request = ImageRequest(
+            prompt=prompt, model=model, n=int(values.pop("n") or 1), stream=stream,
+            partial_images=PARTIAL_IMAGES if stream else None, **values,
+        )
         return request.validate(profile.caps(request.model))
 
     # --- jobs ------------------------------------------------------------------------------

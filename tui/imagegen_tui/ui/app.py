@@ -141,6 +141,7 @@ class ImagegenApp(App[None]):
         GC's reach: a full collection over them took 50-60 ms on the event loop after each
         large job; frozen, they are never scanned again."""
         gc.freeze()
+
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != self.studio.config.ui.theme:
             self.studio.config.ui.theme = theme
@@ -179,19 +180,18 @@ class ImagegenApp(App[None]):
         self._validate()
         self._remember()
 
-    def _validate(self) -> ImageRequest | None:
+    def _validate(self) -> None:
         """Check the sidebar as it is edited; problems show under their fields."""
         sidebar = self.query_one(ParamSidebar)
         prompt = self.query_one(PromptArea).text
         caps = self.profile.caps(sidebar.values().get("model") or self.profile.model)
         self.query_one(PromptBar).limit = caps.prompt_limit
         try:
-            request = self.studio.request(prompt if prompt.strip() else "x", self.profile, sidebar.values())
+            self.studio.request(prompt if prompt.strip() else "x", self.profile, sidebar.values())
         except InvalidRequest as exc:
             sidebar.show_problems(dict(exc.problems))
-            return None
+            return
         sidebar.show_problems({})
-        return request
 
     def _remember(self, active: bool = False) -> None:
         self._remember_worker(self.profile, self.query_one(ParamSidebar).values(), active)

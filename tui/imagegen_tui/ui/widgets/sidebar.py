@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from imagegen_tui.config import Profile
@@ -17,6 +17,7 @@ from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, MODERATIONS
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
 FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")
+SWITCHES = ("stream",)
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -57,6 +58,7 @@ class ParamSidebar(VerticalScroll):
         yield from _field("Format", Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True))
         yield from _field("Compression (jpeg, webp)", Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True))
         yield from _field("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
+        yield Checkbox("Stream partial previews", id="p-stream", compact=True)
 
     def set_profiles(self, names: list[str]) -> None:
         self._profiles = names
@@ -83,6 +85,9 @@ class ParamSidebar(VerticalScroll):
                         widget.value = DEFAULT if value is None else value
                     except InvalidSelectValueError:  # a value this model does not offer
                         widget.value = DEFAULT
+            stream = self.query_one("#p-stream", Checkbox)
+            stream.value = bool(params.get("stream"))
+            stream.disabled = not caps.streaming
             self._sync_enabled()
         finally:
             self.call_after_refresh(self._done_loading)
@@ -104,6 +109,8 @@ class ParamSidebar(VerticalScroll):
                     out[name] = text  # the Studio reports it
             else:
                 out[name] = text or None
+        for name in SWITCHES:
+            out[name] = self.query_one(f"#p-{name}", Checkbox).value
         return out
 
     def show_problems(self, problems: dict[str, str]) -> None:
@@ -133,6 +140,11 @@ class ParamSidebar(VerticalScroll):
             return
         self._sync_enabled()
         self.post_message(self.Changed())
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if not self._loading:
+            self.post_message(self.Changed())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
