@@ -12,9 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imagegen_tui.config import Config, Profile, save_config
 from imagegen_tui.request import ImageRequest
@@ -141,8 +139,13 @@ class Studio:
         return f"✓ connected: {len(models)} models ({shown}){has}"
 
     def rerun_request(self, generation: Generation) -> tuple[ImageRequest, Profile]:
+        """The same request again, on its profile if it still exists; streaming is dropped
+        where that profile or model can no longer stream."""
         profile = self.config.profiles.get(generation.profile) or self.active_profile()
-        return replace(generation.request(), stream=False, partial_images=None), profile
+        request = generation.request()
+        if request.stream and not profile.caps(request.model).streaming:
+            request = replace(request, stream=False, partial_images=None)
+        return request, profile
 
     # --- history (blocking: call from a thread) --------------------------------------------
 
