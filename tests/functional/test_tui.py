@@ -313,3 +313,84 @@ async def test_streamed_partial_images_reach_the_preview(dirs):
             assert app.query_one(Preview).generation.id == row.id  # then the final image
     finally:
         PreviewWidget.show_partial = original
+
+
+async def test_viewer_copy_and_open_without_a_display(dirs, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    async with running_app() as (app, pilot):
+        app.query_one("#p-n").value = "2"
+        await submit(pilot, "view me")
+        await settle(pilot)
+        row = history_rows()[0]
+        app.query_one(HistoryList).focus()
+        await pilot.press("c")
+        assert app.clipboard == "view me"
+        await pilot.press("y")
+        assert app.clipboard == str(row.images[0].path)
+        await pilot.press("o")  # over SSH there is nothing to open on: the path is copied instead
+        assert "No local display" in notices(app) and app.clipboard == str(row.images[0].path)
+        await pilot.press("v")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ViewerScreen"
+        viewer = app.screen.query_one(Preview)
+        await pilot.press("right")
+        await settle(pilot)
+        assert viewer.index == 1 and viewer.query_one("#preview-image").image is not None
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "Screen"
+
+
+async def test_jobs_beyond_the_concurrency_limit_wait_in_a_visible_queue(dirs):
+    write_config(dirs, "[ui]\nconcurrency = 1\n")
+    async with running_app() as (app, pilot):
+        await submit(pilot, "first #sleep:1")
+        await pilot.pause(0.2)
+        await submit(pilot, "second waits")
+        await pilot.pause(0.3)
+        states = {job.prompt: job.state for job in app.query_one(JobsPanel).jobs.values()}
+        assert states == {"first #sleep:1": "running", "second waits": "queued"}
+        assert {g.prompt: g.status for g in history_rows()} == {"first #sleep:1": "running", "second waits": "queued"}
+        assert "1 queued" in app.sub_title
+        await settle(pilot)
+        assert [g.status for g in history_rows()] == ["done", "done"]
+
+
+async def test_sidebar_values_are_remembered_per_profile(dirs):
+    async with running_app() as (app, pilot):
+        app.query_one("#p-size").value = "1536x1024"
+        app.query_one("#p-quality").value = "high"
+        await settle(pilot)
+    assert load_config().ui.last["demo"] == {"size": "1536x1024", "quality": "high"}
+    async with running_app() as (app, pilot):
+        assert app.query_one(ParamSidebar).values()["size"] == "1536x1024"
+
+
+async def test_settings_add_a_profile_and_test_connections(dirs):
+    async with running_app() as (app, pilot):
+        await pilot.press("f2")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#test").press()  # the demo profile: the embedded server lists its models
+        await settle(pilot)
+        assert str(screen.query_one("#test-result").render()).startswith("✓ connected")
+        screen.query_one("#add-profile").press()
+        await pilot.pause()
+        screen.query_one("#f-base_url").value = "http://127.0.0.1:9/v1"  # nothing listens there
+        screen.query_one("#f-api_key_env").value = "GW_KEY"
+        screen.query_one("#test").press()
+        await settle(pilot)
+        assert str(screen.query_one("#test-result").render()).startswith("✗") and "could not connect" in str(screen.query_one("#test-result").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    gateway = load_config().profiles["gateway-1"]
+    assert gateway.base_url == "http://127.0.0.1:9/v1" and gateway.api_key_env == "GW_KEY"
+
+
+async def test_help_lists_the_keys(dirs):
+    async with running_app() as (app, pilot):
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "Screen"

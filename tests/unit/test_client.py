@@ -301,3 +301,12 @@ def test_redact_removes_token_shapes_and_the_exact_key():
     text = redact(f"key {openai_like} header Bearer abc.def-ghi_jkl and mine: my-own-secret", ("my-own-secret",))
     assert openai_like not in text and "abc.def-ghi_jkl" not in text and "my-own-secret" not in text
     assert text.count("[redacted]") == 3
+
+
+async def test_list_models_is_a_free_connection_check(demo, keyed_demo):
+    async with ImagesClient(Endpoint(base_url=demo.base_url)) as client:
+        assert "gpt-image-2" in await client.list_models()
+    async with ImagesClient(Endpoint(base_url=keyed_demo.base_url, api_key="fake-wrong-key-000000")) as client:
+        with pytest.raises(ImageAPIError) as info:
+            await client.list_models()
+    assert info.value.kind is ErrorKind.AUTH

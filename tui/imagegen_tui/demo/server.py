@@ -115,7 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/") in ("/v1/models", "/models"):
             if self._authorized():
-                self._json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "imagegen-tui-demo"} for m in MODELS]})
+                listing = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "imagegen-tui-demo"} for m in MODELS]}
+                self._send(200, json.dumps(listing).encode(), {"Content-Type": "application/json"})
             return
         match = re.fullmatch(r"/v1/files/([0-9a-f]{16}\.(png|jpg|webp))", self.path)
         with self.server.lock:
