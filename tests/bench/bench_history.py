@@ -73,6 +73,7 @@ def main() -> None:
                 "stats overall, with cost": lambda: store.stats(prices=PRICES),
                 "stats by model, with cost": lambda: store.stats(by="model", prices=PRICES),
                 "stats by day, with cost": lambda: store.stats(by="day", prices=PRICES),
+                "stats by profile, with cost": lambda: store.stats(by="profile", prices=PRICES),
             }
             baseline = {
                 "first page (newest 100)": lambda: sorted(scan(jsonl, lambda r: True), key=lambda r: -r["created_at"])[:100],

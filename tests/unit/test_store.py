@@ -122,8 +122,8 @@ def test_migration_from_first_schema_keeps_rows_and_indexes_them(tmp_path):
     for statement in MIGRATIONS[0]:
         db.execute(statement)
     db.execute("PRAGMA user_version = 1")
-    db.execute("""INSERT INTO generations (uid, created_at, profile, provider, model, prompt, params, n, status)
-                  VALUES ('old', 1, 'model-go', 'model-go.com', 'gpt-image-2', 'an old lighthouse', '{"model": "gpt-image-2", "n": 1}', 1, 'done')""")
+    db.execute("""INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, status)
+                  VALUES ('old', 1, '1970-01-01', 'model-go', 'model-go.com', 'gpt-image-2', 'an old lighthouse', '{"model": "gpt-image-2", "n": 1}', 1, 'done')""")
     db.commit()
     db.close()
     with HistoryStore(path) as store:

@@ -63,7 +63,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             note TEXT,
             parent_id INTEGER REFERENCES generations(id) ON DELETE SET NULL,
             image_count INTEGER NOT NULL DEFAULT 0,
-            runner TEXT
+            runner TEXT,
+            day TEXT NOT NULL  -- local date when made, so stats by day need no sort
         )""",
         "CREATE INDEX generations_newest ON generations(created_at DESC, id DESC)",
         "CREATE INDEX generations_status ON generations(status, created_at)",
@@ -73,6 +74,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # covers counts and stats (named with INDEXED BY), so they read a few MB of index
         # instead of every row's prompt and parameters
         """CREATE INDEX generations_ledger ON generations(model, status, created_at, profile, favourite, image_count,
+            input_tokens, output_tokens, total_tokens, input_text_tokens, input_image_tokens)""",
+        """CREATE INDEX generations_days ON generations(day, model, status, created_at, image_count,
             input_tokens, output_tokens, total_tokens, input_text_tokens, input_image_tokens)""",
         """CREATE TABLE images (
             id INTEGER PRIMARY KEY,
@@ -352,9 +355,9 @@ class HistoryStore:
         now = time.time()
         with self._write() as db:
             cursor = db.execute(
-                """INSERT INTO generations (uid, created_at, profile, provider, model, prompt, params, n, size, quality,
-                   status, started_at, parent_id, runner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (uid, now, profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
+                """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
+                   status, started_at, parent_id, runner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (uid, now, _day(now), profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
                  request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id, self._runner_token()),
             )
             return int(cursor.lastrowid)
@@ -395,11 +398,11 @@ class HistoryStore:
             for r in records:
                 u, q = r.usage, r.request
                 cursor = db.execute(
-                    """INSERT INTO generations (uid, created_at, profile, provider, model, prompt, params, n, size, quality,
+                    """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
                        status, error_kind, error_message, started_at, finished_at, elapsed, input_tokens, output_tokens,
                        total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                    (r.uid, r.created_at, r.profile, r.provider, q.model, q.prompt, json.dumps(q.params()), q.n, q.size, q.quality,
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    (r.uid, r.created_at, _day(r.created_at), r.profile, r.provider, q.model, q.prompt, json.dumps(q.params()), q.n, q.size, q.quality,
                      r.status, r.error_kind, r.error_message, r.created_at, r.created_at + (r.elapsed or 0), r.elapsed,
                      u.input_tokens, u.output_tokens, u.total_tokens, u.input_text_tokens, u.input_image_tokens,
                      r.request_id, int(r.favourite), len(r.images)),
@@ -492,9 +495,10 @@ class HistoryStore:
     def stats(self, *, since: float | None = None, by: str | None = None, prices: dict[str, Price] | None = None) -> list[StatsRow]:
         """Totals overall or per model, profile or day, with cost where every part is priced.
 
-        Grouping by (model, status) follows the ledger index, so the overall and per-model
-        figures need no sort; a profile or day key adds one."""
-        key_sql = {None: None, "model": None, "profile": "profile", "day": "date(created_at, 'unixepoch', 'localtime')"}[by]
+        Grouping by (model, status), or by (day, model, status), follows an index, so those
+        need no sort; a profile key adds one."""
+        key_sql = {None: None, "model": None, "profile": "profile", "day": "day"}[by]
+        index = "generations_days" if by == "day" else "generations_ledger"
         rows = self._read(
             f"""SELECT {key_sql + ' AS grp, ' if key_sql else ''}model, status, count(*) AS generations,
                    total(image_count) AS images,
@@ -502,7 +506,7 @@ class HistoryStore:
                    total(input_image_tokens) AS image_tokens, total(input_tokens) AS input_tokens,
                    total(output_tokens) AS output_tokens, total(total_tokens) AS total_tokens,
                    count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
-               FROM generations INDEXED BY generations_ledger WHERE created_at >= ?
+               FROM generations INDEXED BY {index} WHERE created_at >= ?
                GROUP BY {'grp, ' if key_sql else ''}model, status""",
             (since or 0,),
         )
@@ -537,6 +541,10 @@ class HistoryStore:
         for row in self._read(f"SELECT * FROM images WHERE generation_id IN ({','.join('?' * len(ids))}) ORDER BY generation_id, idx", ids):
             images.setdefault(row["generation_id"], []).append(_image(row))
         return [_generation(row, images.get(row["id"], [])) for row in rows]
+
+
+def _day(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
 def fts_query(text: str) -> str | None:
@@ -576,7 +584,7 @@ def _image(row: sqlite3.Row) -> StoredImage:
 
 
 def _generation(row: sqlite3.Row, images: list[StoredImage]) -> Generation:
-    values = {key: row[key] for key in row.keys() if key != "runner"}
+    values = {key: row[key] for key in row.keys() if key not in ("runner", "day")}
     values["params"] = json.loads(values["params"])
     values["favourite"] = bool(values["favourite"])
     return Generation(**values, images=images)
