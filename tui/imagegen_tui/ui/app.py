@@ -29,7 +29,7 @@ from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.widgets.history import HistoryList
+from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
@@ -77,8 +77,9 @@ class ImagegenApp(App[None]):
         Binding("escape", "focus_prompt", "Prompt", show=False),
     ]
 
-    def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None) -> None:
+    def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:
         super().__init__()
+        self.first_page = first_page
         self.studio = studio
         self.graphics = graphics
         self.profile = studio.active_profile()
@@ -88,6 +89,7 @@ class ImagegenApp(App[None]):
         self._follow: int | None = None  # the job whose result the preview should show
         self._search_timer: Any = None
         self.quitting = False
+        self._warmed = False
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -100,7 +102,7 @@ class ImagegenApp(App[None]):
                     yield Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True)
                     yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
                     yield Checkbox("★", id="filter-favourite", compact=True)
-                yield HistoryPane(self.studio.page, self.studio.count, id="history")
+                yield HistoryPane(self.studio.page, self.studio.count, self.first_page, id="history")
             yield PreviewPane(self.graphics, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail, id="preview")
             yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
@@ -115,21 +117,25 @@ class ImagegenApp(App[None]):
             self.theme = self.studio.config.ui.theme
         self._load_profile(self.profile)
         self.query_one("#sidebar").display = self.size.width >= NARROW
-        self.query_one(HistoryList).reload()
-        self._load_recall()
-        self._load_models()
+        if self.first_page is None:
+            self.query_one(HistoryList).reload()
         self.query_one(PromptArea).focus()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=10)
         if self.profile.demo:
             self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
         self._update_title()
+
+    def _after_first_page(self) -> None:
+        self._load_recall()
+        self._load_models()
         self._warm_up()
 
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:
         """Import what the first job needs (httpx, the client, Pillow's decoders) in a thread
-        after the first frame, so neither start-up nor the first job pays for it on the loop."""
+        once the first page is on screen, so neither start-up nor the first job pays for it on
+        the loop."""
         import PIL.PngImagePlugin  # noqa: F401
 
         import imagegen_tui.service  # noqa: F401
@@ -288,6 +294,9 @@ class ImagegenApp(App[None]):
 
     @on(HistoryList.Highlighted)
     def _highlighted(self, event: HistoryList.Highlighted) -> None:
+        if not self._warmed:  # the first page is up: now what the first frame did not need
+            self._warmed = True
+            self.call_after_refresh(self._after_first_page)
         if event.generation is not None and self._follow is not None and event.generation.status == "done":
             self._follow = None  # a finished result was shown: later jobs only notify
         self.query_one(Preview).show(event.generation)
@@ -540,6 +549,13 @@ def _system_opener() -> str | None:
     return shutil.which("xdg-open")
 
 
+def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notices: list[str] | None = None) -> ImagegenApp:
+    """The app with the history's first page already read: before App.run() no event loop
+    exists to block, and the first frame can show the list instead of an empty one."""
+    filters = Filters()
+    return cls(studio, graphics, notices=notices, first_page=(studio.count(filters), studio.page(filters, 0, PAGE)))
+
+
 def run(studio: Studio, graphics: Graphics, notices: list[str]) -> None:
-    ImagegenApp(studio, graphics, notices=notices).run()
+    preloaded(ImagegenApp, studio, graphics, notices).run()
 

@@ -51,12 +51,13 @@ class HistoryList(ScrollView, can_focus=True):
     class Highlighted(Message):
         generation: Generation | None
 
-    def __init__(self, fetch: Fetch, count: Count, **kwargs: object) -> None:
+    def __init__(self, fetch: Fetch, count: Count, first_page: tuple[int, list[Generation]] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._fetch, self._count = fetch, count
         self.filters = Filters()
-        self.total = 0
-        self._pages: dict[int, list[Generation]] = {}
+        self.total, rows = first_page or (0, [])
+        self._pages: dict[int, list[Generation]] = {0: rows} if first_page else {}
+        self.preloaded = first_page is not None
         self._loading: set[int] = set()
         self._epoch = 0  # bumped on every reload, so answers to an older query are dropped
         self._keep_id: int | None = None
@@ -150,6 +151,11 @@ class HistoryList(ScrollView, can_focus=True):
         else:
             style = base
         return Strip([Segment(format_row(generation, width), style)], width)
+
+    def on_mount(self) -> None:
+        if self.preloaded:  # read before the app started: shown in the very first frame
+            self.virtual_size = Size(self.size.width, self.total)
+            self.post_message(self.Highlighted(self.current))
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total)
