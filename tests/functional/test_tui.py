@@ -394,3 +394,23 @@ async def test_help_lists_the_keys(dirs):
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         assert type(app.screen).__name__ == "Screen"
+
+
+async def test_preloaded_first_page_is_shown_from_the_first_frame(dirs):
+    from imagegen_tui.ui.app import preloaded
+
+    async with running_app() as (app, pilot):
+        for prompt in ("older", "newer"):
+            await submit(pilot, prompt)
+            await settle(pilot)
+    store = HistoryStore.open_default()
+    try:
+        app = preloaded(ImagegenApp, Studio(load_config(), store), graphics.setup("halfcell"))
+        assert app.first_page[0] == 2
+        async with app.run_test(size=(120, 40)) as pilot:
+            history = app.query_one(HistoryList)
+            assert history.total == 2 and history.current.prompt == "newer"  # no reload needed
+            await settle(pilot)
+            assert app.query_one(Preview).generation.prompt == "newer"
+    finally:
+        store.close()
