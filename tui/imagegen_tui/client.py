@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,7 +75,7 @@ class ImagesClient:
 
     async def list_models(self) -> list[str]:
         """GET /models: proves the URL and key work without a paid call."""
-        url = self.endpoint.base_url.rstrip("/") + "/models"
+        url = self._url("models")
         try:
             response = await self._http.get(url, headers=self._headers(url))
         except httpx.TransportError as exc:
@@ -130,7 +130,7 @@ class ImagesClient:
                 await self._sleep(delay)
 
     async def _attempt(self, body: dict[str, Any], on_partial: PartialCallback | None, index: int) -> GenerationResult:
-        url = self.endpoint.base_url.rstrip("/") + "/images/generations"
+        url = self._url("images/generations")
         headers = self._headers(url)
         headers["Accept"] = "text/event-stream" if body.get("stream") else "application/json"
         try:
@@ -158,6 +158,9 @@ class ImagesClient:
         except httpx.TransportError as exc:
             raise _AttemptFailed(self._transport_error(exc), sent=True, headers={}) from None
 
+    def _url(self, path: str) -> str:
+        return f"{self.endpoint.base_url.rstrip('/')}/{path}"
+
     def _headers(self, url: str) -> dict[str, str]:
         headers = {"User-Agent": f"imagegen-tui/{__version__}", **self.endpoint.headers}
         if self.endpoint.api_key and self.endpoint.same_origin(url):
@@ -168,10 +171,11 @@ class ImagesClient:
         body = await asyncio.to_thread(parse_json_body, raw)
         entries = image_entries(body)
 
-        downloads = {i: await self._download(e["url"]) for i, e in enumerate(entries) if not e.get("b64_json")}
+        wanted = [i for i, entry in enumerate(entries) if not entry.get("b64_json")]
+        fetched = await asyncio.gather(*(self._download(entries[i]["url"]) for i in wanted))
         # one worker thread for all images: several decoding at once only fight over the GIL
         # with the event loop, and gain nothing on a couple of cores
-        images = await asyncio.to_thread(_decode_all, entries, downloads)
+        images = await asyncio.to_thread(_decode_all, entries, dict(zip(wanted, fetched)))
         created = body.get("created")
         return GenerationResult(
             images=list(images),
@@ -185,7 +189,7 @@ class ImagesClient:
     ) -> GenerationResult:
         """Dispatch on the JSON `type`, not the SSE `event:` line; blank partials are skipped."""
         images: list[ImagePayload] = []
-        usage: Usage | None = None
+        usages: list[Usage | None] = []
         echoed: dict[str, str] = {}
         created: int | None = None
         async for data in _sse_data(response):
@@ -201,19 +205,18 @@ class ImagesClient:
             if kind.endswith("partial_image"):
                 if on_partial and event.get("b64_json"):
                     try:
-                        partial = await asyncio.to_thread(_decode_and_verify, event["b64_json"], None)
+                        partial = await asyncio.to_thread(_decode_and_verify, event["b64_json"])
                     except UnusableAnswer:
                         continue
                     on_partial(index, int(event.get("partial_image_index") or 0), partial)
             elif kind.endswith("completed"):
-                images.append(await asyncio.to_thread(_decode_and_verify, event.get("b64_json"), None))
-                if (part := Usage.parse(event.get("usage"))) is not None:
-                    usage = part if usage is None else usage + part
+                images.append(await asyncio.to_thread(_decode_and_verify, event.get("b64_json")))
+                usages.append(Usage.parse(event.get("usage")))
                 echoed = echoed or echoed_params(event)
                 created = event.get("created_at") if isinstance(event.get("created_at"), int) else created
         if not images:
             raise UnusableAnswer("the stream ended without a finished image")
-        return GenerationResult(images=images, created=created, usage=usage, echoed=echoed)
+        return GenerationResult(images=images, created=created, usage=_sum_usage(usages), echoed=echoed)
 
     async def _download(self, url: str) -> bytes:
         """Fetch a `url` answer with the same client; the token goes only to the provider's origin."""
@@ -320,22 +323,20 @@ class _SchemeTransports(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-def _decode_all(entries: list[dict[str, Any]], downloads: dict[int, bytes]) -> list[ImagePayload]:
+def _decode_all(entries: list[dict[str, Any]], downloads: dict[int, bytearray]) -> list[ImagePayload]:
     images = []
-    for index, entry in enumerate(entries):
+    for i, entry in enumerate(entries):
         revised = entry.get("revised_prompt")
-        if index in downloads:
-            images.append(verify_image(downloads[index], revised if isinstance(revised, str) else None))
-        else:
-            images.append(_decode_and_verify(entry["b64_json"], revised))
+        data = downloads[i] if i in downloads else decode_b64(entry["b64_json"])
+        images.append(verify_image(data, revised if isinstance(revised, str) else None))
     return images
 
 
-def _decode_and_verify(b64: str | bytes | None, revised_prompt: Any) -> ImagePayload:
-    return verify_image(decode_b64(b64), revised_prompt if isinstance(revised_prompt, str) else None)
+def _decode_and_verify(b64: str | bytes | None) -> ImagePayload:
+    return verify_image(decode_b64(b64))
 
 
-def _sum_usage(parts: Any) -> Usage | None:
+def _sum_usage(parts: Iterable[Usage | None]) -> Usage | None:
     total: Usage | None = None
     for usage in parts:
         if usage is not None:
@@ -343,8 +344,7 @@ def _sum_usage(parts: Any) -> Usage | None:
     return total
 
 
-def _error_info(raw: bytes) -> dict[str, str]:
-    """OpenAI's {"error": {...}}, a bare {"error": "text"}, {"message": ...} or {"detail": ...}."""
+def _error_info(raw: bytes | bytearray) -> dict[str, str]:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -352,6 +352,11 @@ def _error_info(raw: bytes) -> dict[str, str]:
         if text.lower().startswith(("<!doctype", "<html")):
             return {"message": "an HTML error page instead of an API answer"}
         return {"message": text[:300]}
+    return _error_fields(body)
+
+
+def _error_fields(body: Any) -> dict[str, str]:
+    """OpenAI's {"error": {...}}, a bare {"error": "text"}, {"message": ...} or {"detail": ...}."""
     if not isinstance(body, dict):
         return {}
     error = body.get("error", body)
@@ -366,7 +371,7 @@ def _error_info(raw: bytes) -> dict[str, str]:
 
 
 def _error_text(event: dict[str, Any]) -> str:
-    return _error_info(json.dumps(event).encode()).get("message", "unknown error")
+    return _error_fields(event).get("message", "unknown error")
 
 
 async def _read_bounded(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytearray:
