@@ -315,3 +315,11 @@ def test_thumbnail_made_once_recorded_and_none_for_missing_files(store, tmp_path
     assert ensure_thumbnail(store, gen.images[1]) is None  # its file was never written
     store.delete(gen.id)
     assert not thumb.exists()  # thumbnails go with their generation
+
+
+def test_generation_cost_only_for_finished_ones(filled):
+    prices = {"gpt-image-2": Price(input_text=5, output_image=40)}
+    done = filled.page(Filters(text="red fox"))[0]
+    failed = filled.page(Filters(status="failed"))[0]
+    assert done.cost(prices) == pytest.approx(10 * 5 / 1e6 + 1000 * 40 / 1e6)
+    assert failed.cost(prices) is None and done.cost({}) is None

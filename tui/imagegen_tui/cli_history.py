@@ -141,10 +141,7 @@ def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) ->
 
 
 def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
-    from imagegen_tui.prices import cost
-
-    price = config.prices.get(g.model)
-    spent = cost(g.spend(), price) if g.status == "done" else None
+    spent = g.cost(config.prices)
     if args.json:
         print(json.dumps({**_as_json(g), "cost": spent}, ensure_ascii=False, indent=2))
         return EXIT_OK

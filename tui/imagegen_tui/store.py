@@ -17,7 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +168,10 @@ class Generation:
 
     def request(self) -> ImageRequest:
         return ImageRequest.from_params(self.prompt, self.params)
+
+    def cost(self, prices: Mapping[str, Price]) -> float | None:
+        """What it cost at these prices; None when unknown or when it did not finish."""
+        return cost(self.spend(), prices.get(self.model)) if self.status == "done" else None
 
     def spend(self) -> Spend:
         if self.status != "done":

@@ -18,7 +18,6 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from imagegen_tui import imaging
-from imagegen_tui.prices import cost
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.ui.graphics import Graphics, image_widget
 
@@ -265,7 +264,7 @@ class Preview(Vertical, can_focus=True):
         if g.elapsed is not None:
             parts.append(f"{g.elapsed:.1f} s")
         if g.total_tokens is not None:
-            spent = cost(g.spend(), self.prices.get(g.model)) if g.status == "done" else None
+            spent = g.cost(self.prices)
             parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
         line = "  ·  ".join(parts)
         if g.images and g.status == "done":
