@@ -279,8 +279,7 @@ class ImagegenApp(App[None]):
 
         preview = self.query_one(Preview)
         image = Image.open(io.BytesIO(data))
-        width, height = self.graphics.pixels(preview.size.width, max(1, preview.size.height - 3))
-        image.thumbnail((width, height))
+        image.thumbnail(preview.stage_pixels())
         self.call_from_thread(preview.show_partial, image, caption)
 
     def action_cancel_job(self) -> None:
@@ -387,10 +386,9 @@ class ImagegenApp(App[None]):
             self.notify("Prompt copied (OSC 52).")
 
     def action_copy_path(self) -> None:
-        if (g := self._selected()) and g.images:
-            path = str(g.images[min(self.query_one(Preview).index, len(g.images) - 1)].path)
-            self.copy_to_clipboard(path)
-            self.notify(f"Copied {path}")
+        if self._selected() and (image := self.query_one(Preview).current_image):
+            self.copy_to_clipboard(str(image.path))
+            self.notify(f"Copied {image.path}")
 
     def action_open_file(self) -> None:
         self._open(folder=False)
@@ -399,11 +397,10 @@ class ImagegenApp(App[None]):
         self._open(folder=True)
 
     def _open(self, folder: bool) -> None:
-        g = self._selected()
-        if g is None or not g.images:
+        image = self.query_one(Preview).current_image if self._selected() else None
+        if image is None:
             return
-        path = g.images[min(self.query_one(Preview).index, len(g.images) - 1)].path
-        target = path.parent if folder else path
+        target = image.path.parent if folder else image.path
         opener = _system_opener()
         if opener is None:
             self.copy_to_clipboard(str(target))

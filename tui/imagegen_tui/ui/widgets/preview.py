@@ -96,12 +96,21 @@ class Preview(Vertical, can_focus=True):
         if self.generation and self.generation.images:
             self.index = (self.index + step) % len(self.generation.images)
 
+    @property
+    def current_image(self) -> StoredImage | None:
+        """The image of the shown generation that the preview shows (or would)."""
+        g = self.generation
+        return g.images[min(self.index, len(g.images) - 1)] if g and g.images else None
+
+    def stage_pixels(self) -> tuple[int, int]:
+        """The pixels the image area can show: what images are fitted to."""
+        main = self.query_one("#preview-main", Container)
+        return self.graphics.pixels(max(1, main.size.width), max(1, main.size.height))
+
     def prefetch(self, path: Path) -> None:
         """Start fitting an image that is about to be shown (a job's result), before the
         history has even reloaded."""
-        main = self.query_one("#preview-main", Container)
-        width, height = self.graphics.pixels(max(1, main.size.width), max(1, main.size.height))
-        self._prefetch(path, width, height)
+        self._prefetch(path, *self.stage_pixels())
 
     @work(thread=True, group="preview-prefetch")
     def _prefetch(self, path: Path, width: int, height: int) -> None:
@@ -141,19 +150,17 @@ class Preview(Vertical, can_focus=True):
         if g.status in ("running", "queued"):
             self._message(f"[b]{g.status}…[/b]\n\n[dim]{g.prompt}[/dim]")
             return
-        if not g.images:
+        image = self.current_image
+        if image is None:
             self._message("This generation has no images.")
             return
-        image = g.images[min(self.index, len(g.images) - 1)]
         if image.missing:
             self._message(f"[b]File missing[/b]\n\n{image.path}\n\nIt was moved or deleted. The settings are still here: reuse them with u, or re-run with r.")
             return
         if self.graphics.protocol == "none":
             self._message(f"{image.path}\n\n(images are off: --graphics none)")
             return
-        main = self.query_one("#preview-main", Container)
-        columns, rows = max(1, main.size.width), max(1, main.size.height)
-        width, height = self.graphics.pixels(columns, rows)
+        width, height = self.stage_pixels()
         key = (str(image.path), width, height)
         if key == self._shown:
             return
@@ -254,8 +261,8 @@ class Preview(Vertical, can_focus=True):
 
     def _facts(self, g: Generation) -> str:
         parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
-        if g.images and g.status == "done":
-            image = g.images[min(self.index, len(g.images) - 1)]
+        image = self.current_image if g.status == "done" else None
+        if image is not None:
             parts += [f"{image.width}x{image.height}", image.format or "?", _size(image.bytes)]
             if len(g.images) > 1:
                 parts.append(f"image {self.index + 1}/{len(g.images)}")
@@ -267,8 +274,7 @@ class Preview(Vertical, can_focus=True):
             spent = g.cost(self.prices)
             parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
         line = "  ·  ".join(parts)
-        if g.images and g.status == "done":
-            image = g.images[min(self.index, len(g.images) - 1)]
+        if image is not None:
             line += f"\n[dim]{shown_path(image.path, self.output)}[/dim]"
             if image.revised_prompt:
                 line += f"\n[i]revised:[/i] {image.revised_prompt}"
