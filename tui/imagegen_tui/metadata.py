@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import struct
 import zlib
 from pathlib import Path
@@ -66,15 +67,22 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
     """Our JSON from a file we wrote; None for a file without it. MetadataError when ours is
     there but damaged."""
     with open(path, "rb") as handle:
-        head = handle.read(16)
-        handle.seek(0)
-        data = handle.read()
+        try:  # mapped, so only the pages the parsers touch are read, not whole images
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            return None
+    with data:
+        return _parse_metadata(path, data)
+
+
+def _parse_metadata(path: Path, data: mmap.mmap) -> dict[str, Any] | None:
+    head = data[:16]
     if head.startswith(PNG_SIGNATURE):
         text = _png_texts(data).get(JSON_KEY)
     elif head.startswith(b"\xff\xd8"):
         text = _jpeg_xmp_json(data)
     elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        text = _xmp_json(_webp_chunks(data).get(b"XMP "))
+        text = _xmp_json(_webp_chunk(data, b"XMP "))
     else:
         return None
     if text is None:
@@ -204,15 +212,16 @@ def _jpeg_xmp_json(data: bytes) -> str | None:
     return text
 
 
-def _webp_chunks(data: bytes) -> dict[bytes, bytes]:
-    chunks: dict[bytes, bytes] = {}
+def _webp_chunk(data: bytes | mmap.mmap, wanted: bytes) -> bytes | None:
+    """The body of the first chunk of one kind; other chunks (the image) are skipped, not copied."""
     pos = 12
     while pos + 8 <= len(data):
         kind = data[pos : pos + 4]
         size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        chunks.setdefault(kind, data[pos + 8 : pos + 8 + size])
+        if kind == wanted:
+            return data[pos + 8 : pos + 8 + size]
         pos += 8 + size + (size & 1)
-    return chunks
+    return None
 
 
 def _webp_embed(data: bytes, payload: str) -> bytes:

@@ -85,9 +85,10 @@ class Preview(Vertical, can_focus=True):
     def show(self, generation: Generation | None) -> None:
         same = self.generation is not None and generation is not None and generation.id == self.generation.id
         self.generation = generation
-        if not same:
-            self.index = 0
-        self._refresh_all()
+        if not same and self.index != 0:
+            self.index = 0  # its watcher refreshes
+        else:
+            self._refresh_all()
 
     def watch_index(self) -> None:
         self._refresh_all()
