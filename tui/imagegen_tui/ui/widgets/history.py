@@ -94,13 +94,16 @@ class HistoryList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Highlighted(self.current))
 
-    def _row(self, index: int) -> Generation | None:
+    def _loaded(self, index: int) -> Generation | None:
         page = self._pages.get(index // PAGE)
-        if page is None:
-            self._request_page(index // PAGE)
-            return None
         offset = index % PAGE
-        return page[offset] if offset < len(page) else None
+        return page[offset] if page and offset < len(page) else None
+
+    def _row(self, index: int) -> Generation | None:
+        """The row for drawing; asks for its page when it is not loaded yet."""
+        if index // PAGE not in self._pages:
+            self._request_page(index // PAGE)
+        return self._loaded(index)
 
     def _request_page(self, page: int) -> None:
         if page in self._loading:
@@ -124,11 +127,7 @@ class HistoryList(ScrollView, can_focus=True):
 
     @property
     def current(self) -> Generation | None:
-        if not self.total:
-            return None
-        page = self._pages.get(self.cursor // PAGE)
-        offset = self.cursor % PAGE
-        return page[offset] if page and offset < len(page) else None
+        return self._loaded(self.cursor) if self.total else None
 
     # --- drawing ------------------------------------------------------------------------------
 
