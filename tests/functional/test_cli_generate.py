@@ -160,6 +160,8 @@ def test_doctor_reports_the_protocol_and_why():
     assert "protocol: halfcell" in auto.stdout and "not attached to a terminal" in auto.stdout  # no tty here
     forced = run_cli("--graphics", "sixel", "doctor")
     assert "protocol: sixel" in forced.stdout and "chosen with --graphics" in forced.stdout
+    wrong = run_cli("--graphics", "iterm", "doctor")
+    assert wrong.returncode == 2 and "choose one of auto, kitty, sixel, halfcell, unicode, none" in wrong.stderr
 
 
 def test_console_script_is_installed():

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"imagegen-tui {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH", help="use this config file instead of the default")
-    parser.add_argument("--graphics", choices=("auto", "kitty", "sixel", "halfcell", "unicode", "none"), help="how the TUI shows images (default: ui.graphics in the config, else auto)")
+    parser.add_argument("--graphics", metavar="PROTOCOL", help="how the TUI shows images: auto, kitty, sixel, halfcell, unicode or none (default: ui.graphics in the config, else auto)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="generate images and save them", description="Generate images, save them with their settings embedded, print their paths.")
@@ -94,13 +94,16 @@ def _tui(args: argparse.Namespace) -> int:
     from imagegen_tui.ui import graphics
 
     config = _load(args)
+    protocol = _graphics(args, config)
+    if protocol is None:
+        return EXIT_USAGE
     notices = [f"{config.error}; the defaults are in use and settings cannot be saved until it is fixed"] if config.error else []
     store = open_store()
     if store is None:
         notices.append("The history could not be opened, so this session is not recorded (see the terminal for why).")
     elif store.recovered:
         notices.append(f"{store.recovered} generation(s) were cut off when imagegen-tui last stopped; they are marked interrupted: select one and press r to re-run.")
-    chosen = graphics.setup(args.graphics or config.ui.graphics)
+    chosen = graphics.setup(protocol)
     from imagegen_tui.ui.app import run
 
     try:
@@ -111,11 +114,24 @@ def _tui(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _graphics(args: argparse.Namespace, config: Any) -> str | None:
+    """The protocol asked for, checked here rather than by argparse so that building the
+    parser for every command does not load the config module."""
+    from imagegen_tui.config import GRAPHICS
+
+    if args.graphics is not None and args.graphics not in GRAPHICS:
+        print(f"error: --graphics {args.graphics!r}: choose one of {', '.join(GRAPHICS)}", file=sys.stderr)
+        return None
+    return args.graphics or config.ui.graphics
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from imagegen_tui.ui import graphics
 
-    config = _load(args)
-    chosen = graphics.setup(args.graphics or config.ui.graphics)
+    protocol = _graphics(args, _load(args))
+    if protocol is None:
+        return EXIT_USAGE
+    chosen = graphics.setup(protocol)
     for key, value in chosen.facts().items():
         print(f"{key:>14}: {value}")
     return EXIT_OK

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-PROTOCOLS = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
+from imagegen_tui.config import GRAPHICS
+
 KITTY_PLACEHOLDERS_SINCE = (0, 28)  # textual-image draws kitty images with Unicode placeholders
 
 
@@ -63,7 +64,7 @@ class Graphics:
 def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> Graphics:
     """Choose the protocol; call once, before App.run()."""
     environ = os.environ if environ is None else environ
-    requested = requested if requested in PROTOCOLS else "auto"
+    requested = requested if requested in GRAPHICS else "auto"
     if requested == "none":
         return Graphics("none", requested, "images are off (--graphics none)")
     detected, problem = _import_and_detect()
