@@ -55,6 +55,10 @@ class Studio:
         """Only where the profile says so: a gateway may mishandle stream=true."""
         return bool(profile.capabilities.streaming)
 
+    def params_of(self, generation: Generation, profile: Profile) -> dict[str, Any]:
+        """A generation's parameters as the sidebar shows them (the rest from the profile's last)."""
+        return {**self.last_params(profile), **{k: v for k, v in generation.params.items() if k in PARAM_KEYS}}
+
     def remember(self, profile: Profile, params: Mapping[str, Any], *, active: bool = False) -> None:
         """Keep the sidebar's values per profile (and, when the user picked it, the active
         profile) in the config file; writes only when something changed. Defaults are not

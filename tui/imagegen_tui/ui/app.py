@@ -168,9 +168,9 @@ class ImagegenApp(App[None]):
 
     # --- profile and parameters ---------------------------------------------------------------
 
-    def _load_profile(self, profile: Any) -> None:
+    def _load_profile(self, profile: Any, params: dict[str, Any] | None = None) -> None:
         self.profile = profile
-        self.query_one(ParamSidebar).load(profile, self.studio.last_params(profile))
+        self.query_one(ParamSidebar).load(profile, params or self.studio.last_params(profile))
         self._validate()
         self._update_title()
 
@@ -349,15 +349,11 @@ class ImagegenApp(App[None]):
         if g is None:
             return
         profile = self.studio.config.profiles.get(g.profile, self.profile)
-        params = {**self.studio.last_params(profile), **{k: v for k, v in g.params.items() if k in ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")}}
-        self.profile = profile
-        self.query_one(ParamSidebar).load(profile, params)
         area = self.query_one(PromptArea)
         area.load_text(g.prompt)
         area.move_cursor(area.document.end)
         area.focus()
-        self._validate()
-        self._update_title()
+        self._load_profile(profile, self.studio.params_of(g, profile))
         self.notify(f"Prompt and parameters of #{g.id} loaded: edit, then Enter.")
 
     def action_rerun(self) -> None:
