@@ -414,3 +414,23 @@ async def test_preloaded_first_page_is_shown_from_the_first_frame(dirs):
             assert app.query_one(Preview).generation.prompt == "newer"
     finally:
         store.close()
+
+
+async def test_settings_refuse_a_bad_profile_with_the_config_rules(dirs):
+    async with running_app() as (app, pilot):
+        await pilot.press("f2")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#add-profile").press()
+        await pilot.pause()
+        screen.query_one("#f-base_url").value = "ftp://gateway.example"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "base_url: must start with http:// or https://" in str(screen.query_one("#profile-error").render())
+        screen.query_one("#f-base_url").value = "https://gateway.example/v1"
+        screen.query_one("#f-timeout").value = "9999"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "timeout: must be a number from 1 to 3600" in str(screen.query_one("#profile-error").render())
+        assert app.screen is screen  # still open, nothing saved
+    assert not dirs.config_file.exists()

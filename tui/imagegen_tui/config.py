@@ -223,7 +223,7 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
         elif key == "profiles":
             for name, table in _expect(value, dict, "profiles").items():
                 base = config.profiles.get(name) or Profile(name=name)
-                config.profiles[name] = _profile(name, _expect(table, dict, f"profiles.{name}"), base)
+                config.profiles[name] = profile_from_table(name, _expect(table, dict, f"profiles.{name}"), base)
         elif key == "prices":
             config.prices = parse_prices(value)
         elif key == "ui":
@@ -273,7 +273,10 @@ def _ui(table: dict[str, Any]) -> UISettings:
 _NUMBER_RANGES = {"timeout": (1, 3600), "connect_timeout": (1, 300), "max_retries": (0, 10)}
 
 
-def _profile(name: str, table: dict[str, Any], base: Profile) -> Profile:
+def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profile:
+    """`base` with a config table's values applied, every value checked; ConfigError names
+    the key. The settings screen builds such a table from its form, so one set of rules
+    serves the file and the form."""
     where = f"profiles.{name}"
     unknown = set(table) - _PROFILE_KEYS
     if unknown:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,12 +15,21 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static
 
-from imagegen_tui.config import GRAPHICS, Capabilities, Profile
+from imagegen_tui.config import GRAPHICS, Profile, profile_from_table
+from imagegen_tui.errors import ConfigError
 from imagegen_tui.naming import check_template, render_stem
 from imagegen_tui.studio import Studio
 
 
 SAMPLE_TIME = datetime(2026, 1, 31, 14, 5, 9)  # the example name shows the pattern, not the clock
+
+
+def _number(text: str) -> float | str:
+    """A number when the text is one; else the text, for the config rules to refuse by name."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _tilde(path: Path) -> str:
@@ -119,28 +129,28 @@ class SettingsScreen(Screen[bool]):
         if not name or any(c in name for c in " ./\\\"'[]"):
             error.update("Name: letters, digits, - and _ only")
             return None
-        if not base.demo and not get("base_url").startswith(("http://", "https://")):
-            error.update("Base URL must start with https:// (or http:// for a local gateway)")
-            return None
+        caps = {
+            "transparent_background": self.query_one("#f-transparent", Checkbox).value,
+            "custom_sizes": self.query_one("#f-custom_sizes", Checkbox).value,
+            "streaming": self.query_one("#f-streaming", Checkbox).value,
+        }
+        caps |= {key: list(value) for key in ("sizes", "qualities") if (value := getattr(base.capabilities, key))}
+        table: dict[str, Any] = {
+            "model": get("model") or base.model,
+            "models": [m.strip() for m in get("models").split(",") if m.strip()],
+            "timeout": _number(get("timeout") or "360"),
+            "capabilities": caps,
+        }
+        if not base.demo:
+            table["base_url"] = get("base_url").rstrip("/")
+        cleared = replace(base, name=name, api_key=get("api_key") or None, api_key_env=get("api_key_env") or None)
         try:
-            timeout = float(get("timeout") or 360)
-            assert 1 <= timeout <= 3600
-        except (ValueError, AssertionError):
-            error.update("Timeout: a number of seconds from 1 to 3600")
+            profile = profile_from_table(name, table, cleared)
+        except ConfigError as exc:
+            error.update(str(exc))
             return None
         error.update("")
-        models = tuple(m.strip() for m in get("models").split(",") if m.strip())
-        return replace(
-            base, name=name, base_url=base.base_url if base.demo else get("base_url").rstrip("/"),
-            api_key=get("api_key") or None, api_key_env=get("api_key_env") or None, model=get("model") or base.model,
-            models=models, timeout=timeout,
-            capabilities=Capabilities(
-                sizes=base.capabilities.sizes, qualities=base.capabilities.qualities,
-                transparent_background=self.query_one("#f-transparent", Checkbox).value,
-                custom_sizes=self.query_one("#f-custom_sizes", Checkbox).value,
-                streaming=self.query_one("#f-streaming", Checkbox).value,
-            ),
-        )
+        return profile
 
     def _commit_form(self) -> bool:
         profile = self._read_form()
