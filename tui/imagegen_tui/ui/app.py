@@ -189,11 +189,11 @@ class ImagegenApp(App[None]):
     def _validate(self) -> None:
         """Check the sidebar as it is edited; problems show under their fields."""
         sidebar = self.query_one(ParamSidebar)
+        values = sidebar.values()
         prompt = self.query_one(PromptArea).text
-        caps = self.profile.caps(sidebar.values().get("model") or self.profile.model)
-        self.query_one(PromptBar).limit = caps.prompt_limit
+        self.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
         try:
-            self.studio.request(prompt if prompt.strip() else "x", self.profile, sidebar.values())
+            self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
         except InvalidRequest as exc:
             sidebar.show_problems(dict(exc.problems))
             return
