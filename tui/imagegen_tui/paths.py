@@ -25,5 +25,14 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
+def state_dir() -> Path:
+    """What the app remembers on its own (never the user's config) and its crash reports."""
+    return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def crash_dir() -> Path:
+    return state_dir() / "crashes"
+
+
 def default_output_dir() -> Path:
     return Path(platformdirs.user_pictures_dir()) / APP_NAME
