@@ -107,11 +107,10 @@ def _tui(args: argparse.Namespace) -> int:
     from imagegen_tui.ui.app import run
 
     try:
-        run(Studio(config, store), chosen, notices)
+        return run(Studio(config, store), chosen, notices)
     finally:
         if store is not None:
             store.close()
-    return EXIT_OK
 
 
 def _graphics(args: argparse.Namespace, config: Any) -> str | None:

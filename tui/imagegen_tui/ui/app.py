@@ -28,7 +28,10 @@ from imagegen_tui.request import ImageRequest
 from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
+from imagegen_tui.textsafe import one_line, visible
+from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.graphics import Graphics, for_web
+from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview
@@ -66,6 +69,7 @@ class PreviewPane(Preview):
 class ImagegenApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
+    COMMANDS = App.COMMANDS | {ProfileCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
@@ -90,6 +94,30 @@ class ImagegenApp(App[None]):
         self._search_timer: Any = None
         self.quitting = False
         self._warmed = False
+        self._crash: BaseException | None = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's crash screen prints local variables, and a frame in the client holds the
+        key: write a redacted report instead and leave one line on the terminal."""
+        from rich.text import Text
+
+        from imagegen_tui import crashlog
+
+        error = self._crash
+        secrets = crashlog.known_secrets(self.studio.config)
+        report = crashlog.write_report(error, "running the terminal interface", secrets)
+        self.bell()
+        self._exit_renderables.append(Text(crashlog.sentence(error, "running the terminal interface", report, secrets)))
+        self._close_messages_no_wait()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice is plain text: they quote prompts, paths and provider messages, which
+        must never be read as markup or reach the terminal as control characters."""
+        super().notify(visible(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -163,7 +191,7 @@ class ImagegenApp(App[None]):
 
     def _update_title(self) -> None:
         jobs = self.query_one(JobsPanel).summary
-        where = "demo: synthesized locally" if self.profile.demo else self.profile.name
+        where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
         self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
 
     # --- profile and parameters ---------------------------------------------------------------
@@ -329,7 +357,7 @@ class ImagegenApp(App[None]):
 
     @work(thread=True, group="recall")
     def _load_recall(self) -> None:
-        prompts = list(dict.fromkeys(g.prompt for g in self.studio.page(Filters(), 0, 200)))
+        prompts = list(dict.fromkeys(visible(g.prompt) for g in self.studio.page(Filters(), 0, 200)))
         self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
 
     def _selected(self) -> Generation | None:
@@ -350,7 +378,7 @@ class ImagegenApp(App[None]):
             return
         profile = self.studio.config.profiles.get(g.profile, self.profile)
         area = self.query_one(PromptArea)
-        area.load_text(g.prompt)
+        area.load_text(visible(g.prompt))  # what the box shows is what will be sent
         area.move_cursor(area.document.end)
         area.focus()
         self._load_profile(profile, self.studio.params_of(g, profile))
@@ -416,7 +444,7 @@ class ImagegenApp(App[None]):
                 self._delete(g, result[1])
 
         files = f"also delete its {len(g.images)} file(s)" if g.images else None
-        self.push_screen(ConfirmScreen(f"Delete #{g.id} from the history?\n\n{g.prompt[:200]}", "Delete", files), answered)
+        self.push_screen(ConfirmScreen(template("Delete #$id from the history?\n\n$prompt", id=g.id, prompt=g.prompt[:200]), "Delete", files), answered)
 
     @work(thread=True, group="delete")
     def _delete(self, g: Generation, files: bool) -> None:
@@ -458,9 +486,6 @@ class ImagegenApp(App[None]):
         ]
         for title, help_text, callback in actions:
             yield SystemCommand(title, help_text, callback)
-        for name, profile in self.studio.config.profiles.items():
-            if name != self.profile.name:
-                yield SystemCommand(f"Use profile: {name}", profile.base_url or "embedded demo provider", lambda p=profile: self._switch_profile(p))
 
     def _palette_generate(self) -> None:
         area = self.query_one(PromptArea)
@@ -470,7 +495,7 @@ class ImagegenApp(App[None]):
             area.focus()
             self.notify("Write a prompt first.")
 
-    def _switch_profile(self, profile: Any) -> None:
+    def switch_profile(self, profile: Any) -> None:
         self._load_profile(profile)
         self._remember(active=True)
 
@@ -530,7 +555,8 @@ class ImagegenApp(App[None]):
                 self.studio.quitting = True
                 self.exit()
 
-        self.push_screen(ConfirmScreen(f"{running} job{'s' * (running != 1)} still running. Quit and cut {'them' if running != 1 else 'it'} off?\nThey will show as interrupted, ready to re-run.", "Quit"), answered)
+        question = f"{running} job{'s' * (running != 1)} still running. Quit and cut {'them' if running != 1 else 'it'} off?\nThey will show as interrupted, ready to re-run."
+        self.push_screen(ConfirmScreen(template("$question", question=question), "Quit"), answered)
 
 
 def _system_opener() -> str | None:
@@ -549,6 +575,9 @@ def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notice
     return cls(studio, graphics, notices=notices, first_page=(studio.count(filters), studio.page(filters, 0, PAGE)))
 
 
-def run(studio: Studio, graphics: Graphics, notices: list[str]) -> None:
-    preloaded(ImagegenApp, studio, graphics, notices).run()
+def run(studio: Studio, graphics: Graphics, notices: list[str]) -> int:
+    """The exit status: non-zero after a crash."""
+    app = preloaded(ImagegenApp, studio, graphics, notices)
+    app.run()
+    return app.return_code or 0
 

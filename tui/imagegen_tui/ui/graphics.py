@@ -108,7 +108,12 @@ _DETECTED = {
 def _import_and_detect() -> tuple[str, str | None]:
     """Import textual_image (which probes the terminal). textual-image 0.12 raises termios.error
     when stdout is a terminal but stdin is not; then import it with stdin hidden, as its own
-    tests do, which skips the probes."""
+    tests do, which skips the probes. Its log (a traceback when a terminal does not report its
+    cell size) would land on the user's screen before the app starts: what it found is in
+    `facts()` instead."""
+    import logging
+
+    logging.getLogger("textual_image").addHandler(logging.NullHandler())
     problem = None
     try:
         import textual_image.widget  # noqa: F401

@@ -5,16 +5,20 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Markdown, Static
 
+from imagegen_tui.ui.safe import line
+
 
 class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
-    """Yes/no, with an optional checkbox; dismisses with (confirmed, checked)."""
+    """Yes/no, with an optional checkbox; dismisses with (confirmed, checked). The question is
+    Content: it may quote a prompt."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("y", "confirm", "Yes", show=False), Binding("n", "cancel", "No", show=False)]
 
-    def __init__(self, question: str, yes: str = "Yes", checkbox: str | None = None) -> None:
+    def __init__(self, question: Content, yes: str = "Yes", checkbox: str | None = None) -> None:
         super().__init__()
         self.question, self.yes, self.checkbox = question, yes, checkbox
 
@@ -89,11 +93,13 @@ class DiagnosticsScreen(ModalScreen[None]):
         self.facts = facts
 
     def compose(self) -> ComposeResult:
-        rows = "\n".join(f"| {key} | {value} |" for key, value in self.facts.items())
-        text = (
-            "# Graphics\n\n| | |\n|---|---|\n" + rows + "\n\n"
-            "Force a protocol with `imagegen-tui --graphics sixel|kitty|halfcell|unicode|none` or "
-            "`ui.graphics` in the config. In tmux, kitty images need `set -g allow-passthrough on`."
-        )
+        """Content, not Markdown: the facts include environment values such as TERM."""
+        width = max(map(len, self.facts))
+        rows = [Content.styled("Graphics\n", "bold")]
+        rows += [Content.styled(f"{key:>{width}}  ", "dim") + line(value) + Content("\n") for key, value in self.facts.items()]
+        rows.append(Content(
+            "\nForce a protocol with imagegen-tui --graphics sixel|kitty|halfcell|unicode|none or "
+            "ui.graphics in the config. In tmux, kitty images need `set -g allow-passthrough on`."
+        ))
         with VerticalScroll(classes="dialog wide"):
-            yield Markdown(text)
+            yield Static(Content().join(rows))

@@ -19,6 +19,7 @@ from imagegen_tui.config import GRAPHICS, Profile, profile_from_table
 from imagegen_tui.errors import ConfigError
 from imagegen_tui.naming import check_template, render_stem
 from imagegen_tui.studio import Studio
+from imagegen_tui.ui.safe import line, template, text
 
 
 SAMPLE_TIME = datetime(2026, 1, 31, 14, 5, 9)  # the example name shows the pattern, not the clock
@@ -50,7 +51,7 @@ class SettingsScreen(Screen[bool]):
         with Horizontal(id="settings"):
             with Vertical(id="settings-profiles"):
                 yield Label("[b]Profiles[/b]")
-                yield OptionList(*self.profiles, id="profile-list")
+                yield OptionList(*map(line, self.profiles), id="profile-list")
                 with Horizontal(classes="row"):
                     yield Button("Add", id="add-profile")
                     yield Button("Delete", id="delete-profile", variant="error")
@@ -147,7 +148,7 @@ class SettingsScreen(Screen[bool]):
         try:
             profile = profile_from_table(name, table, cleared)
         except ConfigError as exc:
-            error.update(str(exc))
+            error.update(text(str(exc)))
             return None
         error.update("")
         return profile
@@ -158,7 +159,7 @@ class SettingsScreen(Screen[bool]):
             return False
         if profile.name != self.current:
             if profile.name in self.profiles:
-                self.query_one("#profile-error", Static).update(f"There is already a profile named {profile.name}")
+                self.query_one("#profile-error", Static).update(template("There is already a profile named $name", name=profile.name))
                 return False
             self.profiles = {(profile.name if k == self.current else k): v for k, v in self.profiles.items()}
             self.current = profile.name
@@ -169,13 +170,13 @@ class SettingsScreen(Screen[bool]):
     def _relist(self) -> None:
         options = self.query_one("#profile-list", OptionList)
         options.clear_options()
-        options.add_options(list(self.profiles))
+        options.add_options([line(name) for name in self.profiles])
         if self.current:
             options.highlighted = list(self.profiles).index(self.current)
 
     @on(OptionList.OptionSelected, "#profile-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        name = str(event.option.prompt)
+        name = list(self.profiles)[event.option_index]
         if name != self.current and self._commit_form():
             self._fill(name)
 
@@ -209,7 +210,7 @@ class SettingsScreen(Screen[bool]):
 
     @work(exclusive=True, group="test-connection")
     async def _run_test(self, profile: Profile) -> None:
-        self.query_one("#test-result", Static).update(await self.studio.test_connection(profile))
+        self.query_one("#test-result", Static).update(text(await self.studio.test_connection(profile)))
 
     # --- output and interface ---------------------------------------------------------------
 
@@ -220,10 +221,10 @@ class SettingsScreen(Screen[bool]):
         try:
             check_template(template)
         except ValueError as exc:
-            example.update(f"[red]{exc}[/red]")
+            example.update(text(str(exc), "red"))
             return
         stem = render_stem(template, prompt="A lighthouse at dusk, oil painting", index=1, model="gpt-image-2", profile=self.current or "model-go", gen_id="3f9a1c2b7d4e", when=SAMPLE_TIME)
-        example.update(f"e.g. {self.query_one('#g-folder', Input).value.rstrip('/')}/{stem}.png")
+        example.update(text(f"e.g. {self.query_one('#g-folder', Input).value.rstrip('/')}/{stem}.png"))
 
     @on(Select.Changed, "#g-theme")
     def _theme(self, event: Select.Changed) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from textual import work
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from imagegen_tui.store import Filters, Generation
+from imagegen_tui.textsafe import one_line
 
 PAGE = 100
 ICONS = {"done": "✓", "failed": "✗", "running": "◐", "queued": "…", "cancelled": "⊘", "interrupted": "⚠"}
@@ -196,14 +198,14 @@ def format_row(g: Generation, width: int) -> str:
     when = datetime.fromtimestamp(g.created_at).strftime("%m-%d %H:%M")
     icon = ICONS.get(g.status, "?")
     star = "★" if g.favourite else " "
-    tail = f" {g.model} {g.size or 'auto'} ×{g.n}"
+    tail = " " + one_line(f"{g.model} {g.size or 'auto'} ×{g.n}")
     head = f"{icon}{star} {when}  "
-    prompt = " ".join(g.prompt.split())
+    prompt = one_line(g.prompt)
     room = width - len(head) - len(tail) - 1
     if room < 12:  # narrow: drop the model details first
         tail = f" ×{g.n}"
         room = width - len(head) - len(tail) - 1
     if len(prompt) > room:
         prompt = prompt[: max(0, room - 1)] + "…"
-    return (head + prompt.ljust(max(0, room)) + " " + tail)[:width].ljust(width)
+    return set_cell_size(head + prompt.ljust(max(0, room)) + " " + tail, width)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from textual.content import Content
 from textual.widgets import Static
 
+from imagegen_tui.textsafe import one_line
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -64,11 +66,11 @@ class JobsPanel(Static):
         now = time.monotonic()
         lines = []
         for job in sorted(self.jobs.values(), key=lambda j: j.key):
-            prompt = " ".join(job.prompt.split())
+            prompt = one_line(job.prompt)[:70]
             if job.state == "queued":
-                lines.append(f"[dim]…  queued          {prompt[:70]}[/dim]")
+                lines.append(Content.styled(f"…  queued          {prompt}", "dim"))
             else:
                 elapsed = now - job.started
-                lines.append(f"{SPINNER[self._frame]}  {elapsed:5.1f} s / {job.timeout:.0f} s  {prompt[:70]}")
-        lines.append("[dim]ctrl+g cancels the newest job[/dim]")
-        self.update("\n".join(lines))
+                lines.append(Content(f"{SPINNER[self._frame]}  {elapsed:5.1f} s / {job.timeout:.0f} s  {prompt}"))
+        lines.append(Content.styled("ctrl+g cancels the newest job", "dim"))
+        self.update(Content("\n").join(lines))

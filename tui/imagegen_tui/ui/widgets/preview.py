@@ -14,12 +14,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, HorizontalScroll, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from imagegen_tui import imaging
 from imagegen_tui.store import Generation, StoredImage
+from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.graphics import Graphics, image_widget
+from imagegen_tui.ui.safe import line, template, text
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 
@@ -124,7 +127,7 @@ class Preview(Vertical, can_focus=True):
         """A streamed partial image of a running job."""
         self._message(None)
         self._put_image(image)
-        self.query_one("#preview-info", Static).update(caption)
+        self.query_one("#preview-info", Static).update(line(caption))
 
     def stage_resized(self) -> None:
         self._shown = None
@@ -140,26 +143,26 @@ class Preview(Vertical, can_focus=True):
         info = self.query_one("#preview-info", Static)
         if g is None:
             self._message(WELCOME)
-            info.update("")
+            info.update(Content())
             return
         info.update(self._facts(g))
         if g.status in ("failed", "cancelled", "interrupted"):
             hint = HINTS.get(g.error_kind or g.status, "Retry with r.")
             kind = f" · {g.error_kind}" if g.error_kind and g.error_kind != g.status else ""
-            self._message(f"[b]{g.status.upper()}[/b]{kind}\n\n{g.error_message or 'No answer was recorded.'}\n\n{hint}\n\n[dim]{g.prompt}[/dim]")
+            self._message(template("[b]$status[/b]$kind\n\n$error\n\n$hint\n\n[dim]$prompt[/dim]", status=g.status.upper(), kind=kind, error=g.error_message or "No answer was recorded.", hint=hint, prompt=g.prompt))
             return
         if g.status in ("running", "queued"):
-            self._message(f"[b]{g.status}…[/b]\n\n[dim]{g.prompt}[/dim]")
+            self._message(template("[b]$status…[/b]\n\n[dim]$prompt[/dim]", status=g.status, prompt=g.prompt))
             return
         image = self.current_image
         if image is None:
-            self._message("This generation has no images.")
+            self._message(Content("This generation has no images."))
             return
         if image.missing:
-            self._message(f"[b]File missing[/b]\n\n{image.path}\n\nIt was moved or deleted. The settings are still here: reuse them with u, or re-run with r.")
+            self._message(template("[b]File missing[/b]\n\n$path\n\nIt was moved or deleted. The settings are still here: reuse them with u, or re-run with r.", path=image.path))
             return
         if self.graphics.protocol == "none":
-            self._message(f"{image.path}\n\n(images are off: --graphics none)")
+            self._message(template("$path\n\n(images are off: --graphics none)", path=image.path))
             return
         width, height = self.stage_pixels()
         key = (str(image.path), width, height)
@@ -179,7 +182,7 @@ class Preview(Vertical, can_focus=True):
         try:
             fitted = imaging.fit(Path(path), width, height)
         except Exception as exc:  # unreadable or damaged file: say so, keep running
-            self.app.call_from_thread(self._message, f"[b]Cannot show this image[/b]\n\n{path}\n\n{exc}")
+            self.app.call_from_thread(self._message, template("[b]Cannot show this image[/b]\n\n$path\n\n$why", path=path, why=exc))
             return
         self.app.call_from_thread(self._loaded, key, fitted)
 
@@ -203,13 +206,13 @@ class Preview(Vertical, can_focus=True):
             self._image.image = image
             self._image.display = True
 
-    def _message(self, text: str | None) -> None:
+    def _message(self, content: Content | None) -> None:
         self._shown = None
         message = self.query_one("#preview-message", Static)
-        if text is not None:
-            message.update(text)
-        message.display = text is not None
-        if self._image is not None and text is not None:
+        if content is not None:
+            message.update(content)
+        message.display = content is not None
+        if self._image is not None and content is not None:
             self._image.display = False
 
     def _strip(self, g: Generation | None) -> None:
@@ -260,7 +263,7 @@ class Preview(Vertical, can_focus=True):
                 widget.styles.width, widget.styles.height = self.graphics.cells(*thumb.size)
                 box.mount(widget)
 
-    def _facts(self, g: Generation) -> str:
+    def _facts(self, g: Generation) -> Content:
         parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
         image = self.current_image if g.status == "done" else None
         if image is not None:
@@ -274,12 +277,12 @@ class Preview(Vertical, can_focus=True):
         if g.total_tokens is not None:
             spent = g.cost(self.prices)
             parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
-        line = "  ·  ".join(parts)
+        facts = Content(visible("  ·  ".join(parts), newlines=False))
         if image is not None:
-            line += f"\n[dim]{shown_path(image.path, self.output)}[/dim]"
+            facts += Content("\n") + line(shown_path(image.path, self.output), "dim")
             if image.revised_prompt:
-                line += f"\n[i]revised:[/i] {image.revised_prompt}"
-        return line
+                facts += template("\n[i]revised:[/i] $revised", revised=" ".join(image.revised_prompt.split()))
+        return facts
 
 
 def shown_path(path: Path, output: Path | None) -> str:
@@ -296,4 +299,4 @@ def _size(count: int | None) -> str:
     return f"{count / 1_000_000:.1f} MB" if count >= 1_000_000 else f"{count / 1000:.0f} kB"
 
 
-WELCOME = "[b]imagegen-tui[/b]\n\nWrite a prompt below and press Enter.\nYour generations appear on the left; pick one to see it here."
+WELCOME = Content.from_markup("[b]imagegen-tui[/b]\n\nWrite a prompt below and press Enter.\nYour generations appear on the left; pick one to see it here.")

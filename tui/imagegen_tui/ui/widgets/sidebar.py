@@ -14,6 +14,7 @@ from textual.widgets.select import InvalidSelectValueError
 
 from imagegen_tui.config import Profile
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, MODERATIONS
+from imagegen_tui.ui.safe import line, text
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
 FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")
@@ -49,7 +50,7 @@ class ParamSidebar(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Label("Profile")
-        yield Select([(p, p) for p in self._profiles], value=self._active, allow_blank=False, id="p-profile", compact=True)
+        yield Select([(line(p), p) for p in self._profiles], value=self._active, allow_blank=False, id="p-profile", compact=True)
         yield from _field("Model", Input(id="p-model", placeholder="model name", compact=True))
         yield from _field("Size", Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True))
         yield from _field("Quality", Select(_choices(self._qualities), allow_blank=False, id="p-quality", compact=True))
@@ -62,7 +63,7 @@ class ParamSidebar(VerticalScroll):
 
     def set_profiles(self, names: list[str]) -> None:
         self._profiles = names
-        self.query_one("#p-profile", Select).set_options([(p, p) for p in names])
+        self.query_one("#p-profile", Select).set_options([(line(p), p) for p in names])
 
     def load(self, profile: Profile, params: dict[str, Any]) -> None:
         """Show a profile's values without announcing each as a change."""
@@ -121,7 +122,7 @@ class ParamSidebar(VerticalScroll):
                 error.display = bool(message)
                 self.query_one(f"#p-{name}").set_class(bool(message), "invalid")
             if message:
-                error.update(message)
+                error.update(text(message))
 
     @property
     def profile_name(self) -> str:
