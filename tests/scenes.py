@@ -73,8 +73,13 @@ def make_app(environ: dict[str, str] | None = None) -> tuple[Any, HistoryStore]:
 
 
 async def settle(pilot: Any) -> None:
+    """Jobs and loads finished, and cursors steady: a blink phase must not decide a snapshot."""
+    from textual.widgets import Input, TextArea
     from textual.worker import WorkerCancelled
 
+    for widget in pilot.app.screen.query("TextArea, Input"):
+        if isinstance(widget, (TextArea, Input)):
+            widget.cursor_blink = False
     for _ in range(4):
         try:
             await pilot.app.workers.wait_for_complete()
