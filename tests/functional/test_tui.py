@@ -75,9 +75,10 @@ async def test_prompt_to_saved_file_history_and_preview(dirs):
         assert history.total == 1 and history.current.id == row.id
         preview = app.query_one(Preview)
         assert preview.generation.id == row.id
-        image = app.query_one("#preview-image")
-        assert type(image).__name__ == "HalfcellImage" and image.image is not None and image.display
-        assert max(image.image.size) <= max(preview.size.width, preview.size.height * 2)  # downscaled to the pane
+        picture = app.query_one("#preview-image")
+        assert picture.display and picture.rendition.protocol == "halfcell"
+        assert max(picture.rendition.image.size) <= max(preview.size.width, preview.size.height * 2)  # downscaled to the pane
+        assert picture.region.size == picture.rendition.cells
         assert "1 image saved" in notices(app)
         area = app.query_one(PromptArea)
         assert area.text == ""  # sent: the box is free for the next prompt
@@ -336,7 +337,7 @@ async def test_viewer_copy_and_open_without_a_display(dirs, monkeypatch):
         viewer = app.screen.query_one(Preview)
         await pilot.press("right")
         await settle(pilot)
-        assert viewer.index == 1 and viewer.query_one("#preview-image").image is not None
+        assert viewer.index == 1 and viewer.query_one("#preview-image").rendition is not None
         await pilot.press("escape")
         assert type(app.screen).__name__ == "Screen"
 

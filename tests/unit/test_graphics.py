@@ -14,9 +14,9 @@ def test_kitty_too_old(answer, old):
 
 
 @pytest.mark.parametrize("forced", ["kitty", "sixel", "halfcell", "unicode"])
-def test_forced_protocols_get_their_widget(forced):
+def test_forced_protocols(forced):
     chosen = graphics.setup(forced)
-    assert chosen.protocol == forced and chosen.widget is not None and "--graphics" in chosen.reason
+    assert chosen.protocol == forced and "--graphics" in chosen.reason
 
 
 def test_auto_without_a_terminal_falls_back_to_halfcell():
@@ -25,7 +25,7 @@ def test_auto_without_a_terminal_falls_back_to_halfcell():
 
 
 def test_none_and_web():
-    assert graphics.setup("none").widget is None
+    assert graphics.setup("none").protocol == "none"
     web = graphics.for_web(graphics.setup("sixel"))
     assert web.protocol == "halfcell" and "browser" in web.reason
 
@@ -39,4 +39,5 @@ def test_pixels_and_cells_round_trip():
 
 def test_tmux_kitty_reason_mentions_passthrough():
     chosen = graphics.setup("kitty", environ={"TMUX": "/tmp/tmux-0/default,1,0"})
-    assert "allow-passthrough" in chosen.reason
+    assert "allow-passthrough" in chosen.reason and chosen.tmux
+    assert not graphics.setup("kitty", environ={}).tmux

@@ -31,10 +31,11 @@ from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.graphics import Graphics, for_web
+from imagegen_tui.ui.pictures import Painter
 from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.widgets.preview import Preview
+from imagegen_tui.ui.widgets.preview import Preview, render_partial
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
@@ -95,6 +96,40 @@ class ImagegenApp(App[None]):
         self.quitting = False
         self._warmed = False
         self._crash: BaseException | None = None
+        self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+
+    # --- pictures ------------------------------------------------------------------------------
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        """Textual writes a frame here; pictures need a word before it (kitty transmissions) and
+        after it (Sixel pixels for the cells the frame repainted)."""
+        from textual._compositor import ChopsUpdate, LayoutUpdate
+        from textual.geometry import Region
+
+        drawn = renderable is not None and not self._batch_count
+        if drawn:
+            self.pictures.before_frame()
+        super()._display(screen, renderable)
+        if not drawn:
+            return
+        if isinstance(renderable, ChopsUpdate):
+            self.pictures.after_frame(screen, [Region(x1, y, x2 - x1, 1) for y, x1, x2 in renderable.spans])
+        elif isinstance(renderable, LayoutUpdate):
+            self.pictures.after_frame(screen, [renderable.region])
+        else:
+            self.pictures.after_frame(screen, None)
+
+    def _write_pictures(self, data: str) -> None:
+        if self._driver is not None and not self.is_headless and not self._closed:
+            self._driver.write(data)
+            self._driver.flush()
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        """A finished encoding arrives after the app stopped: nothing to draw on then."""
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass
 
     def _handle_exception(self, error: Exception) -> None:
         self._crash = error
@@ -306,9 +341,9 @@ class ImagegenApp(App[None]):
         from PIL import Image
 
         preview = self.query_one(Preview)
-        image = Image.open(io.BytesIO(data))
-        image.thumbnail(preview.stage_pixels())
-        self.call_from_thread(preview.show_partial, image, caption)
+        width, height = preview.stage_pixels()
+        rendition = render_partial(self.graphics, Image.open(io.BytesIO(data)), width, height, preview.background_rgb())
+        self.call_from_thread(preview.show_partial, rendition, caption)
 
     def action_cancel_job(self) -> None:
         key = self.query_one(JobsPanel).newest_key()

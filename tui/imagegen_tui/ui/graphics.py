@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -27,7 +27,7 @@ class Graphics:
     requested: str
     reason: str
     cell_size: tuple[int, int] = (10, 20)
-    widget: type | None = field(default=None, repr=False)
+    tmux: bool = False  # escape sequences for the outer terminal need tmux's passthrough
 
     def pixels(self, columns: int, rows: int) -> tuple[int, int]:
         """How many image pixels fit in a pane of columns x rows cells."""
@@ -87,14 +87,14 @@ def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> 
         protocol, reason = detected, _DETECTED[detected]
     if protocol == "kitty" and environ.get("TMUX"):
         reason += "; inside tmux this needs `set -g allow-passthrough on`"
-    return Graphics(protocol, requested, reason, cell_size, _widget_class(protocol))
+    return Graphics(protocol, requested, reason, cell_size, bool(environ.get("TMUX")))
 
 
 def for_web(graphics: Graphics) -> Graphics:
     """textual-serve shows the app in a browser terminal: half-cell is what works there."""
     if graphics.protocol in ("none", "halfcell"):
         return graphics
-    return Graphics("halfcell", graphics.requested, "served to a browser (textual-serve); using half-cell blocks", graphics.cell_size, _widget_class("halfcell"))
+    return replace(graphics, protocol="halfcell", reason="served to a browser (textual-serve); using half-cell blocks")
 
 
 _DETECTED = {
@@ -133,17 +133,6 @@ def _import_and_detect() -> tuple[str, str | None]:
     return name, problem
 
 
-def _widget_class(protocol: str) -> type | None:
-    from textual_image import widget
-
-    return {
-        "kitty": widget.TGPImage,
-        "sixel": widget.SixelImage,
-        "halfcell": widget.HalfcellImage,
-        "unicode": widget.UnicodeImage,
-    }.get(protocol)
-
-
 def _old_kitty() -> str | None:
     """kitty's version when it is too old for placeholders; asked with XTVERSION, answered
     over SSH too. None when it is new enough or does not say."""
@@ -168,10 +157,26 @@ def kitty_too_old(xtversion: str) -> str | None:
     return None
 
 
-def image_widget(graphics: Graphics, image: Any = None, **kwargs: Any) -> Any:
-    """A widget showing `image` (a PIL image) with the chosen protocol."""
-    assert graphics.widget is not None
-    return graphics.widget(image, **kwargs)
+_LAZY_DEFINITION = re.compile(r"#(\d+);[12];\d+;\d+;\d+")
+
+
+def encode_sixel(image: Any) -> str:
+    """`image` (RGB) as one Sixel sequence; slow (tens of ms), so call it from a thread.
+
+    textual-image 0.12, the last release for Python 3.11, defines each colour register where it
+    is first used and counts on the definition selecting it. xterm, like the VT340, only selects
+    with a bare `#N`, so everything until the next selection is drawn in register 3 (green): a
+    flat red picture came out green. 0.13+ defines the palette up front and selects explicitly;
+    for the older encoder a selection is added after each definition."""
+    from textual_image._sixel import SixelOptions, image_to_sixels
+
+    data = image_to_sixels(image, _SIXEL_OPTIONS)
+    if hasattr(SixelOptions, "lazy_color_palette"):
+        return data
+    return _LAZY_DEFINITION.sub(lambda m: f"{m.group()}#{m.group(1)}", data)
+
+
+_SIXEL_OPTIONS = None  # textual-image's defaults: 256 colours, fast octree (see tests/bench/bench_sixel.py)
 
 
 def _version(package: str) -> str:

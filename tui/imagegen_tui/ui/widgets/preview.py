@@ -1,9 +1,16 @@
 """The preview pane: the selected generation's images fitted to the pane, a strip of thumbnails
-for n>1 (left/right to move), and a line of facts. Files are read and scaled in a thread; the
-result is cached per (file, size), so going back to a generation is immediate."""
+for n>1 (left/right to move), and a line of facts.
+
+Files are read, scaled and encoded for the terminal in threads; the results are cached per
+(file, size, protocol), so going back to a generation costs neither disk nor encoding. While the
+history cursor moves faster than SETTLE, only the text follows it: the picture of the row where
+the cursor rests is the only one sent (over SSH a Sixel picture is a second at 2 Mbit/s).
+"""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,15 +23,18 @@ from textual.binding import Binding
 from textual.containers import Container, HorizontalScroll, Vertical
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Static
 
 from imagegen_tui import imaging
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.textsafe import visible
-from imagegen_tui.ui.graphics import Graphics, image_widget
-from imagegen_tui.ui.safe import line, template, text
+from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
+from imagegen_tui.ui.safe import line, template
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
+SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
 
 HINTS = {
     "auth": "Open Settings (F2) and set the profile's key, or the environment variable it names.",
@@ -41,6 +51,8 @@ HINTS = {
     "cancelled": "Re-run it with r.",
     "interrupted": "It was cut off when the app stopped; re-run it with r.",
 }
+
+Key = tuple[Any, ...]  # (file, mtime, fitted width, fitted height, protocol, background)
 
 
 class Stage(Container):
@@ -75,9 +87,11 @@ class Preview(Vertical, can_focus=True):
         self.thumbnail = thumbnail or (lambda image: image.path)
         self._strip_for: int | None = None  # the generation whose thumbnails are in the strip
         self.generation: Generation | None = None
-        self._image: Any = None
-        self._shown: tuple[str, int, int] | None = None
-        self._wanted: tuple[str, int, int] | None = None  # the newest load asked for
+        self._picture: Picture | None = None
+        self._shown: Key | None = None
+        self._wanted: Key | None = None  # the newest picture asked for
+        self._last_picture = 0.0  # when a picture was last asked for
+        self._settle: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
@@ -111,22 +125,27 @@ class Preview(Vertical, can_focus=True):
         main = self.query_one("#preview-main", Container)
         return self.graphics.pixels(max(1, main.size.width), max(1, main.size.height))
 
+    def background_rgb(self) -> tuple[int, int, int]:
+        """What transparent pixels are laid on: the stage's own colour."""
+        return self.query_one("#preview-main", Container).background_colors[1].rgb
+
     def prefetch(self, path: Path) -> None:
-        """Start fitting an image that is about to be shown (a job's result), before the
+        """Start preparing an image that is about to be shown (a job's result), before the
         history has even reloaded."""
-        self._prefetch(path, *self.stage_pixels())
+        width, height = self.stage_pixels()
+        self._prefetch(path, width, height, self.background_rgb())
 
     @work(thread=True, group="preview-prefetch")
-    def _prefetch(self, path: Path, width: int, height: int) -> None:
+    def _prefetch(self, path: Path, width: int, height: int, background: tuple[int, int, int]) -> None:
         try:
-            imaging.fit(path, width, height)
+            prepared(self.graphics, path, width, height, background)
         except Exception:  # the real load will say what is wrong
             pass
 
-    def show_partial(self, image: PILImage.Image, caption: str) -> None:
+    def show_partial(self, rendition: Rendition, caption: str) -> None:
         """A streamed partial image of a running job."""
         self._message(None)
-        self._put_image(image)
+        self._put(rendition)
         self.query_one("#preview-info", Static).update(line(caption))
 
     def stage_resized(self) -> None:
@@ -164,56 +183,75 @@ class Preview(Vertical, can_focus=True):
         if self.graphics.protocol == "none":
             self._message(template("$path\n\n(images are off: --graphics none)", path=image.path))
             return
+        self._ask(image.path)
+
+    def _ask(self, path: Path) -> None:
         width, height = self.stage_pixels()
-        key = (str(image.path), width, height)
+        key: Key = (str(path), width, height, self.background_rgb())
         if key == self._shown:
             return
         self._wanted = key
-        fitted = imaging.cached(image.path, width, height)
-        if fitted is not None:
+        if self._settle is not None:
+            self._settle.stop()
+            self._settle = None
+        now = time.monotonic()
+        recent = now - self._last_picture < SETTLE
+        self._last_picture = now
+        if recent:  # the cursor is moving on: hide the old picture, fetch when it rests
+            self._hide_picture()
+            self._settle = self.set_timer(SETTLE, lambda: self._fetch(key))
+        else:
+            self._fetch(key)
+
+    def _fetch(self, key: Key) -> None:
+        if key != self._wanted:
+            return
+        path, width, height, background = key
+        found = cached(self.graphics, Path(path), width, height, background)
+        if found is not None:
             self._shown = key
-            self._put_image(fitted)
+            self._put(found)
         else:
             self._load(key)
 
     @work(thread=True, exclusive=True, group="preview-load")
-    def _load(self, key: tuple[str, int, int]) -> None:
-        path, width, height = key
+    def _load(self, key: Key) -> None:
+        path, width, height, background = key
         try:
-            fitted = imaging.fit(Path(path), width, height)
+            rendition = prepared(self.graphics, Path(path), width, height, background)
         except Exception as exc:  # unreadable or damaged file: say so, keep running
             self.app.call_from_thread(self._message, template("[b]Cannot show this image[/b]\n\n$path\n\n$why", path=path, why=exc))
             return
-        self.app.call_from_thread(self._loaded, key, fitted)
+        self.app.call_from_thread(self._loaded, key, rendition)
 
-    def _loaded(self, key: tuple[str, int, int], fitted: PILImage.Image) -> None:
+    def _loaded(self, key: Key, rendition: Rendition) -> None:
         if key != self._wanted:
             return  # the user moved on, or the pane changed size since: a newer load is coming
         self._shown = key
-        self._put_image(fitted)
+        self._put(rendition)
 
-    def _put_image(self, image: PILImage.Image) -> None:
-        """Sized in exact cells: textual-image's `auto` can overflow before the pane's height
-        is known."""
+    def _put(self, rendition: Rendition) -> None:
         self.query_one("#preview-message", Static).display = False
-        columns, rows = self.graphics.cells(*image.size)
-        if self._image is None:
-            self._image = image_widget(self.graphics, image, id="preview-image")
-            self._image.styles.width, self._image.styles.height = columns, rows
-            self.query_one("#preview-main", Container).mount(self._image)
+        if self._picture is None:
+            self._picture = Picture(rendition, id="preview-image")
+            self.query_one("#preview-main", Container).mount(self._picture)
         else:
-            self._image.styles.width, self._image.styles.height = columns, rows
-            self._image.image = image
-            self._image.display = True
+            self._picture.show(rendition)
+            self._picture.display = True
+
+    def _hide_picture(self) -> None:
+        self._shown = None
+        if self._picture is not None:
+            self._picture.display = False
 
     def _message(self, content: Content | None) -> None:
-        self._shown = None
+        self._shown = self._wanted = None
         message = self.query_one("#preview-message", Static)
         if content is not None:
             message.update(content)
+            if self._picture is not None:
+                self._picture.display = False
         message.display = content is not None
-        if self._image is not None and content is not None:
-            self._image.display = False
 
     def _strip(self, g: Generation | None) -> None:
         """Thumbnails of an n>1 generation, the shown one outlined; rebuilt only when the
@@ -229,39 +267,31 @@ class Preview(Vertical, can_focus=True):
             self._strip_for = g.id
             strip.remove_children()
             width, height = self.graphics.pixels(THUMB_CELLS[0] - 2, THUMB_CELLS[1] - 2)
-            self._load_thumbnails(g, width, height)
+            self._load_thumbnails(g, width, height, self.background_rgb())
         for i, box in enumerate(strip.children):
             box.set_class(i == self.index, "current")
             if i == self.index:
                 strip.scroll_to_widget(box, animate=False)
 
     @work(thread=True, exclusive=True, group="preview-thumbnails")
-    def _load_thumbnails(self, g: Generation, width: int, height: int) -> None:
-        thumbs = []
+    def _load_thumbnails(self, g: Generation, width: int, height: int, background: tuple[int, int, int]) -> None:
+        thumbs: list[Rendition | None] = []
         for image in g.images:
             try:
                 source = self.thumbnail(image) or image.path
-                thumbs.append(imaging.fit(source, width, height))
+                thumbs.append(prepared(self.graphics, source, width, height, background))
             except Exception:  # a missing file: an empty box keeps the numbering
                 thumbs.append(None)
         self.app.call_from_thread(self._show_thumbnails, g.id, thumbs)
 
-    def _show_thumbnails(self, gen_id: int, thumbs: list[PILImage.Image | None]) -> None:
+    def _show_thumbnails(self, gen_id: int, thumbs: list[Rendition | None]) -> None:
         if gen_id != self._strip_for:
             return
         strip = self.query_one("#preview-strip", HorizontalScroll)
-        boxes = []
-        for i, thumb in enumerate(thumbs):
-            box = Container(classes="thumb" + (" current" if i == self.index else ""))
-            boxes.append((box, thumb))
-        strip.mount_all(box for box, _ in boxes)
+        boxes = [Container(*([Picture(thumb)] if thumb else []), classes="thumb" + (" current" if i == self.index else "")) for i, thumb in enumerate(thumbs)]
+        strip.mount_all(boxes)
         if boxes:
-            strip.call_after_refresh(strip.scroll_to_widget, boxes[min(self.index, len(boxes) - 1)][0], animate=False)
-        for box, thumb in boxes:
-            if thumb is not None:
-                widget = image_widget(self.graphics, thumb)
-                widget.styles.width, widget.styles.height = self.graphics.cells(*thumb.size)
-                box.mount(widget)
+            strip.call_after_refresh(strip.scroll_to_widget, boxes[min(self.index, len(boxes) - 1)], animate=False)
 
     def _facts(self, g: Generation) -> Content:
         parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
@@ -283,6 +313,35 @@ class Preview(Vertical, can_focus=True):
             if image.revised_prompt:
                 facts += template("\n[i]revised:[/i] $revised", revised=" ".join(image.revised_prompt.split()))
         return facts
+
+
+def prepared(graphics: Graphics, path: Path, width: int, height: int, background: tuple[int, int, int]) -> Rendition:
+    """The picture at `path` fitted into width x height pixels and encoded for the terminal;
+    cached. Slow on a miss: call from a thread. Raises OSError (or PIL's errors) for a missing
+    or unreadable file."""
+    key = _key(graphics, path, width, height, background)
+    found = renditions.get(key)
+    if found is None:
+        found = renditions.put(key, render(imaging.fit(path, width, height), graphics, background))
+    return found
+
+
+def cached(graphics: Graphics, path: Path, width: int, height: int, background: tuple[int, int, int]) -> Rendition | None:
+    """The prepared picture if nothing needs doing: lets the UI skip a thread hop."""
+    try:
+        return renditions.get(_key(graphics, path, width, height, background))
+    except OSError:
+        return None
+
+
+def _key(graphics: Graphics, path: Path, width: int, height: int, background: tuple[int, int, int]) -> Key:
+    return (str(path), os.stat(path).st_mtime_ns, width, height, graphics.protocol, background)
+
+
+def render_partial(graphics: Graphics, image: PILImage.Image, width: int, height: int, background: tuple[int, int, int]) -> Rendition:
+    """A streamed partial image, fitted and encoded (not cached: it is shown once). Thread."""
+    image.thumbnail((width, height))
+    return render(image, graphics, background)
 
 
 def shown_path(path: Path, output: Path | None) -> str:
