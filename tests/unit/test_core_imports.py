@@ -10,6 +10,7 @@ CORE = [
     "imagegen_tui.cli_history",
     "imagegen_tui.client",
     "imagegen_tui.config",
+    "imagegen_tui.config_save",
     "imagegen_tui.crashlog",
     "imagegen_tui.endpoint",
     "imagegen_tui.errors",
