@@ -103,7 +103,7 @@ def _tui(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # IMAGEGEN_TUI_PROFILE names no profile
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    notices = [f"{config.error}. Nothing is generated until the file is fixed, and it is not overwritten meanwhile."] if config.error else []
+    notices = [f"{config.error}\nNothing is generated until the file is fixed; it is not overwritten meanwhile."] if config.error else []
     store = open_store()
     if store is None:
         notices.append("The history could not be opened, so this session is not recorded (see the terminal for why).")
@@ -172,7 +172,7 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config | Non
     if strict:
         print(f"error: {config.error}", file=sys.stderr)
         return None
-    print(f"warning: {config.error}; the file is not used", file=sys.stderr)
+    print(f"warning: {config.error} (the file is not used)", file=sys.stderr)
     return config
 
 

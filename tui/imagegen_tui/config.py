@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from imagegen_tui import paths
 from imagegen_tui.endpoint import Endpoint
-from imagegen_tui.errors import ConfigError, nearest, unknown_key
+from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
 from imagegen_tui.naming import DEFAULT_TEMPLATE, check_template
 from imagegen_tui.prices import Price, parse_prices
@@ -306,6 +306,7 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
 
 
 def _apply(config: Config, data: dict[str, Any]) -> None:
+    check_keys(data, _TOP_KEYS)
     for key, value in data.items():
         if key == "profile":
             config.active = _expect(value, str, "profile")
@@ -318,8 +319,6 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
             config.prices = parse_prices(value)
         elif key == "ui":
             config.ui = _ui(_expect(value, dict, "ui"))
-        else:
-            raise unknown_key(key, _TOP_KEYS)
     if config.active and config.active not in config.profiles:
         raise no_profile(config.active, config.profiles, "profile")
     config.configured = bool(set(data) - {"ui"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
@@ -336,9 +335,7 @@ def _file_profile(name: str, table: dict[str, Any], builtin: Profile | None) -> 
 
 
 def _output(table: dict[str, Any], current: OutputSettings) -> OutputSettings:
-    for key in table:
-        if key not in _OUTPUT_KEYS:
-            raise unknown_key(key, _OUTPUT_KEYS, "output")
+    check_keys(table, _OUTPUT_KEYS, "output")
     folder = current.folder
     if "folder" in table:
         folder = Path(os.path.expanduser(_expect(table["folder"], str, "output.folder")))
@@ -351,9 +348,7 @@ def _output(table: dict[str, Any], current: OutputSettings) -> OutputSettings:
 
 
 def _ui(table: dict[str, Any]) -> UISettings:
-    for key in table:
-        if key not in _UI_KEYS:
-            raise unknown_key(key, _UI_KEYS, "ui")
+    check_keys(table, _UI_KEYS, "ui")
     ui = UISettings()
     if "graphics" in table:
         ui.graphics = _expect(table["graphics"], str, "ui.graphics")
@@ -379,9 +374,7 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
     the key. The settings screen builds such a table from its form, so one set of rules
     serves the file and the form."""
     where = f"profiles.{name}"
-    for key in table:
-        if key not in _PROFILE_KEYS:
-            raise unknown_key(key, _PROFILE_KEYS, where)
+    check_keys(table, _PROFILE_KEYS, where)
     values: dict[str, Any] = {}
     for key in ("base_url", "api_key", "api_key_env", "model"):
         if key in table:
@@ -409,9 +402,7 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
 
 
 def _capabilities(table: dict[str, Any], where: str) -> Capabilities:
-    for key in table:
-        if key not in _CAPS_KEYS:
-            raise unknown_key(key, _CAPS_KEYS, f"{where}.capabilities")
+    check_keys(table, _CAPS_KEYS, f"{where}.capabilities")
     values: dict[str, Any] = {}
     for key in ("sizes", "qualities"):
         if key in table:

@@ -30,8 +30,9 @@ def save_config(config: Config) -> Path:
     from tomlkit.exceptions import ParseError
 
     path = config.path or paths.config_file()
-    if config.error is not None or config._loaded is None:
-        raise ConfigError(f"not saved, because the file has a problem; fix it first ({config.error})", file=path)
+    if config.error is not None:
+        raise ConfigError(f"not saved, because it has a problem; fix it first ({config.error.message})", key=config.error.key, line=config.error.line, file=path)
+    assert config._loaded is not None  # load_config and default_config always set it
     after = settings_tree(config)
     before = _with_bases(settings_tree(config._loaded), config)
     if after == before:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from pathlib import Path
 
@@ -115,12 +115,13 @@ def nearest(name: str, known: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
-def unknown_key(key: str, known: Iterable[str], table: str | None = None) -> ConfigError:
-    """An unknown key, with the nearest known name: a typo is the usual cause."""
-    known = sorted(known)
-    close = nearest(key, known)
-    hint = f"did you mean {close!r}?" if close else f"known: {', '.join(known)}"
-    return ConfigError(f"unknown key {key!r}; {hint}", key=table)
+def check_keys(keys: Iterable[str], known: Collection[str], table: str | None = None) -> None:
+    """Refuse the first unknown key, with the nearest known name: a typo is the usual cause."""
+    for key in keys:
+        if key not in known:
+            close = nearest(key, known)
+            hint = f"did you mean {close!r}?" if close else f"known: {', '.join(sorted(known))}"
+            raise ConfigError(f"unknown key {key!r}; {hint}", key=table)
 
 
 class ProfileUnusable(InvalidRequest):

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imagegen_tui.errors import ConfigError, unknown_key
+from imagegen_tui.errors import ConfigError, check_keys
 
 PER_MILLION = 1_000_000
 
@@ -72,10 +72,9 @@ def parse_prices(table: Any) -> dict[str, Price]:
         where = f"prices.{model}"
         if not isinstance(entry, Mapping):
             raise ConfigError("expected a table", key=where)
+        check_keys(entry, Price.__dataclass_fields__, where)
         values = {}
         for key, value in entry.items():
-            if key not in Price.__dataclass_fields__:
-                raise unknown_key(key, Price.__dataclass_fields__, where)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ConfigError("must be a number >= 0", key=f"{where}.{key}")
             values[key] = float(value)
