@@ -313,11 +313,14 @@ def _config(args: argparse.Namespace) -> int:
 
         print(args.config or paths.config_file())
         return EXIT_OK
-    from imagegen_tui.config import describe
+    from imagegen_tui.config import describe, load_config
     from imagegen_tui.errors import ConfigError
 
-    config = _load(args, strict=True)
-    if config is None:
+    config = load_config(args.config, must_exist=args.config is not None)
+    if config.error is not None:  # the problem, in parts for a script with --json
+        print(f"error: {config.error}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"config_file": str(config.path), "config_error": config.error.as_dict()}, indent=2))
         return EXIT_USAGE
     try:
         info = describe(config, os.environ)

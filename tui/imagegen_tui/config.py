@@ -457,7 +457,6 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
         }
     return {
         "config_file": str(config.path),
-        "config_error": config.error.as_dict() if config.error else None,
         "active_profile": active.name,
         "output": {"folder": str(config.output.folder), "template": config.output.template},
         "profiles": profiles,

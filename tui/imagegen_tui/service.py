@@ -68,8 +68,8 @@ async def generate(
     """Validate, record, call the provider, save, complete the record.
 
     Raises InvalidRequest before anything is sent or recorded (ProfileUnusable when the config
-    file has a problem or the profile has no key or no usable base_url), ImageAPIError for anything the
-    provider or network does wrong, OSError when the files cannot be written; the history row
+    file has a problem or the profile has no key or no usable base_url), ImageAPIError for
+    anything the provider or network does wrong, OSError when the files cannot be written; the history row
     ends failed or cancelled in each case, with its prompt and parameters. `on_event` hears
     "recorded" or "queued" (with the history id), then "started" when a `slot` is free."""
     if (problem := config.problem(profile, environ)) is not None:
