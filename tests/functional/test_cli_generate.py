@@ -128,13 +128,6 @@ def test_embedded_demo_without_any_token(dirs):
     assert read_metadata(Path(paths[0]))["provider"] == "demo (synthesized locally)"
 
 
-def test_damaged_config_warns_and_still_works(dirs):
-    write_config(dirs, "profile = [")
-    out = run_cli("generate", "a fox")
-    assert out.returncode == 0 and "not valid TOML" in out.stderr
-    assert dirs.config_file.read_text() == "profile = ["
-
-
 def test_config_path_and_show_mask_key(dirs, monkeypatch):
     monkeypatch.setenv("MODEL_GO_API_KEY", "fake-live-aaaaaaaaaaaaaaaa9999")
     assert run_cli("config", "path").stdout.strip() == str(dirs.config_file)

@@ -13,7 +13,11 @@ from textual.worker import WorkerCancelled
 
 from conftest import write_config
 from imagegen_tui.config import load_config
+from imagegen_tui.demo.server import DemoServer
+from imagegen_tui.errors import ProfileUnusable
 from imagegen_tui.metadata import read_metadata
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.state import StateFile
 from imagegen_tui.store import Filters, HistoryStore
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui import graphics
@@ -259,18 +263,24 @@ async def test_first_run_says_demo_and_how_to_add_a_key(dirs):
     assert not dirs.config_file.exists()  # starting writes nothing
 
 
-async def test_damaged_config_is_reported_not_overwritten(dirs):
-    write_config(dirs, "profile = [")
+@pytest.mark.parametrize("text", ["profile = [", 'profile = "demo"\n[profiles.openai]\ntimout = 30\n'])
+async def test_damaged_config_is_reported_never_generated_on_and_not_overwritten(dirs, text):
+    write_config(dirs, text)
     store = HistoryStore.open_default()
     config = load_config()
     app = ImagegenApp(Studio(config, store), graphics.setup("halfcell"), notices=[str(config.error)])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert "not valid TOML" in notices(app)
+        assert str(config.error) in notices(app)
         app.query_one("#p-n").value = "2"
+        app.theme = "nord"
         await settle(pilot)
+        await submit(pilot, "a fox")
+        await settle(pilot)
+        assert f"Not sent profile: {config.error}" in notices(app)
     store.close()
-    assert dirs.config_file.read_text() == "profile = ["
+    assert history_rows() == []
+    assert dirs.config_file.read_text() == text
 
 
 async def test_command_palette_runs_actions(dirs):
@@ -289,7 +299,8 @@ async def test_command_palette_runs_actions(dirs):
         await pilot.press("enter")
         await settle(pilot)
         assert app.profile.name == "openai" and "openai" in app.sub_title
-    assert load_config().active == "openai"  # a profile the user picked is remembered
+    assert Studio(load_config(), None).active_profile().name == "openai"  # a profile the user picked is remembered
+    assert not dirs.config_file.exists()  # in the state file
 
 
 async def test_streamed_partial_images_reach_the_preview(dirs):
@@ -343,7 +354,7 @@ async def test_viewer_copy_and_open_without_a_display(dirs, monkeypatch):
 
 
 async def test_jobs_beyond_the_concurrency_limit_wait_in_a_visible_queue(dirs):
-    write_config(dirs, "[ui]\nconcurrency = 1\n")
+    write_config(dirs, 'profile = "demo"\n[ui]\nconcurrency = 1\n')
     async with running_app() as (app, pilot):
         await submit(pilot, "first #sleep:1")
         await pilot.pause(0.2)
@@ -362,7 +373,8 @@ async def test_sidebar_values_are_remembered_per_profile(dirs):
         app.query_one("#p-size").value = "1536x1024"
         app.query_one("#p-quality").value = "high"
         await settle(pilot)
-    assert load_config().ui.last["demo"] == {"size": "1536x1024", "quality": "high"}
+    assert StateFile().state.last["demo"] == {"size": "1536x1024", "quality": "high"}
+    assert not dirs.config_file.exists()
     async with running_app() as (app, pilot):
         assert app.query_one(ParamSidebar).values()["size"] == "1536x1024"
 
@@ -427,7 +439,7 @@ async def test_settings_refuse_a_bad_profile_with_the_config_rules(dirs):
         screen.query_one("#f-base_url").value = "ftp://gateway.example"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "base_url: must start with http:// or https://" in str(screen.query_one("#profile-error").render())
+        assert "base_url: must be an http:// or https:// URL with a host name" in str(screen.query_one("#profile-error").render())
         screen.query_one("#f-base_url").value = "https://gateway.example/v1"
         screen.query_one("#f-timeout").value = "9999"
         await pilot.press("ctrl+s")
@@ -435,3 +447,54 @@ async def test_settings_refuse_a_bad_profile_with_the_config_rules(dirs):
         assert "timeout: must be a number from 1 to 3600" in str(screen.query_one("#profile-error").render())
         assert app.screen is screen  # still open, nothing saved
     assert not dirs.config_file.exists()
+
+
+HAND_WRITTEN = """\
+# mine: comments, odd spacing and explicit defaults, all to be kept
+profile="demo"   # try things offline
+
+[ui]
+concurrency   = 3   # the default
+graphics = "auto"
+
+[profiles.demo]
+timeout = 60     # the default
+"""
+
+
+async def test_a_running_app_leaves_a_hand_written_config_byte_identical(dirs):
+    write_config(dirs, HAND_WRITTEN)
+    before = dirs.config_file.stat()
+    async with running_app() as (app, pilot):
+        app.query_one("#p-size").value = "1536x1024"
+        app.query_one("#p-quality").value = "high"
+        await settle(pilot)
+        app.switch_profile(app.studio.config.profiles["openai"])  # as the palette does
+        await settle(pilot)
+        app.switch_profile(app.studio.config.profiles["demo"])
+        await settle(pilot)
+        app.theme = "nord"
+        await pilot.press("ctrl+b")
+        await submit(pilot, "a fox while nothing touches my file")
+        await settle(pilot)
+        assert history_rows()[0].status == "done"
+    after = dirs.config_file.stat()
+    assert dirs.config_file.read_text() == HAND_WRITTEN and (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    state = StateFile().state
+    assert state.profile == "demo" and state.last["demo"] == {"size": "1536x1024", "quality": "high"}
+
+
+async def test_a_tui_job_on_a_profile_without_a_key_is_refused_before_anything_is_sent(dirs):
+    with DemoServer() as server:
+        requests: list[str] = []
+        server.httpd.log = requests.append
+        write_config(dirs, f'profile = "local"\n[profiles.local]\nbase_url = "{server.base_url}"\napi_key_env = "LOCAL_KEY"\n')
+        async with running_app() as (app, pilot):
+            await submit(pilot, "a fox on a profile without a key")
+            await settle(pilot)
+            assert "the profile 'local' has no key: set LOCAL_KEY or add one in Settings (F2)" in notices(app)
+            # a re-run does not build its request through the sidebar: the shared path refuses it too
+            local = app.studio.config.profiles["local"]
+            with pytest.raises(ProfileUnusable, match="set LOCAL_KEY"):
+                await app.studio.run(ImageRequest(prompt="a re-run", model="gpt-image-2"), local)
+        assert requests == [] and history_rows() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from imagegen_tui.state import StateFile
 from ptyproc import PtyProcess, python_argv
 
 KEY = "sk-test-abcdefghijklmnopqrstuvwx"
@@ -37,3 +38,4 @@ def test_a_crash_exits_nonzero_with_one_line_and_a_report_without_locals(dirs):
     assert str(report) in shown.replace("\r\n", "")
     assert "in start_job" in text and "RuntimeError" in text
     assert KEY not in text and "api_key =" not in text
+    assert StateFile().state.draft == "a fox at dawn"  # the prompt being sent is back at the next start

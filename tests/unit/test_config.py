@@ -1,11 +1,7 @@
-import os
-import stat
-import tomllib
-
 import pytest
 
 from imagegen_tui import paths
-from imagegen_tui.config import Capabilities, ConfigError, describe, load_config, save_config
+from imagegen_tui.config import Capabilities, ConfigError, describe, load_config
 from conftest import write_config
 
 KEY = "fake-proj-abcdefghijklmnopqrstuvwx"
@@ -15,12 +11,13 @@ def test_paths_follow_xdg(dirs):
     assert paths.config_file() == dirs.config_file
     assert paths.data_dir() == dirs.data / "imagegen-tui"
     assert paths.cache_dir() == dirs.cache / "imagegen-tui"
+    assert paths.state_file() == dirs.root / "state" / "imagegen-tui" / "state.json"
     assert paths.default_output_dir() == dirs.output
 
 
 def test_defaults_without_a_file():
     config = load_config()
-    assert config.error is None
+    assert config.error is None and not config.configured
     assert set(config.profiles) == {"model-go", "openai", "demo"}
     assert config.profiles["model-go"].base_url == "https://model-go.com/v1"
     assert config.profiles["model-go"].api_key_env == "MODEL_GO_API_KEY"
@@ -32,8 +29,70 @@ def test_demo_is_active_without_keys_and_model_go_with_one():
     assert config.active_profile({"MODEL_GO_API_KEY": KEY}).name == "model-go"
     assert config.active_profile({"OPENAI_API_KEY": KEY}).name == "openai"
     assert config.active_profile({"IMAGEGEN_TUI_PROFILE": "openai"}).name == "openai"
-    with pytest.raises(ConfigError, match="no profile named 'nope'"):
+    with pytest.raises(ConfigError, match="no profile named 'nope'; known: model-go, openai, demo"):
         config.active_profile({}, "nope")
+    with pytest.raises(ConfigError, match="did you mean 'openai'") as caught:
+        config.active_profile({"IMAGEGEN_TUI_PROFILE": "opnai"})
+    assert caught.value.key == "IMAGEGEN_TUI_PROFILE"
+
+
+def test_the_tuis_remembered_pick_comes_after_the_environment_and_before_the_file(dirs):
+    write_config(dirs, 'profile = "model-go"\n')
+    config = load_config()
+    assert config.active_profile({}, remembered="openai").name == "openai"
+    assert config.active_profile({"IMAGEGEN_TUI_PROFILE": "demo"}, remembered="openai").name == "demo"
+    assert config.active_profile({}, remembered="deleted-since").name == "model-go"
+
+
+def test_a_config_file_means_the_demo_is_never_chosen_by_itself(dirs):
+    write_config(dirs, "[ui]\nconcurrency = 2\n")
+    config = load_config()
+    assert config.configured
+    profile = config.active_profile({})
+    assert profile.name == "model-go"
+    assert str(config.problem(profile, {})) == "the profile 'model-go' has no key: set MODEL_GO_API_KEY or add one in Settings (F2)"
+    with pytest.raises(ConfigError, match="has no key"):
+        config.usable_profile({})
+    assert config.usable_profile({"MODEL_GO_API_KEY": KEY}).name == "model-go"
+    assert config.usable_profile({}, "demo").name == "demo"  # chosen, not fallen back to
+
+
+def test_with_nothing_ready_the_files_own_profile_is_the_one_refused(dirs):
+    write_config(dirs, '[profiles.gw]\nbase_url = "https://gw.example/v1"\napi_key_env = "GW_KEY"\n')
+    config = load_config()
+    assert config.active_profile({}).name == "gw"
+    assert "set GW_KEY" in str(config.problem(config.profiles["gw"], {}))
+
+
+def test_a_file_holding_only_what_old_versions_remembered_is_no_configuration(dirs):
+    write_config(dirs, '[ui]\ntheme = "nord"\n\n[ui.last.demo]\nsize = "1536x1024"\n')
+    config = load_config()
+    assert config.error is None and not config.configured
+    assert config.active_profile({}).name == "demo"
+    assert config.ui.theme == "nord" and config.ui.last == {"demo": {"size": "1536x1024"}}
+
+
+def test_key_required_false_for_a_gateway_that_takes_none(dirs):
+    write_config(dirs, '[profiles.local]\nbase_url = "http://127.0.0.1:8080/v1"\nkey_required = false\n'
+                       '[profiles.other]\nbase_url = "http://127.0.0.1:8081/v1"\n')
+    config = load_config()
+    assert config.problem(config.profiles["local"], {}) is None
+    assert config.active_profile({}).name == "local"  # ready to send: picked before one that is not
+    refused = str(config.problem(config.profiles["other"], {}))
+    assert "no key" in refused and "api_key_env" in refused and "key_required = false" in refused
+
+
+@pytest.mark.parametrize("url", ["http://", "ftp://gw.example", "gw.example/v1", "https://gw example/v1", "http://gw.example:port/v1", "http://[::1/v1"])
+def test_a_base_url_that_cannot_be_a_providers_is_a_config_error(dirs, url):
+    write_config(dirs, f'[profiles.gw]\nbase_url = "{url}"\nkey_required = false\n')
+    error = load_config().error
+    assert error.key == "profiles.gw.base_url" and error.file == dirs.config_file
+
+
+def test_a_bad_openai_base_url_from_the_environment_is_refused_before_sending():
+    config = load_config(environ={"OPENAI_BASE_URL": "localhost:8080"})
+    problem = config.problem(config.profiles["openai"], {"OPENAI_API_KEY": KEY})
+    assert "base_url 'localhost:8080'" in str(problem) and "http:// or https://" in str(problem)
 
 
 def test_openai_base_url_env_is_honoured():
@@ -41,7 +100,7 @@ def test_openai_base_url_env_is_honoured():
     assert config.profiles["openai"].base_url == "https://proxy.example/v1"
 
 
-def test_round_trip_keeps_only_changes_and_mode_0600(dirs):
+def test_a_full_file_is_read(dirs):
     write_config(dirs, f"""
 profile = "gw"
 [output]
@@ -63,56 +122,74 @@ transparent_background = true
 sizes = ["1024x1024"]
 [prices."gpt-image-2"]
 output_image = 30.0
+[ui]
+graphics = "sixel"
+concurrency = 5
 """)
     config = load_config()
-    assert config.error is None
+    assert config.error is None and config.configured
     gw = config.profiles["gw"]
     assert gw.capabilities == Capabilities(sizes=("1024x1024",), transparent_background=True)
-    assert gw.headers == {"X-Title": "imagegen-tui"} and gw.retry_server_errors
+    assert gw.headers == {"X-Title": "imagegen-tui"} and gw.retry_server_errors and gw.key_required
     assert config.profiles["model-go"].timeout == 600.0
+    assert config.output.folder == dirs.root / "out" and config.output.template.startswith("{model}/")
+    assert config.prices["gpt-image-2"].output_image == 30.0
+    assert (config.ui.graphics, config.ui.concurrency) == ("sixel", 5)
     assert config.active_profile({}).name == "gw"
-    before = tomllib.loads(dirs.config_file.read_text())
-    dirs.config_file.unlink()
-    save_config(config)
-    assert tomllib.loads(dirs.config_file.read_text()) == before
-    assert stat.S_IMODE(dirs.config_file.stat().st_mode) == 0o600
-    assert load_config().profiles == config.profiles
-
-
-def test_save_writes_atomically_without_leftovers(dirs):
-    config = load_config()
-    save_config(config)
-    save_config(config)
-    assert sorted(p.name for p in dirs.config_file.parent.iterdir()) == ["config.toml"]
 
 
 @pytest.mark.parametrize(
-    "text, words",
+    "text, key, message",
     [
-        ("profile = [", "not valid TOML"),
-        ("[profiles.x]\nbase_url = 'ftp://x'", "profiles.x.base_url"),
-        ("[profiles.model-go]\ntimout = 3", "unknown key 'timout'"),
-        ("[profiles.model-go]\ntimeout = 'long'", "profiles.model-go.timeout"),
-        ("[output]\ntemplate = '../{slug}'", "output.template"),
-        ("[output]\ntemplate = '{prompt}'", "unknown field {prompt}"),
-        ("profile = 'ghost'", "names no profile"),
-        ("[profiles.gw]\nbase_url = 'https://x'\n[profiles.gw.capabilities]\ncustom_sizes = 'yes'", "custom_sizes"),
+        ("proflie = 'demo'", None, "unknown key 'proflie'; did you mean 'profile'?"),
+        ("[styles]\nx = 1", None, "unknown key 'styles'; known: output, prices, profile, profiles, ui"),
+        ("[output]\nfodler = 'x'", "output", "unknown key 'fodler'; did you mean 'folder'?"),
+        ("[ui]\nconcurency = 2", "ui", "unknown key 'concurency'; did you mean 'concurrency'?"),
+        ("[profiles.model-go]\ntimout = 3", "profiles.model-go", "unknown key 'timout'; did you mean 'timeout'?"),
+        ("[profiles.openai.capabilities]\nstreeming = true", "profiles.openai.capabilities", "unknown key 'streeming'; did you mean 'streaming'?"),
+        ("[prices.gpt-image-2]\noutput_imgae = 1", "prices.gpt-image-2", "unknown key 'output_imgae'; did you mean 'output_image'?"),
+        ("[profiles.openia]\nmodel = 'x'", "profiles.openia", "a new profile needs a base_url; did you mean [profiles.openai]?"),
+        ("profile = 'opnai'", "profile", "no profile named 'opnai'; did you mean 'openai'?"),
+        ("profile = 'nosuch'", "profile", "no profile named 'nosuch'; known: model-go, openai, demo"),
+        ("[profiles.model-go]\ntimeout = 'abc'", "profiles.model-go.timeout", "must be a number from 1 to 3600"),
+        ("[output]\ntemplate = '../{slug}'", "output.template", "'..'"),
+        ("[output]\ntemplate = '{prompt}'", "output.template", "unknown field {prompt}"),
+        ("[ui]\nconcurrency = '3'", "ui.concurrency", "expected a whole number, got a string"),
+        ("[profiles.gw]\nbase_url = 'https://x'\n[profiles.gw.capabilities]\ncustom_sizes = 'yes'", "profiles.gw.capabilities.custom_sizes", "expected true or false"),
     ],
 )
-def test_damaged_file_gives_named_error_and_defaults(dirs, text, words):
+def test_a_problem_names_the_file_the_key_and_what_is_wrong(dirs, text, key, message):
     write_config(dirs, text)
     config = load_config()
-    assert str(dirs.config_file) in str(config.error) and words in str(config.error)
-    assert config.active_profile({}).name == "demo"  # still usable
-    with pytest.raises(ConfigError, match="damaged"):
-        save_config(config)
-    assert dirs.config_file.read_text() == text  # the user's text is untouched
+    error = config.error
+    assert (error.file, error.key, error.line) == (dirs.config_file, key, None)
+    assert message in error.message
+    assert str(error) == ": ".join(part for part in (str(dirs.config_file), key, error.message) if part)
+    for profile in config.profiles.values():  # nothing at all may be sent, the demo included
+        assert config.problem(profile, {"MODEL_GO_API_KEY": KEY}) is error
+    assert dirs.config_file.read_text() == text
 
 
-def test_not_utf8(dirs):
+def test_a_syntax_error_gives_its_line(dirs):
+    write_config(dirs, '# fine\nprofile = "demo"\n\n[output]\ntemplate = = "x"\n')
+    error = load_config().error
+    assert (error.file, error.line, error.key) == (dirs.config_file, 5, None)
+    assert error.message.startswith("is not valid TOML: Invalid value")
+    assert str(error).startswith(f"{dirs.config_file}, line 5: is not valid TOML")
+
+
+def test_not_utf8_gives_the_line(dirs):
     dirs.config_file.parent.mkdir(parents=True)
-    dirs.config_file.write_bytes(b"\xff\xfe profile")
-    assert "UTF-8" in str(load_config().error)
+    dirs.config_file.write_bytes(b'profile = "demo"\n# caf\xe9\n')
+    error = load_config().error
+    assert error.line == 2 and error.message == "is not UTF-8 text (byte 0xe9)"
+
+
+def test_a_named_file_must_exist(dirs):
+    missing = dirs.root / "typo.toml"
+    error = load_config(missing, must_exist=True).error
+    assert str(error) == f"{missing}: no such file"
+    assert load_config(missing).error is None  # the default path may be absent: a fresh start
 
 
 def test_describe_masks_keys(dirs):
@@ -126,11 +203,6 @@ def test_profile_repr_hides_key(dirs):
     write_config(dirs, f'[profiles.model-go]\napi_key = "{KEY}"\n')
     config = load_config()
     assert KEY not in repr(config) and KEY not in repr(config.profiles["model-go"].endpoint({}))
-
-
-def test_config_dir_created_private(dirs):
-    save_config(load_config())
-    assert stat.S_IMODE(os.stat(dirs.config_file.parent).st_mode) == 0o700
 
 
 def test_profile_streaming_does_not_reach_models_that_cannot_stream():

@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 def _tui(args: argparse.Namespace) -> int:
     """The terminal interface. Graphics are chosen before Textual starts: textual-image can
     only query the terminal then."""
+    from imagegen_tui.errors import ConfigError
     from imagegen_tui.studio import Studio
     from imagegen_tui.ui import graphics
 
@@ -97,17 +98,25 @@ def _tui(args: argparse.Namespace) -> int:
     protocol = _graphics(args, config)
     if protocol is None:
         return EXIT_USAGE
-    notices = [f"{config.error}; the defaults are in use and settings cannot be saved until it is fixed"] if config.error else []
+    try:
+        config.active_profile(os.environ)
+    except ConfigError as exc:  # IMAGEGEN_TUI_PROFILE names no profile
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    notices = [f"{config.error}\nNothing is generated until the file is fixed; it is not overwritten meanwhile."] if config.error else []
     store = open_store()
     if store is None:
         notices.append("The history could not be opened, so this session is not recorded (see the terminal for why).")
     elif store.recovered:
         notices.append(f"{store.recovered} generation(s) were cut off when imagegen-tui last stopped; they are marked interrupted: select one and press r to re-run.")
+    studio = Studio(config, store)
+    if studio.state_problem:
+        notices.append(f"What the app remembers was reset: {studio.state_problem}")
     chosen = graphics.setup(protocol)
     from imagegen_tui.ui.app import run
 
     try:
-        return run(Studio(config, store), chosen, notices)
+        return run(studio, chosen, notices)
     finally:
         if store is not None:
             store.close()
@@ -125,23 +134,44 @@ def _graphics(args: argparse.Namespace, config: Any) -> str | None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    """The graphics facts, then the config file and the profile `generate` would use: exit 2
+    when generate would refuse to send."""
+    from imagegen_tui.config import load_config
+    from imagegen_tui.errors import ConfigError
     from imagegen_tui.ui import graphics
 
-    protocol = _graphics(args, _load(args))
+    config = load_config(args.config, must_exist=args.config is not None)
+    protocol = _graphics(args, config)
     if protocol is None:
         return EXIT_USAGE
-    chosen = graphics.setup(protocol)
-    for key, value in chosen.facts().items():
+    facts = dict(graphics.setup(protocol).facts())
+    facts["config"] = str(config.error or (config.path if config.path.exists() else f"{config.path} (none yet: built-in settings)"))
+    try:
+        profile = config.usable_profile(os.environ)
+    except ConfigError as exc:
+        problem: ConfigError | None = exc
+        facts["profile"] = "none until the file is fixed" if exc is config.error else str(exc)
+    else:
+        problem = None
+        facts["profile"] = f"{profile.name}: " + ("the embedded demo, nothing is sent" if profile.demo else f"ready, {profile.base_url}")
+    for key, value in facts.items():
         print(f"{key:>14}: {value}")
-    return EXIT_OK
+    return EXIT_USAGE if problem else EXIT_OK
 
 
-def _load(args: argparse.Namespace):  # -> Config, but without importing config at module level
+def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config | None, without importing config at module level
+    """The config (a --config file must exist). A problem with it stops a `strict` command, one
+    that would send something: said on stderr and None returned, for the caller to exit 2.
+    Other commands warn and go on with the built-in settings."""
     from imagegen_tui.config import load_config
 
-    config = load_config(args.config)
-    if config.error:
-        print(f"warning: {config.error}; using the defaults", file=sys.stderr)
+    config = load_config(args.config, must_exist=args.config is not None)
+    if config.error is None:
+        return config
+    if strict:
+        print(f"error: {config.error}", file=sys.stderr)
+        return None
+    print(f"warning: {config.error} (the file is not used)", file=sys.stderr)
     return config
 
 
@@ -152,9 +182,11 @@ def _generate(args: argparse.Namespace) -> int:
     from imagegen_tui.request import ImageRequest
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    config = _load(args)
+    config = _load(args, strict=True)
+    if config is None:
+        return EXIT_USAGE
     try:
-        profile = config.active_profile(os.environ, args.profile)
+        profile = config.usable_profile(os.environ, args.profile)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -280,10 +312,15 @@ def _config(args: argparse.Namespace) -> int:
 
         print(args.config or paths.config_file())
         return EXIT_OK
-    from imagegen_tui.config import describe
+    from imagegen_tui.config import describe, load_config
     from imagegen_tui.errors import ConfigError
 
-    config = _load(args)
+    config = load_config(args.config, must_exist=args.config is not None)
+    if config.error is not None:  # the problem, in parts for a script with --json
+        print(f"error: {config.error}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"config_file": str(config.path), "config_error": config.error.as_dict()}, indent=2))
+        return EXIT_USAGE
     try:
         info = describe(config, os.environ)
     except ConfigError as exc:
@@ -297,9 +334,11 @@ def _config(args: argparse.Namespace) -> int:
     print(f"output folder:  {info['output']['folder']}")
     print(f"file names:     {info['output']['template']}")
     for name, p in info["profiles"].items():
-        key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "not needed"
+        key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
         print(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+    if problem := info["profiles"][info["active_profile"]]["problem"]:
+        print(f"not ready: {problem}")
     return EXIT_OK
 
 

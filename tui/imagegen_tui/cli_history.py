@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -171,10 +172,15 @@ def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
 
 
 def _rerun(g: Generation, args: argparse.Namespace, load_config: Any, run_generation: Any) -> int:
-    config = load_config(args)
+    config = load_config(args, strict=True)
+    if config is None:
+        return EXIT_USAGE
     profile = config.profiles.get(g.profile)
     if profile is None:
         print(f"error: the profile {g.profile!r} of #{g.id} no longer exists; known: {', '.join(config.profiles)}", file=sys.stderr)
+        return EXIT_USAGE
+    if (problem := config.problem(profile, os.environ)) is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     request = g.request()
     if args.n is not None:

@@ -1,25 +1,26 @@
-"""Profiles and settings: read with tomllib, written with tomli_w atomically at mode 0600.
+"""Profiles and settings, read from config.toml with tomllib and checked key by key.
 
-The file holds only what the user changed: built-in profiles are merged in at load time, and
-only the fields that differ from a built-in are written back. A damaged file never stops the
-program and is never overwritten: the defaults are used and the error is reported.
+The file holds only what the user changed: built-in profiles are merged in at load time. A
+problem with the file never stops the program and is never hidden: the result carries it
+(`Config.error`: file, key, line, message), nothing may be sent until it is fixed
+(`Config.problem`), and the file is never overwritten meanwhile. Saving, which keeps the file as
+the user wrote it, is config_save's job.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-
-import tomli_w
+from urllib.parse import urlsplit
 
 from imagegen_tui import paths
 from imagegen_tui.endpoint import Endpoint
-from imagegen_tui.errors import ConfigError
+from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
 from imagegen_tui.naming import DEFAULT_TEMPLATE, check_template
 from imagegen_tui.prices import Price, parse_prices
@@ -59,6 +60,7 @@ class Profile:
     retry_server_errors: bool = False
     retry_timeouts: bool = False
     capabilities: Capabilities = field(default_factory=Capabilities)
+    key_required: bool = True  # false for a local gateway that takes no key
     demo: bool = False  # the embedded offline provider; base_url is filled in when it starts
 
     def key(self, environ: Mapping[str, str]) -> str | None:
@@ -68,8 +70,20 @@ class Profile:
             return environ.get(self.api_key_env) or None
         return None
 
-    def has_key(self, environ: Mapping[str, str]) -> bool:
-        return self.demo or self.key(environ) is not None
+    def ready(self, environ: Mapping[str, str]) -> bool:
+        """Has what it needs to send: a key, unless it needs none."""
+        return self.demo or not self.key_required or self.key(environ) is not None
+
+    def key_problem(self, environ: Mapping[str, str]) -> str | None:
+        """What to do when the profile has no key it needs (before anything is sent or recorded)."""
+        if self.ready(environ):
+            return None
+        if self.api_key_env:
+            return f"the profile {self.name!r} has no key: set {self.api_key_env} or add one in Settings (F2)"
+        return (
+            f"the profile {self.name!r} has no key: add one in Settings (F2), name its environment variable "
+            "in api_key_env, or set key_required = false if the provider needs none"
+        )
 
     def caps(self, model: str | None = None) -> ModelCaps:
         c = self.capabilities
@@ -139,12 +153,16 @@ GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
 
 @dataclass
 class UISettings:
-    """The terminal interface's choices, kept across runs."""
+    """The terminal interface's settings. `theme` and `last` are what versions before the state
+    file wrote here by themselves; they are only read, once, into the state file (studio)."""
 
     graphics: str = "auto"
-    theme: str = "textual-dark"
     concurrency: int = 3  # jobs running at once per profile; more wait in the queue
-    last: dict[str, dict[str, Any]] = field(default_factory=dict)  # last parameters per profile
+    theme: str | None = None
+    last: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_LEGACY_UI_KEYS = {"theme", "last"}
 
 
 @dataclass
@@ -154,39 +172,98 @@ class Config:
     active: str | None = None  # as written in the file; see active_profile()
     prices: dict[str, Price] = field(default_factory=dict)
     ui: UISettings = field(default_factory=UISettings)
-    extra: dict[str, Any] = field(default_factory=dict)  # tables owned by later features
     path: Path | None = None
-    error: ConfigError | None = None  # set when the file was damaged and defaults are in use
+    error: ConfigError | None = None  # the file's problem; nothing is sent while it is set
+    # a config file exists and says something of its own: then the demo is never chosen
+    # automatically, so a setup problem cannot hide behind it
+    configured: bool = False
     _builtins: dict[str, Profile] = field(default_factory=dict, repr=False)
+    _loaded: Config | None = field(default=None, repr=False)  # as read: saving writes the difference
 
-    def active_profile(self, environ: Mapping[str, str], requested: str | None = None) -> Profile:
-        """The named profile; else the file's choice; else the first with a key; else demo."""
-        name = requested or environ.get("IMAGEGEN_TUI_PROFILE") or self.active
-        if name:
-            if name not in self.profiles:
-                raise ConfigError(f"no profile named {name!r}; known: {', '.join(self.profiles)}")
-            return self.profiles[name]
-        for profile in self.profiles.values():
-            if not profile.demo and profile.has_key(environ):
+    def snapshot(self) -> Config:
+        """A copy that later edits of this config (the settings screen's) do not reach."""
+        return replace(self, profiles=dict(self.profiles), prices=dict(self.prices), ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None)
+
+    def active_profile(self, environ: Mapping[str, str], requested: str | None = None, *, remembered: str | None = None) -> Profile:
+        """`requested` (--profile), else IMAGEGEN_TUI_PROFILE, else `remembered` (the TUI's last
+        pick, if it still exists), else the file's `profile`, else the first profile ready to
+        send; else demo when nothing is configured at all, else the first profile of the file's
+        own (else model-go), which `problem` then refuses with what to set."""
+        for name, source in ((requested, "--profile"), (environ.get("IMAGEGEN_TUI_PROFILE"), "IMAGEGEN_TUI_PROFILE")):
+            if name:
+                if name not in self.profiles:
+                    raise no_profile(name, self.profiles, source)
+                return self.profiles[name]
+        if remembered in self.profiles:
+            return self.profiles[remembered]
+        if self.active in self.profiles:
+            return self.profiles[self.active]
+        real = [profile for profile in self.profiles.values() if not profile.demo]
+        for profile in real:
+            if profile.ready(environ):
                 return profile
-        return self.profiles[DEMO]
+        if not self.configured and DEMO in self.profiles:
+            return self.profiles[DEMO]
+        own = [profile for profile in real if profile.name not in self._builtins]
+        return (own or real or list(self.profiles.values()))[0]
+
+    def problem(self, profile: Profile, environ: Mapping[str, str]) -> ConfigError | None:
+        """Why nothing may be sent with `profile`, or None: the file could not be read (then no
+        profile is trusted: the one used might not be the one the file describes), the profile
+        has no key it needs, or its base_url cannot be a provider's."""
+        if self.error is not None:
+            return self.error
+        if profile.demo:
+            return None
+        if (wrong := url_problem(profile.base_url)) is not None:
+            return ConfigError(f"the profile {profile.name!r} has base_url {profile.base_url!r}, which {wrong}")
+        if (missing := profile.key_problem(environ)) is not None:
+            return ConfigError(missing)
+        return None
+
+    def usable_profile(self, environ: Mapping[str, str], requested: str | None = None, *, remembered: str | None = None) -> Profile:
+        """The active profile when something may be sent with it; else ConfigError saying why."""
+        profile = self.active_profile(environ, requested, remembered=remembered)
+        if (problem := self.problem(profile, environ)) is not None:
+            raise problem
+        return profile
+
+
+def no_profile(name: str, known: Mapping[str, Profile], key: str) -> ConfigError:
+    close = nearest(name, known)
+    hint = f"did you mean {close!r}?" if close else f"known: {', '.join(known)}"
+    return ConfigError(f"no profile named {name!r}; {hint}", key=key)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a provider's base URL, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return "must be an http:// or https:// URL with a host name"
+    return None
 
 
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
 _CAPS_KEYS = {f.name for f in fields(Capabilities)}
+_TOP_KEYS = {"profile", "output", "profiles", "prices", "ui"}
+_OUTPUT_KEYS = {"folder", "template"}
+_UI_KEYS = {f.name for f in fields(UISettings)}
 
 
 def default_config(environ: Mapping[str, str]) -> Config:
     builtins = builtin_profiles(environ)
-    return Config(
-        profiles=dict(builtins),
-        output=OutputSettings(folder=paths.default_output_dir()),
-        _builtins=builtins,
-    )
+    config = Config(profiles=dict(builtins), output=OutputSettings(folder=paths.default_output_dir()), _builtins=builtins)
+    config._loaded = config.snapshot()
+    return config
 
 
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Never raises for a bad file: the result carries `error` and the defaults instead."""
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None, *, must_exist: bool = False) -> Config:
+    """Never raises for a bad file: the result carries `error` and the defaults instead.
+    `must_exist`: the file was named (--config), so its absence is an error, not a fresh start."""
     environ = os.environ if environ is None else environ
     path = path or paths.config_file()
     config = default_config(environ)
@@ -194,27 +271,42 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return config
+        error = ConfigError("no such file", file=path) if must_exist else None
     except OSError as exc:
-        config.error = ConfigError(f"{path}: cannot be read ({exc.strerror})")
+        error = ConfigError(f"cannot be read ({exc.strerror})", file=path)
+    else:
+        error = _read(config, raw, path)
+    if error is not None:
+        config = default_config(environ)
+        config.path, config.error, config.configured = path, error, True
         return config
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-        _apply(config, data)
-    except UnicodeDecodeError:
-        config.error = ConfigError(f"{path}: is not UTF-8 text")
-    except tomllib.TOMLDecodeError as exc:
-        config.error = ConfigError(f"{path}: is not valid TOML ({exc})")
-    except ConfigError as exc:
-        config.error = ConfigError(f"{path}: {exc}")
-    if config.error:
-        fresh = default_config(environ)
-        fresh.path, fresh.error = path, config.error
-        return fresh
+    config._loaded = config.snapshot()
     return config
 
 
+def _read(config: Config, raw: bytes, path: Path) -> ConfigError | None:
+    try:
+        _apply(config, tomllib.loads(raw.decode("utf-8")))
+    except UnicodeDecodeError as exc:
+        return ConfigError(f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line=raw.count(b"\n", 0, exc.start) + 1, file=path)
+    except tomllib.TOMLDecodeError as exc:
+        return _syntax_error(exc, path)
+    except ConfigError as exc:
+        return exc.in_file(path)
+    return None
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
+    """tomllib puts the place at the end of its message: "... (at line 3, column 9)"."""
+    text = str(exc)
+    place = re.search(r" \(at line (\d+), column (\d+)\)$", text)
+    if place is None:
+        return ConfigError(f"is not valid TOML: {text}", file=path)
+    return ConfigError(f"is not valid TOML: {text[: place.start()]} (column {place.group(2)})", line=int(place.group(1)), file=path)
+
+
 def _apply(config: Config, data: dict[str, Any]) -> None:
+    check_keys(data, _TOP_KEYS)
     for key, value in data.items():
         if key == "profile":
             config.active = _expect(value, str, "profile")
@@ -222,22 +314,28 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
             config.output = _output(_expect(value, dict, "output"), config.output)
         elif key == "profiles":
             for name, table in _expect(value, dict, "profiles").items():
-                base = config.profiles.get(name) or Profile(name=name)
-                config.profiles[name] = profile_from_table(name, _expect(table, dict, f"profiles.{name}"), base)
+                config.profiles[name] = _file_profile(name, _expect(table, dict, f"profiles.{name}"), config.profiles.get(name))
         elif key == "prices":
             config.prices = parse_prices(value)
         elif key == "ui":
             config.ui = _ui(_expect(value, dict, "ui"))
-        else:
-            config.extra[key] = value
     if config.active and config.active not in config.profiles:
-        raise ConfigError(f"profile = {config.active!r} names no profile")
+        raise no_profile(config.active, config.profiles, "profile")
+    config.configured = bool(set(data) - {"ui"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
+
+
+def _file_profile(name: str, table: dict[str, Any], builtin: Profile | None) -> Profile:
+    """A profile of the file's; a new one needs a base_url, and a name close to a built-in's
+    is more likely a typo than a new provider."""
+    if builtin is None and "base_url" not in table:
+        close = nearest(name, ("model-go", "openai", DEMO))
+        hint = f"; did you mean [profiles.{close}]?" if close else ""
+        raise ConfigError(f"a new profile needs a base_url{hint}", key=f"profiles.{name}")
+    return profile_from_table(name, table, builtin or Profile(name=name))
 
 
 def _output(table: dict[str, Any], current: OutputSettings) -> OutputSettings:
-    unknown = set(table) - {"folder", "template"}
-    if unknown:
-        raise ConfigError(f"output: unknown key {sorted(unknown)[0]!r}")
+    check_keys(table, _OUTPUT_KEYS, "output")
     folder = current.folder
     if "folder" in table:
         folder = Path(os.path.expanduser(_expect(table["folder"], str, "output.folder")))
@@ -245,25 +343,23 @@ def _output(table: dict[str, Any], current: OutputSettings) -> OutputSettings:
     try:
         check_template(template)
     except ValueError as exc:
-        raise ConfigError(f"output.template: {exc}") from None
+        raise ConfigError(str(exc), key="output.template") from None
     return OutputSettings(folder=folder, template=template)
 
 
 def _ui(table: dict[str, Any]) -> UISettings:
-    unknown = set(table) - {f.name for f in fields(UISettings)}
-    if unknown:
-        raise ConfigError(f"ui: unknown key {sorted(unknown)[0]!r}")
+    check_keys(table, _UI_KEYS, "ui")
     ui = UISettings()
     if "graphics" in table:
         ui.graphics = _expect(table["graphics"], str, "ui.graphics")
         if ui.graphics not in GRAPHICS:
-            raise ConfigError(f"ui.graphics: one of {', '.join(GRAPHICS)}")
+            raise ConfigError(f"one of {', '.join(GRAPHICS)}", key="ui.graphics")
     if "theme" in table:
         ui.theme = _expect(table["theme"], str, "ui.theme")
     if "concurrency" in table:
         ui.concurrency = _expect(table["concurrency"], int, "ui.concurrency")
         if not 1 <= ui.concurrency <= 10:
-            raise ConfigError("ui.concurrency: must be from 1 to 10")
+            raise ConfigError("must be from 1 to 10", key="ui.concurrency")
     if "last" in table:
         last = _expect(table["last"], dict, "ui.last")
         ui.last = {str(name): dict(_expect(values, dict, f"ui.last.{name}")) for name, values in last.items()}
@@ -278,21 +374,19 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
     the key. The settings screen builds such a table from its form, so one set of rules
     serves the file and the form."""
     where = f"profiles.{name}"
-    unknown = set(table) - _PROFILE_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    check_keys(table, _PROFILE_KEYS, where)
     values: dict[str, Any] = {}
     for key in ("base_url", "api_key", "api_key_env", "model"):
         if key in table:
             values[key] = _expect(table[key], str, f"{where}.{key}")
-    for key in ("retry_server_errors", "retry_timeouts", "demo"):
+    for key in ("retry_server_errors", "retry_timeouts", "key_required", "demo"):
         if key in table:
             values[key] = _expect(table[key], bool, f"{where}.{key}")
     for key, (low, high) in _NUMBER_RANGES.items():
         if key in table:
             number = table[key]
             if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
-                raise ConfigError(f"{where}.{key}: must be a number from {low} to {high}")
+                raise ConfigError(f"must be a number from {low} to {high}", key=f"{where}.{key}")
             values[key] = int(number) if key == "max_retries" else float(number)
     if "models" in table:
         values["models"] = tuple(_string_list(table["models"], f"{where}.models"))
@@ -302,16 +396,13 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
     if "capabilities" in table:
         values["capabilities"] = _capabilities(_expect(table["capabilities"], dict, f"{where}.capabilities"), where)
     profile = replace(base, **values)
-    if not profile.demo:
-        if not profile.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}.base_url: must start with http:// or https://")
+    if not profile.demo and (wrong := url_problem(profile.base_url)) is not None:
+        raise ConfigError(f"{wrong} (got {profile.base_url!r})", key=f"{where}.base_url")
     return profile
 
 
 def _capabilities(table: dict[str, Any], where: str) -> Capabilities:
-    unknown = set(table) - _CAPS_KEYS
-    if unknown:
-        raise ConfigError(f"{where}.capabilities: unknown key {sorted(unknown)[0]!r}")
+    check_keys(table, _CAPS_KEYS, f"{where}.capabilities")
     values: dict[str, Any] = {}
     for key in ("sizes", "qualities"):
         if key in table:
@@ -324,86 +415,17 @@ def _capabilities(table: dict[str, Any], where: str) -> Capabilities:
 
 def _expect(value: Any, kind: type, where: str) -> Any:
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(f"{where}: expected {kind.__name__}, got {type(value).__name__}")
+        raise ConfigError(f"expected {_KIND_NAMES.get(kind, kind.__name__)}, got {_KIND_NAMES.get(type(value), type(value).__name__)}", key=where)
     return value
+
+
+_KIND_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false", dict: "a table", list: "a list"}
 
 
 def _string_list(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where}: expected a list of strings")
+        raise ConfigError("expected a list of strings", key=where)
     return value
-
-
-# --- writing ----------------------------------------------------------------------------------
-
-
-def to_toml_dict(config: Config) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if config.active:
-        data["profile"] = config.active
-    output: dict[str, Any] = {}
-    if config.output.folder != paths.default_output_dir():
-        output["folder"] = str(config.output.folder)
-    if config.output.template != DEFAULT_TEMPLATE:
-        output["template"] = config.output.template
-    if output:
-        data["output"] = output
-    profiles = {}
-    for name, profile in config.profiles.items():
-        table = _profile_diff(profile, config._builtins.get(name) or Profile(name=name))
-        if table or name not in config._builtins:
-            profiles[name] = table
-    if profiles:
-        data["profiles"] = profiles
-    ui = {f.name: getattr(config.ui, f.name) for f in fields(UISettings) if getattr(config.ui, f.name) != getattr(UISettings(), f.name)}
-    if ui:
-        data["ui"] = ui
-    if config.prices:
-        data["prices"] = {model: {k: v for k, v in price.__dict__.items() if v is not None} for model, price in config.prices.items()}
-    data.update(config.extra)
-    return data
-
-
-def _profile_diff(profile: Profile, base: Profile) -> dict[str, Any]:
-    table: dict[str, Any] = {}
-    for f in fields(Profile):
-        if f.name == "name":
-            continue
-        value, default = getattr(profile, f.name), getattr(base, f.name)
-        if value == default:
-            continue
-        if f.name == "capabilities":
-            caps = {c.name: getattr(value, c.name) for c in fields(Capabilities) if getattr(value, c.name) is not None}
-            table[f.name] = {k: list(v) if isinstance(v, tuple) else v for k, v in caps.items()}
-        elif isinstance(value, tuple):
-            table[f.name] = list(value)
-        elif isinstance(value, Mapping):
-            table[f.name] = dict(value)
-        elif value is not None:
-            table[f.name] = value
-    return table
-
-
-def save_config(config: Config, path: Path | None = None) -> Path:
-    """Atomically replace the file (temp file in the same folder, fsync, rename), mode 0600.
-    Refuses while the loaded file was damaged, so the user's text is never lost."""
-    path = path or config.path or paths.config_file()
-    if config.error is not None:
-        raise ConfigError(f"{path}: not saved, because the file on disk is damaged; fix it first ({config.error})")
-    text = tomli_w.dumps(to_toml_dict(config))
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def masked(key: str | None) -> str | None:
@@ -413,25 +435,28 @@ def masked(key: str | None) -> str | None:
 
 
 def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
-    """What `config show` prints: the effective settings with every key masked."""
+    """What `config show` prints: the effective settings with every key masked, and what would
+    stop each profile from sending."""
     active = config.active_profile(environ)
     profiles: dict[str, Any] = {}
     for name, profile in config.profiles.items():
         key = profile.key(environ)
         source = "config" if profile.api_key else (f"${profile.api_key_env}" if key else None)
+        problem = config.problem(profile, environ)
         profiles[name] = {
             "base_url": "(embedded demo server)" if profile.demo else profile.base_url,
             "api_key": masked(key),
             "api_key_from": source,
             "api_key_env": profile.api_key_env,
+            "key_required": profile.key_required and not profile.demo,
             "model": profile.model,
             "models": list(profile.models),
             "timeout": profile.timeout,
             "max_retries": profile.max_retries,
+            "problem": problem.message if problem is not None and problem is not config.error else None,
         }
     return {
         "config_file": str(config.path),
-        "config_error": str(config.error) if config.error else None,
         "active_profile": active.name,
         "output": {"folder": str(config.output.folder), "template": config.output.template},
         "profiles": profiles,

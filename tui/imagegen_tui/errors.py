@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Collection, Iterable
 from enum import StrEnum
+from pathlib import Path
 
 
 class ErrorKind(StrEnum):
@@ -84,7 +87,51 @@ class InvalidRequest(ValueError):
 
 
 class ConfigError(Exception):
-    """The config file cannot be read, parsed or saved; the message names the file."""
+    """A problem with the config file or a profile, kept in parts a screen can lay out: the file
+    (None when the problem is not in one), the dotted key (`profiles.openai`), the line (TOML
+    gives one for syntax errors) and what is wrong. `str()` joins them into one sentence."""
+
+    def __init__(self, message: str, *, key: str | None = None, line: int | None = None, file: Path | None = None) -> None:
+        self.message = message
+        self.key = key
+        self.line = line
+        self.file = file
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = ", ".join(part for part in (str(self.file) if self.file else "", f"line {self.line}" if self.line else "") if part)
+        return ": ".join(part for part in (where, self.key or "", self.message) if part)
+
+    def in_file(self, file: Path) -> ConfigError:
+        return ConfigError(self.message, key=self.key, line=self.line, file=file)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": str(self.file) if self.file else None, "key": self.key, "line": self.line, "message": self.message}
+
+
+def nearest(name: str, known: Iterable[str]) -> str | None:
+    """The known name `name` is most likely a typo of, if any is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+def check_keys(keys: Iterable[str], known: Collection[str], table: str | None = None) -> None:
+    """Refuse the first unknown key, with the nearest known name: a typo is the usual cause."""
+    for key in keys:
+        if key not in known:
+            close = nearest(key, known)
+            hint = f"did you mean {close!r}?" if close else f"known: {', '.join(sorted(known))}"
+            raise ConfigError(f"unknown key {key!r}; {hint}", key=table)
+
+
+class ProfileUnusable(InvalidRequest):
+    """Nothing may be sent with this profile: the config file has a problem, or the profile has
+    no key or no usable base_url. An InvalidRequest on the field "profile", so every caller that
+    refuses bad parameters before sending refuses this too; `problem` keeps the parts."""
+
+    def __init__(self, problem: ConfigError) -> None:
+        self.problem = problem
+        super().__init__([("profile", str(problem))])
 
 
 _TOKENISH = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{8,}")

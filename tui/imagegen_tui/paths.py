@@ -30,6 +30,10 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
+def state_file() -> Path:
+    return state_dir() / "state.json"
+
+
 def crash_dir() -> Path:
     return state_dir() / "crashes"
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imagegen_tui.errors import ConfigError
+from imagegen_tui.errors import ConfigError, check_keys
 
 PER_MILLION = 1_000_000
 
@@ -66,18 +66,17 @@ def cost(spend: Spend, price: Price | None) -> float | None:
 
 def parse_prices(table: Any) -> dict[str, Price]:
     if not isinstance(table, Mapping):
-        raise ConfigError("prices: expected a table of models")
+        raise ConfigError("expected a table of models", key="prices")
     prices = {}
     for model, entry in table.items():
+        where = f"prices.{model}"
         if not isinstance(entry, Mapping):
-            raise ConfigError(f"prices.{model}: expected a table")
-        unknown = set(entry) - set(Price.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"prices.{model}: unknown key {sorted(unknown)[0]!r}")
+            raise ConfigError("expected a table", key=where)
+        check_keys(entry, Price.__dataclass_fields__, where)
         values = {}
         for key, value in entry.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"prices.{model}.{key}: must be a number >= 0")
+                raise ConfigError("must be a number >= 0", key=f"{where}.{key}")
             values[key] = float(value)
         prices[str(model)] = Price(**values)
     return prices

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from imagegen_tui.client import ImagesClient, PartialCallback
 from imagegen_tui.config import Config, Profile
-from imagegen_tui.errors import ImageAPIError
+from imagegen_tui.errors import ImageAPIError, ProfileUnusable
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage
 from imagegen_tui.saving import SavedImage, SaveTarget, save_result
@@ -67,10 +67,13 @@ async def generate(
 ) -> Outcome:
     """Validate, record, call the provider, save, complete the record.
 
-    Raises InvalidRequest before anything is sent or recorded, ImageAPIError for anything the
-    provider or network does wrong, OSError when the files cannot be written; the history row
+    Raises InvalidRequest before anything is sent or recorded (ProfileUnusable when the config
+    file has a problem or the profile has no key or no usable base_url), ImageAPIError for
+    anything the provider or network does wrong, OSError when the files cannot be written; the history row
     ends failed or cancelled in each case, with its prompt and parameters. `on_event` hears
     "recorded" or "queued" (with the history id), then "started" when a `slot` is free."""
+    if (problem := config.problem(profile, environ)) is not None:
+        raise ProfileUnusable(problem)
     caps = profile.caps(request.model)
     request = request.validate(caps)
     endpoint = profile.endpoint(environ, embedded_demo_url() if profile.demo else None)

@@ -1,8 +1,9 @@
-"""The one object the terminal interface talks to: it runs jobs and answers history queries,
-so widgets never build a request, touch SQL or write a file. No Textual here.
+"""The one object the terminal interface talks to: it runs jobs, answers history queries and
+keeps what the app remembers (state.py), so widgets never build a request, touch SQL or write a
+file. No Textual here.
 
-Blocking calls (SQLite, config writes) are meant to be called from worker threads; `run` is a
-coroutine for a worker on the event loop.
+Blocking calls (SQLite, config and state writes) are meant to be called from worker threads;
+`run` is a coroutine for a worker on the event loop.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imagegen_tui.config import Config, Profile, save_config
+from imagegen_tui.config import Config, Profile, load_config
+from imagegen_tui.config_save import save_config
+from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
 from imagegen_tui.request import ImageRequest
+from imagegen_tui.state import State, StateFile, pushed
 from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
 
@@ -25,24 +29,106 @@ if TYPE_CHECKING:
 
 PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "stream")
 PARTIAL_IMAGES = 2  # streamed previews a job shows before its final images
+RECALL_LIMIT = 200  # prompts offered by ↑ in the prompt bar
 
 
 class Studio:
-    def __init__(self, config: Config, store: HistoryStore | None, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, config: Config, store: HistoryStore | None, environ: Mapping[str, str] | None = None, state_file: StateFile | None = None) -> None:
         self.config = config
         self.store = store
         self.environ = os.environ if environ is None else environ
+        self.state_file = state_file or StateFile()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self.quitting = False  # set when the app exits with jobs running: they become interrupted
+        self._migrate()
+
+    # --- the config file -------------------------------------------------------------------
+
+    def problem(self, profile: Profile) -> ConfigError | None:
+        """Why nothing may be sent with `profile` (the file's problem, a missing key, a bad
+        base_url), or None: for a screen to show before the user presses Enter."""
+        return self.config.problem(profile, self.environ)
+
+    def check(self, profile: Profile) -> None:
+        """Raise ProfileUnusable (an InvalidRequest on "profile") when nothing may be sent."""
+        if (problem := self.problem(profile)) is not None:
+            raise ProfileUnusable(problem)
+
+    def reload_config(self) -> ConfigError | None:
+        """Read config.toml again, after the user fixed or changed it in an editor; the new
+        settings replace the old (jobs already running keep theirs). Returns the file's problem,
+        if it still has one. Blocking: call from a thread."""
+        config = load_config(self.config.path, self.environ)
+        if config.ui.concurrency != self.config.ui.concurrency:
+            self._slots.clear()
+        self.config = config
+        self._migrate()
+        return config.error
+
+    def save_config(self) -> Path | None:
+        """The settings screen's save: only the keys the user changed, written into the file as
+        it stands (config_save). None when the file must not be written: it had a problem when
+        read, or it no longer parses."""
+        try:
+            return save_config(self.config)
+        except ConfigError:
+            return None
+
+    # --- what the app remembers (state.py) -------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """Read-only: theme, sidebar, draft, profile, last; change it with remember_*."""
+        return self.state_file.state
+
+    @property
+    def state_problem(self) -> str | None:
+        """A sentence when the state file was damaged (and started afresh) or cannot be written."""
+        return self.state_file.problem
+
+    def _migrate(self) -> None:
+        """Versions before the state file kept the sidebar's values ([ui.last]) and the theme
+        in config.toml; they are read into the state file once. config.toml is not touched."""
+        ui = self.config.ui
+        if self.config.error is not None or self.state.migrated or not (ui.last or ui.theme):
+            return
+
+        def edit(state: State) -> None:
+            for name, values in ui.last.items():
+                state.last.setdefault(name, values)
+            state.theme = state.theme or ui.theme
+            state.migrated = True
+
+        self.state_file.change(edit)
+
+    def remember_theme(self, theme: str) -> None:
+        self.state_file.change(lambda state: setattr(state, "theme", theme))
+
+    def remember_sidebar(self, shown: bool) -> None:
+        self.state_file.change(lambda state: setattr(state, "sidebar", shown))
+
+    def remember_draft(self, text: str) -> None:
+        """The prompt being written, for the next start (call on quit, or after a pause in typing)."""
+        self.state_file.change(lambda state: setattr(state, "draft", text))
+
+    def remember_prompt(self, text: str) -> None:
+        """A sent prompt, first in the recall list."""
+        self.state_file.change(lambda state: setattr(state, "recall", pushed(state.recall, text)))
+
+    def recall(self) -> list[str]:
+        """Prompts for ↑, newest first: those sent from here, then the history's. Blocking (SQLite)."""
+        history = [g.prompt for g in self.page(Filters(), 0, RECALL_LIMIT)]
+        return list(dict.fromkeys([*self.state.recall, *history]))[:RECALL_LIMIT]
 
     # --- profiles and parameters -------------------------------------------------------------
 
     def active_profile(self, requested: str | None = None) -> Profile:
-        return self.config.active_profile(self.environ, requested)
+        """As Config.active_profile, with the profile last picked in the sidebar remembered."""
+        return self.config.active_profile(self.environ, requested, remembered=self.state.profile)
 
     def last_params(self, profile: Profile) -> dict[str, Any]:
         """What the sidebar showed last time for this profile (model defaults to the profile's)."""
-        remembered = self.config.ui.last.get(profile.name, {})
+        remembered = self.state.last.get(profile.name, {})
         params = {key: remembered.get(key) for key in PARAM_KEYS}
         params["model"] = params["model"] or profile.model
         params["n"] = params["n"] or 1
@@ -60,26 +146,26 @@ class Studio:
         return {**self.last_params(profile), **{k: v for k, v in generation.params.items() if k in PARAM_KEYS}}
 
     def remember(self, profile: Profile, params: Mapping[str, Any], *, active: bool = False) -> None:
-        """Keep the sidebar's values per profile (and, when the user picked it, the active
-        profile) in the config file; writes only when something changed. Defaults are not
-        stored, so a fresh start writes nothing and demo stays a fallback, not a choice."""
+        """Keep the sidebar's values per profile (and, when the user picked it, the profile) in
+        the state file; writes only when something changed. Defaults are not stored, so a fresh
+        start writes nothing and demo stays a fallback, not a choice."""
         defaults = {"model": profile.model, "n": 1, "stream": self._streams_by_default(profile)}
         values = {k: v for k, v in params.items() if k in PARAM_KEYS and v is not None and defaults.get(k) != v}
-        chosen = profile.name if active else self.config.active
-        if self.config.ui.last.get(profile.name, {}) == values and self.config.active == chosen:
-            return
-        self.config.ui.last[profile.name] = values
-        self.config.active = chosen
-        self.save_config()
 
-    def save_config(self) -> Path | None:
-        """None when the file on disk is damaged and so must not be overwritten."""
-        if self.config.error is not None:
-            return None
-        return save_config(self.config)
+        def edit(state: State) -> None:
+            if values:
+                state.last[profile.name] = values
+            else:
+                state.last.pop(profile.name, None)
+            if active:
+                state.profile = profile.name
+
+        self.state_file.change(edit)
 
     def request(self, prompt: str, profile: Profile, params: Mapping[str, Any]) -> ImageRequest:
-        """A validated request; raises InvalidRequest naming each bad field."""
+        """A validated request; raises InvalidRequest naming each bad field, ProfileUnusable
+        (an InvalidRequest) when nothing may be sent with the profile."""
+        self.check(profile)
         values = {k: params.get(k) for k in PARAM_KEYS}
         model = values.pop("model") or profile.model
         stream = bool(values.pop("stream")) and profile.caps(model).streaming
@@ -143,9 +229,12 @@ class Studio:
         return f"✓ connected: {len(models)} models ({shown}){has}"
 
     def rerun_request(self, generation: Generation) -> tuple[ImageRequest, Profile]:
-        """The same request again, on its profile if it still exists; streaming is dropped
-        where that profile or model can no longer stream."""
-        profile = self.config.profiles.get(generation.profile) or self.active_profile()
+        """The same request again, on the same profile; streaming is dropped where that profile
+        or model can no longer stream. InvalidRequest when the profile is gone: another
+        provider would bill it, so that is the user's choice (reuse with u), not ours."""
+        profile = self.config.profiles.get(generation.profile)
+        if profile is None:
+            raise InvalidRequest([("profile", f"the profile {generation.profile!r} of #{generation.id} no longer exists; reuse its settings (u) to send it with another")])
         request = generation.request()
         if request.stream and not profile.caps(request.model).streaming:
             request = replace(request, stream=False, partial_images=None)

@@ -21,7 +21,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Footer, Header, Input, Select
+from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TextArea
 
 from imagegen_tui.errors import ImageAPIError, InvalidRequest
 from imagegen_tui.request import ImageRequest
@@ -79,6 +79,7 @@ class ImagegenApp(App[None]):
         Binding("f1", "help", "Help"),
         Binding("f2", "settings", "Settings"),
         Binding("f3", "diagnostics", "Graphics", show=False),
+        Binding("ctrl+r", "reload_config", "Reload config", show=False),
         Binding("escape", "focus_prompt", "Prompt", show=False),
     ]
 
@@ -96,6 +97,8 @@ class ImagegenApp(App[None]):
         self.quitting = False
         self._warmed = False
         self._crash: BaseException | None = None
+        self._submitting: str | None = None
+        self._draft_timer: Any = None
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
 
     # --- pictures ------------------------------------------------------------------------------
@@ -143,6 +146,12 @@ class ImagegenApp(App[None]):
         from imagegen_tui import crashlog
 
         error = self._crash
+        try:  # what was being written or sent comes back in the prompt box at the next start
+            prompt = self._submitting or self.query_one(PromptArea).text
+            if prompt.strip():
+                self.studio.remember_draft(prompt)
+        except Exception:
+            pass
         secrets = crashlog.known_secrets(self.studio.config)
         report = crashlog.write_report(error, "running the terminal interface", secrets)
         self.bell()
@@ -158,6 +167,7 @@ class ImagegenApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="config-problem")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
@@ -176,13 +186,20 @@ class ImagegenApp(App[None]):
         if self.is_web:
             self.graphics = for_web(self.graphics)
             self.query_one(Preview).graphics = self.graphics
-        if self.studio.config.ui.theme in self.available_themes:
-            self.theme = self.studio.config.ui.theme
+        theme = self.studio.state.theme or self.studio.config.ui.theme
+        if theme in self.available_themes:
+            self.theme = theme
         self._load_profile(self.profile)
-        self.query_one("#sidebar").display = self.size.width >= NARROW
+        shown = self.studio.state.sidebar
+        self.query_one("#sidebar").display = self.size.width >= NARROW if shown is None else shown
         if self.first_page is None:
             self.query_one(HistoryList).reload()
-        self.query_one(PromptArea).focus()
+        area = self.query_one(PromptArea)
+        area.focus()
+        if self.studio.state.draft:
+            area.load_text(visible(self.studio.state.draft))
+            area.move_cursor(area.document.end)
+        self._show_config_problem()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=10)
         if self.profile.demo:
@@ -212,17 +229,85 @@ class ImagegenApp(App[None]):
         gc.freeze()
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted and theme != self.studio.config.ui.theme:
-            self.studio.config.ui.theme = theme
-            self._save_config()
+        if self.is_mounted and theme != (self.studio.state.theme or self.studio.config.ui.theme):
+            self._remember_state(self.studio.remember_theme, theme)
 
-    @work(thread=True, group="config")
-    def _save_config(self) -> None:
+    @work(thread=True, group="state")
+    def _remember_state(self, remember: Any, value: Any) -> None:
+        """State writes are small but still disk: never on the loop. A failed write keeps the
+        value for this session (the state file says so at the next start)."""
+        remember(value)
+
+    @on(TextArea.Changed, "#prompt-input")
+    def _prompt_changed(self) -> None:
+        """What is being written survives a closed terminal: kept a second after typing stops."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(1.0, lambda: self._remember_state(self.studio.remember_draft, self.query_one(PromptArea).text))
+
+    def _keep_draft(self) -> None:
+        """At quit, on the loop: the app is going and a worker might not finish."""
+        text = self.query_one(PromptArea).text
+        if text != self.studio.state.draft:
+            self.studio.remember_draft(text)
+
+    # --- the config file ------------------------------------------------------------------------
+
+    def _show_config_problem(self) -> None:
+        """Not a toast that fades: a line that stays until the file is fixed, because nothing
+        is sent while the config cannot be read."""
+        banner = self.query_one("#config-problem", Static)
+        error = self.studio.config.error
+        banner.display = error is not None
+        if error is not None:
+            banner.update(template(
+                "[b]The config file has a problem; nothing is sent until it is fixed.[/b]\n$problem\n"
+                "Fix it in an editor (ctrl+p → Edit config file), then ctrl+r reloads it.",
+                problem=str(error),
+            ))
+
+    def action_reload_config(self) -> None:
+        if len(self.screen_stack) == 1:
+            self._reload_config()
+
+    @work(thread=True, exclusive=True, group="config")
+    def _reload_config(self) -> None:
+        error = self.studio.reload_config()
+        self.call_from_thread(self._config_reloaded, error)
+
+    def _config_reloaded(self, error: Any) -> None:
+        """The file may now choose another profile than the one shown while it was unreadable."""
+        from imagegen_tui.errors import ConfigError
+
+        self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
         try:
-            if self.studio.save_config() is None:
-                self.call_from_thread(self.notify, "Settings not saved: the config file is damaged (see the first notice).", severity="warning")
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"Settings not saved: {exc}", severity="error")
+            profile = self.studio.active_profile()
+        except ConfigError:
+            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
+        self._load_profile(profile)
+        self._show_config_problem()
+        self.notify("The config file still has a problem." if error else "Config reloaded.", severity="warning" if error else "information")
+
+    def action_edit_config(self) -> None:
+        """Open config.toml in $VISUAL / $EDITOR with the app suspended, then reload it."""
+        import shlex
+
+        from textual.app import SuspendNotSupported
+
+        path = self.studio.config.path
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        if path is None:
+            return
+        try:
+            with self.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except SuspendNotSupported:  # in a browser (textual-serve): no terminal to lend
+            self.notify(f"Edit {path} elsewhere, then press ctrl+r to reload it.", severity="warning")
+            return
+        except (OSError, ValueError) as exc:
+            self.notify(f"Could not start the editor {editor!r}: {exc}", severity="error")
+            return
+        self._reload_config()
 
     def _update_title(self) -> None:
         jobs = self.query_one(JobsPanel).summary
@@ -276,6 +361,7 @@ class ImagegenApp(App[None]):
 
     @on(PromptArea.Submitted)
     def _submitted(self, event: PromptArea.Submitted) -> None:
+        self._submitting = event.text  # kept by the crash handler should anything below fail
         try:
             request = self.studio.request(event.text, self.profile, self.query_one(ParamSidebar).values())
         except InvalidRequest as exc:
@@ -289,6 +375,9 @@ class ImagegenApp(App[None]):
         area.remember(event.text)
         area.load_text("")  # sent: the box is free for the next idea; ↑ brings this one back
         self.start_job(request, self.profile)
+        self._remember_state(self.studio.remember_prompt, event.text)
+        self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
+        self._submitting = None
 
     def start_job(self, request: ImageRequest, profile: Any, parent_id: int | None = None) -> int:
         key = next(self._job_keys)
@@ -392,7 +481,7 @@ class ImagegenApp(App[None]):
 
     @work(thread=True, group="recall")
     def _load_recall(self) -> None:
-        prompts = list(dict.fromkeys(visible(g.prompt) for g in self.studio.page(Filters(), 0, 200)))
+        prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
         self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
 
     def _selected(self) -> Generation | None:
@@ -423,8 +512,9 @@ class ImagegenApp(App[None]):
         g = self._selected()
         if g is None:
             return
-        request, profile = self.studio.rerun_request(g)
         try:
+            request, profile = self.studio.rerun_request(g)
+            self.studio.check(profile)
             request = request.validate(profile.caps(request.model))
         except InvalidRequest as exc:
             self.notify(f"#{g.id} cannot be re-run as it was: {exc}", severity="error")
@@ -516,6 +606,8 @@ class ImagegenApp(App[None]):
             ("Show failed", "Filter the history to failures", lambda: self._set_status_filter("failed")),
             ("Show all", "Clear the search and filters", self._clear_filters),
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
+            ("Edit config file", "Open config.toml in $VISUAL / $EDITOR, then reload it", self.action_edit_config),
+            ("Reload config file", "Read config.toml again after editing it (ctrl+r)", self.action_reload_config),
             ("Help: keys", "Every key (F1)", self.action_help),
             ("Graphics diagnostics", "Protocol, cell size, terminal facts (F3)", self.action_diagnostics),
         ]
@@ -548,6 +640,7 @@ class ImagegenApp(App[None]):
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
+        self._remember_state(self.studio.remember_sidebar, sidebar.display)
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -581,6 +674,7 @@ class ImagegenApp(App[None]):
 
         running = len(self._job_workers)
         if not running:
+            self._keep_draft()
             self.exit()
             return
 
@@ -588,6 +682,7 @@ class ImagegenApp(App[None]):
             if result and result[0]:
                 self.quitting = True
                 self.studio.quitting = True
+                self._keep_draft()
                 self.exit()
 
         question = f"{running} job{'s' * (running != 1)} still running. Quit and cut {'them' if running != 1 else 'it'} off?\nThey will show as interrupted, ready to re-run."

@@ -3,7 +3,7 @@ concurrency. Saved through the Studio: atomically, mode 0600."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -130,12 +130,14 @@ class SettingsScreen(Screen[bool]):
         if not name or any(c in name for c in " ./\\\"'[]"):
             error.update("Name: letters, digits, - and _ only")
             return None
-        caps = {
-            "transparent_background": self.query_one("#f-transparent", Checkbox).value,
-            "custom_sizes": self.query_one("#f-custom_sizes", Checkbox).value,
-            "streaming": self.query_one("#f-streaming", Checkbox).value,
-        }
-        caps |= {key: list(value) for key in ("sizes", "qualities") if (value := getattr(base.capabilities, key))}
+        # what the profile says stays as written; a box counts only where it differs from what
+        # the profile already does, so a save never writes a value nobody chose
+        caps = {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(base.capabilities).items() if value is not None}
+        effective = base.caps()
+        for key, box in (("transparent_background", "#f-transparent"), ("custom_sizes", "#f-custom_sizes"), ("streaming", "#f-streaming")):
+            checked = self.query_one(box, Checkbox).value
+            if checked != getattr(effective, key):
+                caps[key] = checked
         table: dict[str, Any] = {
             "model": get("model") or base.model,
             "models": [m.strip() for m in get("models").split(",") if m.strip()],
@@ -247,7 +249,6 @@ class SettingsScreen(Screen[bool]):
             config.active = None
         config.output = replace(config.output, folder=Path(self.query_one("#g-folder", Input).value).expanduser(), template=template)
         config.ui.graphics = str(self.query_one("#g-graphics", Select).value)
-        config.ui.theme = self.app.theme
         config.ui.concurrency = concurrency
         self._save()
 

@@ -1,0 +1,111 @@
+"""The TUI and the user's files: a config problem that cannot be missed and is fixed without
+leaving the app, a prompt that survives a closed app, a settings save that writes only what the
+user changed, a re-run that never lands on another provider."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+from conftest import write_config
+from ptyproc import PtyProcess
+from imagegen_tui.state import StateFile
+from test_tui import HAND_WRITTEN, history_rows, notices, running_app, settle, submit
+
+BROKEN = 'profile = "demo"\n[profiles.demo]\ntimout = 60\n'
+
+
+def _editor(tmp_path, text: str) -> str:
+    """An $EDITOR that replaces the file it is given with `text`."""
+    script = tmp_path / "editor.py"
+    script.write_text(f"import sys\nopen(sys.argv[1], 'w').write({text!r})\n")
+    return f"{sys.executable} {script}"
+
+
+async def test_a_config_problem_stays_on_screen_and_nothing_is_sent(dirs):
+    write_config(dirs, BROKEN)
+    async with running_app() as (app, pilot):
+        banner = app.query_one("#config-problem")
+        assert banner.display and "unknown key 'timout'; did you mean 'timeout'?" in banner.render().plain
+        await submit(pilot, "a fox that must not be sent")
+        await settle(pilot)
+        assert history_rows() == [] and "Not sent" in notices(app)
+        await pilot.pause(13)  # longer than any notice lives
+        assert banner.display
+
+
+def test_the_config_is_fixed_in_the_editor_without_leaving_the_app(dirs, tmp_path):
+    """On a real terminal: ctrl+p → Edit config file suspends the app for $EDITOR, then reloads."""
+    write_config(dirs, BROKEN)
+    env = {**os.environ, "EDITOR": _editor(tmp_path, 'profile = "demo"\n')}
+    with PtyProcess([sys.executable, "-m", "imagegen_tui", "--graphics", "halfcell"], env=env) as app:
+        app.read_until(b"did you mean 'timeout'")
+        app.read_quiet(1.0)
+        app.send("\x10")  # ctrl+p
+        app.read_until(b"earch for commands")
+        app.send("Edit config file")
+        app.read_quiet(0.5)
+        app.send("\r")
+        app.read_until(b"Config reloaded.")
+        app.send("a fox after the fix\r")
+        app.read_until(b"1 image saved")
+        app.send("\x11")  # ctrl+q
+        assert app.wait(20) == 0
+    assert dirs.config_file.read_text() == 'profile = "demo"\n'
+    assert [row.status for row in history_rows()] == ["done"]
+
+
+async def test_ctrl_r_reloads_after_a_fix_made_outside(dirs):
+    write_config(dirs, BROKEN)
+    async with running_app() as (app, pilot):
+        assert app.query_one("#config-problem").display
+        dirs.config_file.write_text('profile = "demo"\n')
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert not app.query_one("#config-problem").display
+
+
+async def test_the_prompt_being_written_comes_back_at_the_next_start(dirs):
+    async with running_app() as (app, pilot):
+        app.query_one("#prompt-input").focus()
+        await pilot.press(*"a lighthouse at dusk, unsent")
+        await pilot.pause(1.3)  # kept a second after typing stops, before any quit
+        await settle(pilot)
+        assert StateFile().state.draft == "a lighthouse at dusk, unsent"
+    async with running_app() as (app, pilot):
+        assert app.query_one("#prompt-input").text == "a lighthouse at dusk, unsent"
+        await submit(pilot, app.query_one("#prompt-input").text)
+        await settle(pilot)
+        app.exit()
+    assert StateFile().state.draft == ""  # sent: nothing left to restore
+    assert StateFile().state.recall[0] == "a lighthouse at dusk, unsent"
+
+
+async def test_saving_settings_untouched_leaves_the_file_as_written(dirs):
+    write_config(dirs, HAND_WRITTEN)
+    os.chmod(dirs.config_file, 0o600)
+    async with running_app() as (app, pilot):
+        await pilot.press("f2")
+        await settle(pilot)
+        for name in ("openai", "model-go", "demo"):  # visiting profiles writes nothing by itself
+            app.screen._fill(name)
+            await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert dirs.config_file.read_text() == HAND_WRITTEN
+    assert stat.S_IMODE(dirs.config_file.stat().st_mode) == 0o600
+
+
+async def test_rerun_refuses_when_the_generation_s_profile_is_gone(dirs):
+    write_config(dirs, 'profile = "local"\n[profiles.local]\nbase_url = "http://127.0.0.1:9/v1"\nkey_required = false\n')
+    async with running_app() as (app, pilot):
+        await submit(pilot, "a fox on a profile that will vanish")
+        await settle(pilot)
+    write_config(dirs, "")
+    async with running_app() as (app, pilot):
+        app.query_one("#history").focus()
+        await pilot.press("r")
+        await settle(pilot)
+        assert "the profile 'local' of #1 no longer exists" in notices(app)
+        assert len(history_rows()) == 1
