@@ -30,6 +30,12 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
+def recovery_dir() -> Path:
+    """Images paid for that could not be saved into the output folder wait here for
+    `history recover`."""
+    return data_dir() / "recovery"
+
+
 def crash_dir() -> Path:
     return state_dir() / "crashes"
 
