@@ -116,15 +116,24 @@ async def test_reset_connection_is_network_and_not_retried(demo):
 async def test_timeout_after_sending_is_not_retried(demo):
     sleeps = Sleeps()
     error = await fails(demo.base_url, "x #fail:timeout", sleeps=sleeps, timeout=0.5)
-    assert error.kind is ErrorKind.TIMEOUT and "no answer within 0.5 s" in str(error)
+    assert error.kind is ErrorKind.TIMEOUT and "no complete answer within 0.5 s (the whole call's time limit" in str(error)
+    assert "may still be billed" in str(error)
     assert sleeps == []
 
 
-async def test_timeout_retried_when_profile_opts_in(demo):
+async def test_dropped_connection_retried_when_profile_opts_in(demo):
     sleeps = Sleeps()
     policy = RetryPolicy(max_retries=1, retry_timeouts=True, jitter=lambda: 0.0)
-    await fails(demo.base_url, "x #fail:timeout", sleeps=sleeps, timeout=0.3, policy=policy)
-    assert sleeps == [0.5]
+    error = await fails(demo.base_url, "x #fail:reset", sleeps=sleeps, policy=policy)
+    assert error.kind is ErrorKind.NETWORK and sleeps == [0.5]
+
+
+async def test_no_retry_wait_runs_past_the_deadline(demo):
+    """Waiting 0.5 s with 0.3 s left could only end in the deadline: the error is shown instead."""
+    sleeps = Sleeps()
+    policy = RetryPolicy(max_retries=1, retry_timeouts=True, jitter=lambda: 0.0)
+    error = await fails(demo.base_url, "x #fail:reset", sleeps=sleeps, policy=policy, timeout=0.3)
+    assert error.kind is ErrorKind.NETWORK and sleeps == []
 
 
 async def test_connection_refused_is_retried_then_network():
@@ -216,7 +225,7 @@ async def test_retry_after_seconds_and_cap():
         return httpx.Response(429, headers={"retry-after": wait}, json={"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded", "param": None}})
 
     sleeps = Sleeps()
-    error = await fails("https://gw.example/v1", "x", transport=mock(handler), sleeps=sleeps)
+    error = await fails("https://gw.example/v1", "x", transport=mock(handler), sleeps=sleeps, timeout=60)
     assert sleeps == [7.0]  # then 500 s asked: over the 120 s cap, so no retry
     assert len(calls) == 2
     assert error.kind is ErrorKind.RATE_LIMITED and error.retry_after == 500
