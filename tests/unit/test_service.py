@@ -25,7 +25,7 @@ from imagegen_tui.studio import Studio
 
 @pytest.fixture
 def local(dirs, demo):
-    write_config(dirs, f'profile = "local"\n[profiles.local]\nbase_url = "{demo.base_url}"\n[profiles.local.capabilities]\nstreaming = true\n')
+    write_config(dirs, f'profile = "local"\n[profiles.local]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\n[profiles.local.capabilities]\nstreaming = true\n')
     config = load_config()
     return config, config.active_profile({}, None)
 

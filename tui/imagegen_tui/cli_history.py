@@ -283,8 +283,9 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
     if args.json:
         say_json(asdict(report))
     else:
+        unreadable = f"; {len(report.damaged)} unreadable skipped" if report.damaged else ""
         say(f"added {report.generations} generation(s) with {report.images} image(s); "
-              f"{report.already_known} image(s) already in the history; {report.without_metadata} without imagegen-tui settings skipped")
+            f"{report.already_known} image(s) already in the history; {report.without_metadata} without imagegen-tui settings skipped{unreadable}")
         for line in report.damaged:
             say(f"skipped, damaged: {line}", err=True)
     return EXIT_OK

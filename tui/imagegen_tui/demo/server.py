@@ -174,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         failure = directives.get("fail", (None, ""))[0]
         if "keepalive" in directives:
-            self._keepalive()
+            self._keepalive(float(directives["keepalive"][0] or KEEPALIVE_EVERY))
             return
         if failure in FAILURES:
             self._failure(failure)
@@ -238,16 +238,16 @@ class _Handler(BaseHTTPRequestHandler):
             payload = payload[: len(payload) // 2]
         self._send(200, payload, {"Content-Type": "application/json"}, pace)
 
-    def _keepalive(self) -> None:
-        """An SSE stream that only ever says it is alive: a client whose only limit is a read
-        timeout waits for ever."""
+    def _keepalive(self, every: float) -> None:
+        """An SSE stream that only ever says it is alive, every `every` seconds: a client whose
+        only limit is a read timeout waits for ever."""
         self._start_stream()
         waited = 0.0
         try:
-            while waited < HANG_SECONDS and not self.server.stopping.wait(KEEPALIVE_EVERY):
+            while waited < HANG_SECONDS and not self.server.stopping.wait(every):
                 self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()
-                waited += KEEPALIVE_EVERY
+                waited += every
         except (BrokenPipeError, ConnectionResetError):
             pass
 
