@@ -68,7 +68,7 @@ def last_generation() -> dict:
 
 @pytest.mark.parametrize("how", ["SIGHUP", "pty closed"])
 def test_generate_finishes_and_records_the_paid_image_after_the_terminal_goes(local, how):
-    pid, master = in_terminal("generate", "a fox in the dark #sleep:2")
+    pid, master = in_terminal("generate", "a fox in the dark #sleep:1")
     try:
         # sent, and the elapsed time on the terminal: the job is under way with a terminal attached
         read_until(master, lambda shown: local.httpd.generation_requests == 1 and b"gpt-image-2 via local" in shown)
@@ -78,12 +78,12 @@ def test_generate_finishes_and_records_the_paid_image_after_the_terminal_goes(lo
         if how == "SIGHUP":
             os.close(master)
     row = last_generation()
-    assert row["status"] == "done" and row["prompt"] == "a fox in the dark #sleep:2"
+    assert row["status"] == "done" and row["prompt"] == "a fox in the dark #sleep:1"
     assert len(row["images"]) == 1 and Path(row["images"][0]["path"]).exists()
 
 
 def test_history_rerun_also_outlives_its_terminal(local):
-    first = json.loads(run_cli("generate", "a slow fox #sleep:2", "--json").stdout)
+    first = json.loads(run_cli("generate", "a slow fox #sleep:1", "--json").stdout)
     pid, master = in_terminal("history", "rerun", str(first["id"]))
     read_until(master, lambda shown: local.httpd.generation_requests == 2 and b"via local" in shown)
     hang_up(pid, master, "pty closed")

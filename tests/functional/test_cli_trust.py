@@ -309,9 +309,9 @@ def test_a_bad_argument_is_quoted_back_escaped():
 
 
 def test_a_trickling_provider_is_cut_off_at_the_timeout(local):
-    out = run_cli("generate", "a slow fox #trickle:0.5", "--timeout", "2")
+    out = run_cli("generate", "a slow fox #trickle:0.5", "--timeout", "1")
     assert out.returncode == 1
-    assert "no complete answer within 2 s (the whole call's time limit, retries included: the profile's timeout or --timeout)" in out.stderr
+    assert "no complete answer within 1 s (the whole call's time limit, retries included: the profile's timeout or --timeout)" in out.stderr
     assert rows()[0]["error_kind"] == "timeout"
 
 
