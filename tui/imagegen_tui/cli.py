@@ -300,7 +300,7 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
     from imagegen_tui.console import detach
 
     started = time.monotonic()
-    where = visible("demo" if profile.demo else profile.name, newlines=False)
+    where = "demo" if profile.demo else profile.name
     ticker: asyncio.Task[None] | None = None
 
     def hung_up() -> None:
@@ -318,7 +318,7 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
             return False
 
     async def tick() -> None:
-        while show(f"\r{time.monotonic() - started:6.1f} s  {request.model} via {where}, {request.n} image(s)… "):
+        while show("\r" + visible(f"{time.monotonic() - started:6.1f} s  {request.model} via {where}, {request.n} image(s)… ", newlines=False)):
             await asyncio.sleep(0.1)
 
     loop = asyncio.get_running_loop()

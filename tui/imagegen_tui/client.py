@@ -99,7 +99,10 @@ class ImagesClient:
             async with asyncio.timeout(self.endpoint.timeout):
                 response = await self._http.get(url, headers=self._headers(url))
         except TimeoutError:
-            raise self._deadline_error(sent=True) from None
+            raise ImageAPIError(
+                ErrorKind.TIMEOUT, f"the model list did not arrive within {self.endpoint.timeout:g} s",
+                hint=f"check the base URL ({self.endpoint.base_url})", host=self.endpoint.host,
+            ) from None
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from None
         if response.status_code >= 400:

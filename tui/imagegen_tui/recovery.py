@@ -88,13 +88,14 @@ def recover(store: HistoryStore, gen_id: int, folder: Path, template: str) -> Re
     Raises OSError when the folder cannot take files, before anything is moved."""
     generation = store.get(gen_id)
     report = Recovered()
-    if generation is None:
+    kept = [image for image in generation.images if image.kept] if generation else []
+    if not generation or not kept:
         return report
     check_writable(folder)
     request = generation.request()
     target = SaveTarget(folder, template, generation.profile, generation.provider, generation.uid, datetime.fromtimestamp(generation.created_at))
     moved: dict[int, Path] = {}
-    for image in (i for i in generation.images if i.kept):
+    for image in kept:
         try:
             data = image.path.read_bytes()
             name = contained_path(folder, stem_for(request, target, image.index), image.path.suffix.lstrip("."))
@@ -102,7 +103,7 @@ def recover(store: HistoryStore, gen_id: int, folder: Path, template: str) -> Re
         except (OSError, ValueError) as exc:
             report.failed.append((image.path, reason(exc)))
     report.done = store.images_recovered(gen_id, moved)
-    for image in generation.images:
+    for image in kept:
         if image.id in moved:
             image.path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):

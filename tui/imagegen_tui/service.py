@@ -99,16 +99,16 @@ async def generate(
         async with slot or contextlib.nullcontext():
             notify("started", row.id)
             if queued:
-                await row.update("mark it started", "start")
+                await row.update("mark it started", HistoryStore.start)
                 await _check_output(folder)  # it may have changed while the job waited
             sent = True
             async with ImagesClient(endpoint) as client:
                 result = await client.generate(request, caps, on_partial)
     except (asyncio.CancelledError, KeyboardInterrupt):
-        row.now("record its cancellation", "fail", "cancelled", CANCELLED_SENT if sent else CANCELLED_UNSENT, cancelled=True)
+        row.now("record its cancellation", HistoryStore.fail, "cancelled", CANCELLED_SENT if sent else CANCELLED_UNSENT, cancelled=True)
         raise
     except Exception as exc:
-        await row.update("record its failure", "fail", *_failure(exc))
+        await row.update("record its failure", HistoryStore.fail, *_failure(exc))
         raise
     target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now())
     saving = asyncio.ensure_future(_save(request, result, target, row))
@@ -144,11 +144,11 @@ async def _save(request: ImageRequest, result: GenerationResult, target: SaveTar
         kept = await asyncio.to_thread(recovery.keep, target.generation_id, unsaved.pending)
         sentence = recovery.unsaved_sentence(target.folder, unsaved, kept, len(result.images), row.id)
         await row.update(
-            "record the images", "complete", unsaved.saved + kept.images, usage,
+            "record the images", HistoryStore.complete, unsaved.saved + kept.images, usage,
             elapsed=result.elapsed, request_id=result.request_id, error=("unsaved", sentence),
         )
         raise OutputError(sentence, "unsaved", unsaved.saved) from unsaved.cause
-    await row.update("record the images", "complete", saved, usage, elapsed=result.elapsed, request_id=result.request_id)
+    await row.update("record the images", HistoryStore.complete, saved, usage, elapsed=result.elapsed, request_id=result.request_id)
     return saved
 
 
@@ -158,8 +158,6 @@ def _failure(exc: Exception) -> tuple[str, str]:
         return exc.kind.value, str(exc)
     if isinstance(exc, OutputError):
         return exc.kind, str(exc)
-    if isinstance(exc, OSError):
-        return "disk", recovery.reason(exc)
     return "internal", f"unexpected error: {type(exc).__name__}: {exc}"
 
 
@@ -176,13 +174,14 @@ class _Row:
         if self.store is not None:
             self.id = await asyncio.to_thread(self._guarded, "record this generation", self.store.begin, *args, **kwargs)
 
-    async def update(self, what: str, method: str, *args: Any, **kwargs: Any) -> None:
+    async def update(self, what: str, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """`method` (a HistoryStore method) on this row, in a worker thread."""
         await asyncio.to_thread(self.now, what, method, *args, **kwargs)
 
-    def now(self, what: str, method: str, *args: Any, **kwargs: Any) -> None:
+    def now(self, what: str, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Blocking, for where awaiting is no longer possible (a cancellation)."""
         if self.store is not None and self.id is not None:
-            self._guarded(what, getattr(self.store, method), self.id, *args, **kwargs)
+            self._guarded(what, method, self.store, self.id, *args, **kwargs)
 
     def _guarded(self, what: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:

@@ -277,7 +277,7 @@ class HistoryStore:
         try:
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot be opened as a history database ({exc})") from None
+            raise _unopenable(path, exc) from None
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute("PRAGMA journal_mode = WAL")
@@ -286,11 +286,12 @@ class HistoryStore:
             self._migrate()
             locks.sweep(self._runners, "*.lock")  # left by killed processes
             self.recovered = self._recover_interrupted()
-        except (sqlite3.Error, StoreError) as exc:
+        except sqlite3.Error as exc:
             self._db.close()
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"{path}: cannot be opened as a history database ({exc})") from None
+            raise _unopenable(path, exc) from None
+        except StoreError:
+            self._db.close()
+            raise
 
     @classmethod
     def open_default(cls) -> HistoryStore:
@@ -415,7 +416,10 @@ class HistoryStore:
             db.executemany("UPDATE images SET path = ?, kept = 0 WHERE id = ?", [(str(path), image_id) for image_id, path in moved.items()])
             if db.execute("SELECT 1 FROM images WHERE generation_id = ? AND kept = 1", (gen_id,)).fetchone():
                 return False
-            db.execute("UPDATE generations SET status = 'done', error_kind = NULL, error_message = NULL WHERE id = ?", (gen_id,))
+            db.execute(
+                "UPDATE generations SET status = 'done', error_kind = NULL, error_message = NULL WHERE id = ? AND error_kind = 'unsaved'",
+                (gen_id,),
+            )
             return True
 
     def fail(self, gen_id: int, kind: str, message: str, *, cancelled: bool = False) -> None:
@@ -587,6 +591,10 @@ class HistoryStore:
         for row in self._read(f"SELECT * FROM images WHERE generation_id IN ({','.join('?' * len(ids))}) ORDER BY generation_id, idx", ids):
             images.setdefault(row["generation_id"], []).append(_image(row))
         return [_generation(row, images.get(row["id"], [])) for row in rows]
+
+
+def _unopenable(path: Path, exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"{path}: cannot be opened as a history database ({exc})")
 
 
 def _day(timestamp: float) -> str:
