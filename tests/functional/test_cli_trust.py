@@ -92,11 +92,11 @@ def test_folder_replaced_during_the_call_keeps_the_images_until_history_recover(
     recovery = paths.recovery_dir()
     assert job.returncode == 1 and stdout == ""
     assert f"error: could not save into {out_dir}: " in stderr
-    assert f"3 images kept at {recovery}: run `imagegen-tui history recover {row['id']}` once fixed" in stderr
+    assert f"3 images kept at {recovery}: run `imagegen-tui history recover {row['id']} --to {out_dir}` once fixed" in stderr
     assert (row["status"], row["error_kind"], row["image_count"]) == ("failed", "unsaved", 3)
     assert [Path(i["path"]).parent for i in row["images"]] == [recovery] * 3 and all(i["kept"] for i in row["images"])
     shown = run_cli("history", "show", str(row["id"])).stdout
-    assert shown.count(f"kept aside: `imagegen-tui history recover {row['id']}` saves it into the output folder") == 3
+    assert shown.count(f"kept aside, waiting for `imagegen-tui history recover {row['id']}`") == 3
 
     refused = run_cli("history", "recover", str(row["id"]), "--to", str(out_dir))
     assert refused.returncode == 1 and "cannot take files" in refused.stderr and "the images stay where they are" in refused.stderr
@@ -121,7 +121,7 @@ def test_files_written_before_a_failure_are_recorded_not_orphaned(local, dirs):
     [row] = rows()
     assert out.returncode == 1
     assert out.stdout.split() == [str(dirs.output.resolve() / "1" / "a-fox.png")]  # what did land is still printed
-    assert f"1 of 3 images were saved there; 2 images kept at {paths.recovery_dir()}" in out.stderr
+    assert f"1 of 3 images were saved there; 2 images kept at {paths.recovery_dir()}: run `imagegen-tui history recover 1` once fixed" in out.stderr
     assert [(i["index"], i["kept"]) for i in row["images"]] == [(1, False), (2, True), (3, True)]
 
     blocked = run_cli("history", "recover", str(row["id"]))

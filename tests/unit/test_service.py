@@ -78,7 +78,7 @@ async def test_a_folder_gone_while_waiting_keeps_the_paid_images_and_recover_sav
     recovery = paths.recovery_dir()
     assert info.value.kind == "unsaved" and info.value.saved == []
     assert str(info.value).startswith(f"could not save into {out}: ")
-    assert f"2 images kept at {recovery}: run `imagegen-tui history recover {row.id}` once fixed" in str(info.value)
+    assert f"2 images kept at {recovery}: run `imagegen-tui history recover {row.id} --to {out}` once fixed" in str(info.value)
     assert (row.status, row.error_kind, row.error_message, row.image_count) == ("failed", "unsaved", str(info.value), 2)
     assert row.total_tokens and row.request_id  # it was paid for: the usage is kept
     assert all(i.kept and i.path.parent == recovery for i in row.images)

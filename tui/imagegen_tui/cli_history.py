@@ -186,7 +186,7 @@ def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
     for image in g.images:
         detail = "MISSING (moved or deleted)" if image.missing else f"{image.width}x{image.height} {image.format}, {_size(image.bytes)}"
         if image.kept:
-            detail += f"; kept aside: `imagegen-tui history recover {g.id}` saves it into the output folder"
+            detail += f"; kept aside, waiting for `imagegen-tui history recover {g.id}`"
         say(f"  {image.index}. {image.path}  {detail}")
         if image.revised_prompt:
             say(f"     revised prompt: {image.revised_prompt}")

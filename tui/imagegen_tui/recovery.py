@@ -8,6 +8,7 @@ Blocking file work: call from a worker thread.
 from __future__ import annotations
 
 import contextlib
+import shlex
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,15 +69,17 @@ def _places() -> Iterator[Path]:
         return
 
 
-def unsaved_sentence(folder: Path, unsaved: Unsaved, kept: Kept, total: int, history_id: int | None) -> str:
-    """What happened to each image of a paid answer that could not all be saved."""
+def unsaved_sentence(folder: Path, unsaved: Unsaved, kept: Kept, total: int, history_id: int | None, *, chosen: bool) -> str:
+    """What happened to each image of a paid answer that could not all be saved. `chosen`: the
+    folder was asked for with this call, not the configured one, so recovering names it."""
     text = f"could not save into {folder}: {reason(unsaved.cause)}"
     if unsaved.saved:
         text += f"; {len(unsaved.saved)} of {total} images were saved there"
     if kept.images:
         text += f"; {_images(len(kept.images))} kept at {' and '.join(map(str, kept.folders))}"
         if history_id is not None:
-            text += f": run `imagegen-tui history recover {history_id}` once fixed"
+            to = f" --to {shlex.quote(str(folder))}" if chosen else ""
+            text += f": run `imagegen-tui history recover {history_id}{to}` once fixed"
     if kept.lost:
         text += f"; {_images(kept.lost)} could not be kept anywhere ({kept.why_lost}) and are lost"
     return text

@@ -111,7 +111,7 @@ async def generate(
         await row.update("record its failure", HistoryStore.fail, *_failure(exc))
         raise
     target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now())
-    saving = asyncio.ensure_future(_save(request, result, target, row))
+    saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
     cancelled = False
     while not saving.done():
         try:
@@ -134,15 +134,15 @@ async def _check_output(folder: Path) -> None:
         ) from exc
 
 
-async def _save(request: ImageRequest, result: GenerationResult, target: SaveTarget, row: _Row) -> list[SavedImage]:
+async def _save(request: ImageRequest, result: GenerationResult, target: SaveTarget, row: _Row, *, chosen: bool) -> list[SavedImage]:
     """Save and record the images; those that cannot be saved are kept for recovery, and the
-    row, failed, says where."""
+    row, failed, says where. `chosen`: the folder is this call's, not the configured one."""
     usage = result.usage or Usage()
     try:
         saved = await asyncio.to_thread(save_result, request, result, target)
     except Unsaved as unsaved:
         kept = await asyncio.to_thread(recovery.keep, target.generation_id, unsaved.pending)
-        sentence = recovery.unsaved_sentence(target.folder, unsaved, kept, len(result.images), row.id)
+        sentence = recovery.unsaved_sentence(target.folder, unsaved, kept, len(result.images), row.id, chosen=chosen)
         await row.update(
             "record the images", HistoryStore.complete, unsaved.saved + kept.images, usage,
             elapsed=result.elapsed, request_id=result.request_id, error=("unsaved", sentence),
