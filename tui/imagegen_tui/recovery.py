@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from imagegen_tui import paths
+from imagegen_tui.metadata import read_metadata
 from imagegen_tui.naming import contained_path
 from imagegen_tui.saving import PendingImage, SavedImage, SaveTarget, Unsaved, check_writable, stem_for, write_new_file
 from imagegen_tui.store import HistoryStore
@@ -96,7 +97,8 @@ def recover(store: HistoryStore, gen_id: int, folder: Path, template: str) -> Re
         return report
     check_writable(folder)
     request = generation.request()
-    target = SaveTarget(folder, template, generation.profile, generation.provider, generation.uid, datetime.fromtimestamp(generation.created_at))
+    when = _saved_at(kept[0].path) or datetime.fromtimestamp(generation.created_at)
+    target = SaveTarget(folder, template, generation.profile, generation.provider, generation.uid, when)
     moved: dict[int, Path] = {}
     for image in kept:
         try:
@@ -113,6 +115,15 @@ def recover(store: HistoryStore, gen_id: int, folder: Path, template: str) -> Re
                 image.path.parent.rmdir()  # an emptied temporary folder
             report.saved.append(moved[image.id])
     return report
+
+
+def _saved_at(path: Path) -> datetime | None:
+    """When the save that failed was made, as embedded in the kept file: names built from
+    {date} and {time} then match those of the images that did get saved."""
+    try:
+        return datetime.fromisoformat((read_metadata(path) or {})["saved_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def reason(exc: BaseException) -> str:
