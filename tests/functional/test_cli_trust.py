@@ -203,9 +203,9 @@ def test_kill_during_a_large_save_leaves_nothing_the_next_run_does_not_clear(loc
 def test_a_prompt_that_is_not_utf8_is_refused_before_sending(local):
     out = subprocess.run([sys.executable, "-m", "imagegen_tui", "generate", b"caf\xe9 au lait"], capture_output=True, env=dict(os.environ))
     assert out.returncode == 2 and b"Traceback" not in out.stderr
-    assert b"prompt: is not valid UTF-8 text (character 4 is a byte that decodes to nothing)" in out.stderr
+    assert b"prompt: is not valid UTF-8 text (byte 0xE9 at character 4); save it as UTF-8 and try again" in out.stderr
     piped = subprocess.run([sys.executable, "-m", "imagegen_tui", "generate", "-"], input=b"\xff\xfe a fox\n", capture_output=True, env=dict(os.environ))
-    assert piped.returncode == 2 and b"prompt: is not valid UTF-8 text (character 1" in piped.stderr
+    assert piped.returncode == 2 and b"prompt: is not valid UTF-8 text (byte 0xFF at character 1)" in piped.stderr
     assert local.httpd.generation_requests == 0
 
 

@@ -68,7 +68,9 @@ class ImageRequest:
         if not req.prompt.strip():
             bad("prompt", "the prompt is empty")
         elif undecodable := _UNDECODABLE.search(req.prompt):
-            bad("prompt", f"is not valid UTF-8 text (character {undecodable.start() + 1} is a byte that decodes to nothing); save it as UTF-8 and try again")
+            code = ord(undecodable.group())
+            what = f"byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"  # surrogateescape's
+            bad("prompt", f"is not valid UTF-8 text ({what} at character {undecodable.start() + 1}); save it as UTF-8 and try again")
         elif len(req.prompt) > caps.prompt_limit:
             bad("prompt", f"{len(req.prompt)} characters; {req.model} takes at most {caps.prompt_limit}")
         if not 1 <= req.n <= caps.max_n:
