@@ -1,4 +1,6 @@
 import json
+import socket
+import threading
 
 import httpx
 import pytest
@@ -116,15 +118,24 @@ async def test_reset_connection_is_network_and_not_retried(demo):
 async def test_timeout_after_sending_is_not_retried(demo):
     sleeps = Sleeps()
     error = await fails(demo.base_url, "x #fail:timeout", sleeps=sleeps, timeout=0.5)
-    assert error.kind is ErrorKind.TIMEOUT and "no answer within 0.5 s" in str(error)
+    assert error.kind is ErrorKind.TIMEOUT and "no complete answer within 0.5 s (the whole call's time limit" in str(error)
+    assert "may still be billed" in str(error)
     assert sleeps == []
 
 
-async def test_timeout_retried_when_profile_opts_in(demo):
+async def test_dropped_connection_retried_when_profile_opts_in(demo):
     sleeps = Sleeps()
     policy = RetryPolicy(max_retries=1, retry_timeouts=True, jitter=lambda: 0.0)
-    await fails(demo.base_url, "x #fail:timeout", sleeps=sleeps, timeout=0.3, policy=policy)
-    assert sleeps == [0.5]
+    error = await fails(demo.base_url, "x #fail:reset", sleeps=sleeps, policy=policy)
+    assert error.kind is ErrorKind.NETWORK and sleeps == [0.5]
+
+
+async def test_no_retry_wait_runs_past_the_deadline(demo):
+    """Waiting 0.5 s with 0.3 s left could only end in the deadline: the error is shown instead."""
+    sleeps = Sleeps()
+    policy = RetryPolicy(max_retries=1, retry_timeouts=True, jitter=lambda: 0.0)
+    error = await fails(demo.base_url, "x #fail:reset", sleeps=sleeps, policy=policy, timeout=0.3)
+    assert error.kind is ErrorKind.NETWORK and sleeps == []
 
 
 async def test_connection_refused_is_retried_then_network():
@@ -216,7 +227,7 @@ async def test_retry_after_seconds_and_cap():
         return httpx.Response(429, headers={"retry-after": wait}, json={"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded", "param": None}})
 
     sleeps = Sleeps()
-    error = await fails("https://gw.example/v1", "x", transport=mock(handler), sleeps=sleeps)
+    error = await fails("https://gw.example/v1", "x", transport=mock(handler), sleeps=sleeps, timeout=60)
     assert sleeps == [7.0]  # then 500 s asked: over the 120 s cap, so no retry
     assert len(calls) == 2
     assert error.kind is ErrorKind.RATE_LIMITED and error.retry_after == 500
@@ -310,3 +321,81 @@ async def test_list_models_is_a_free_connection_check(demo, keyed_demo):
         with pytest.raises(ImageAPIError) as info:
             await client.list_models()
     assert info.value.kind is ErrorKind.AUTH
+
+
+async def test_a_trickling_answer_ends_at_the_deadline_not_per_read(demo):
+    """One byte every 0.2 s keeps a read timeout from ever firing; the deadline still does."""
+    error = await fails(demo.base_url, "x #trickle:0.2", timeout=1.0)
+    assert error.kind is ErrorKind.TIMEOUT
+    assert "no complete answer within 1 s (the whole call's time limit, retries included" in str(error)
+    assert "the call may still be billed" in str(error)
+
+
+async def test_keepalive_comments_do_not_hold_a_stream_past_the_deadline(demo):
+    error = await fails(demo.base_url, "x #keepalive:0.1", timeout=1.0, stream=True)
+    assert error.kind is ErrorKind.TIMEOUT and "no complete answer within 1 s" in str(error)
+
+
+@pytest.fixture
+def unanswered_port():
+    """A listener whose one-place queue is already taken: connecting to it hangs, on loopback."""
+    with socket.socket() as listener, socket.socket() as first:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        first.connect(listener.getsockname())
+        yield listener.getsockname()[1]
+
+
+async def test_connect_timeout_names_the_connect_limit(unanswered_port):
+    sleeps = Sleeps()
+    endpoint = Endpoint(base_url=f"http://127.0.0.1:{unanswered_port}/v1", timeout=30, connect_timeout=0.3, retry=RetryPolicy(max_retries=1, jitter=lambda: 0.0))
+    with pytest.raises(ImageAPIError) as info:
+        async with ImagesClient(endpoint, sleep=sleeps) as client:
+            await client.generate(request(), CAPS)
+    assert str(info.value).endswith("could not connect within 0.3 s (the profile's connect_timeout); nothing was sent; check the network and the base URL")
+    assert sleeps == [0.5]  # nothing was sent, so it was tried again
+
+
+async def test_a_deadline_hit_while_connecting_says_nothing_was_billed(unanswered_port):
+    endpoint = Endpoint(base_url=f"http://127.0.0.1:{unanswered_port}/v1", timeout=0.5, connect_timeout=10)
+    with pytest.raises(ImageAPIError) as info:
+        async with ImagesClient(endpoint) as client:
+            await client.generate(request(), CAPS)
+    assert "the request could not be sent within 0.5 s" in str(info.value) and "nothing was billed" in str(info.value)
+
+
+async def test_a_server_closing_without_an_answer_is_said_in_words():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def hang_up() -> None:
+            conn, _ = listener.accept()
+            conn.recv(65536)  # the request, read whole
+            conn.close()  # and no answer
+
+        thread = threading.Thread(target=hang_up)
+        thread.start()
+        error = await fails(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", "x")
+        thread.join()
+    assert error.kind is ErrorKind.NETWORK
+    assert "the server closed the connection before the answer was complete; the call may still be billed" in str(error)
+    assert "RemoteProtocolError" not in str(error)
+
+
+async def test_hostile_provider_text_is_kept_exact_in_data_but_shown_escaped(demo):
+    from imagegen_tui.demo.server import EVIL
+
+    result = await run(demo.base_url, "x #revised:evil")
+    assert result.images[0].revised_prompt == EVIL  # stored as the provider sent it
+    error = await fails(demo.base_url, "x #fail:evil")
+    assert error.provider_message.endswith(EVIL)
+    shown = str(error)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in shown)
+    assert "\\x1b]52;c;aGVsbG8=\\x07" in shown and "\\x9b31m" in shown and "🦊🔥" in shown and "[[scenario:slow:8]]" in shown
+
+
+async def test_an_image_of_900_million_pixels_is_a_bad_answer(demo):
+    error = await fails(demo.base_url, "x #huge")
+    assert error.kind is ErrorKind.BAD_RESPONSE
+    assert "the image returned has 900,000,000 pixels, more than is safe to open" in str(error)

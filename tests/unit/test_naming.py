@@ -63,3 +63,15 @@ def test_contained_path_refuses_escape(tmp_path):
     (tmp_path / "link").symlink_to("/")
     with pytest.raises(ValueError):
         contained_path(tmp_path, "link/etc/x", "png")
+
+
+def test_a_symlink_at_the_name_itself_is_not_an_escape(tmp_path):
+    """Whatever has the name only makes the writer take the next one; it is never followed."""
+    (tmp_path / "fox-1.png").symlink_to("/etc/passwd")
+    assert contained_path(tmp_path, "fox-1", "png") == tmp_path.resolve() / "fox-1.png"
+
+
+def test_a_symlinked_folder_inside_the_folder_is_allowed(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert contained_path(tmp_path, "alias/fox", "png") == tmp_path.resolve() / "real" / "fox.png"

@@ -11,7 +11,7 @@ from imagegen_tui.demo import artist
 from imagegen_tui.metadata import MetadataError, embed, read_metadata
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage, verify_image
-from imagegen_tui.saving import SaveTarget, save_result, write_new_file
+from imagegen_tui.saving import SaveTarget, Unsaved, check_writable, save_result, write_new_file
 
 KEY = "fake-never-in-files-0123456789"
 
@@ -167,3 +167,72 @@ def test_truncated_jpeg_and_webp_are_refused(fmt):
     data = payload(fmt, size=(256, 256)).data
     with pytest.raises(UnusableAnswer):
         verify_image(data[: len(data) // 2])
+
+
+def _take_name(name: Path, outside: Path, how: str) -> None:
+    if how == "file":
+        name.write_bytes(b"someone else's")
+    elif how == "folder":
+        name.mkdir()
+    elif how == "dangling symlink":
+        name.symlink_to(name.parent / "nothing-here.png")
+    elif how == "symlink out of the folder":
+        name.symlink_to(outside)
+    elif how == "symlink to a folder":
+        name.symlink_to(name.parent.parent)
+
+
+@pytest.mark.parametrize("how", ["file", "folder", "dangling symlink", "symlink out of the folder", "symlink to a folder"])
+def test_a_name_taken_by_anything_gets_the_next_suffix(tmp_path, how):
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"not yours")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    _take_name(folder / "fox-1.png", outside, how)
+    saved = save_result(ImageRequest(prompt="fox", model="gpt-image-2"), result_of(payload("png")), target(tmp_path, "{slug}-{index}"))
+    assert saved[0].path == folder.resolve() / "fox-1-2.png"
+    assert read_metadata(saved[0].path)["prompt"] == "fox"
+    assert outside.read_bytes() == b"not yours"
+    assert os.path.lexists(folder / "fox-1.png")  # left as it was
+
+
+def test_a_symlinked_folder_leading_out_is_still_refused_and_the_images_come_back(tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "fox").symlink_to(outside)
+    request = ImageRequest(prompt="fox", model="gpt-image-2", n=2)
+    with pytest.raises(Unsaved) as info:
+        save_result(request, result_of(payload("png"), payload("jpeg")), target(tmp_path, "{slug}/{index}"))
+    assert "would leave the output folder" in str(info.value.cause)
+    assert info.value.saved == [] and [p.index for p in info.value.pending] == [1, 2]
+    kept = tmp_path / "kept.jpg"
+    kept.write_bytes(info.value.pending[1].data)
+    assert read_metadata(kept)["prompt"] == "fox"  # the settings are already inside
+    assert list(outside.iterdir()) == []
+
+
+def test_a_failure_midway_reports_what_was_written_and_what_was_not(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "2").write_text("a file where the folder for image 2 would go")
+    request = ImageRequest(prompt="fox", model="gpt-image-2", n=3)
+    with pytest.raises(Unsaved) as info:
+        save_result(request, result_of(payload("png"), payload("png"), payload("png")), target(tmp_path, "{index}/{slug}"))
+    unsaved = info.value
+    assert isinstance(unsaved.cause, FileExistsError)
+    assert [s.path for s in unsaved.saved] == [folder.resolve() / "1" / "fox.png"] and unsaved.saved[0].path.exists()
+    assert [p.index for p in unsaved.pending] == [2, 3]
+
+
+def test_check_writable_creates_the_folder_and_leaves_nothing(tmp_path):
+    folder = tmp_path / "new" / "folder"
+    check_writable(folder)
+    assert folder.is_dir() and list(folder.iterdir()) == []
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(OSError):
+        check_writable(not_a_folder)
+    with pytest.raises(OSError):
+        check_writable(not_a_folder / "below")
+

@@ -323,3 +323,109 @@ def test_generation_cost_only_for_finished_ones(filled):
     failed = filled.page(Filters(status="failed"))[0]
     assert done.cost(prices) == pytest.approx(10 * 5 / 1e6 + 1000 * 40 / 1e6)
     assert failed.cost(prices) is None and done.cost({}) is None
+
+
+CUT_OFF = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+    from imagegen_tui.request import ImageRequest
+    from imagegen_tui.store import HistoryStore
+    store = HistoryStore(Path(sys.argv[1]))
+    store.begin("sent", ImageRequest(prompt="was running", model="gpt-image-2"), "demo", "demo")
+    store.begin("waiting", ImageRequest(prompt="was queued", model="gpt-image-2"), "demo", "demo", queued=True)
+    os._exit(9)
+""")
+
+
+def test_cut_off_rows_say_whether_the_call_may_have_been_billed(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    assert subprocess.run([sys.executable, "-c", CUT_OFF, str(path)]).returncode == 9
+    assert len(list((tmp_path / "runners").glob("*.lock"))) == 1  # the killed process's claim
+    with HistoryStore(path) as store:
+        assert store.recovered == 2
+        rows = {g.uid: g for g in store.page()}
+    assert list((tmp_path / "runners").glob("*.lock")) == []  # its lock was free, so it went
+    sent, waiting = rows["sent"], rows["waiting"]
+    assert (sent.status, sent.error_kind, waiting.status) == ("interrupted", "interrupted", "interrupted")
+    assert sent.error_message.startswith("cut off after its request was sent (imagegen-tui stopped before it finished)")
+    assert "the provider may have finished it and billed the call" in sent.error_message
+    assert waiting.error_message.startswith("cut off while waiting in the queue") and "nothing was sent, so nothing was billed" in waiting.error_message
+
+
+def test_quitting_marks_jobs_by_whether_their_request_had_left(store):
+    request = ImageRequest(prompt="x", model="m")
+    queued = store.begin("q", request, "p", "h", queued=True)
+    sent = store.begin("s", request, "p", "h")
+    store.fail(sent, "cancelled", "cancelled", cancelled=True)  # what the service records first
+    finished = store.begin("f", request, "p", "h")
+    store.complete(finished, [], Usage(), elapsed=1.0, request_id=None)
+    for row in (queued, sent, finished):
+        store.interrupt(row)
+    assert store.get(queued).error_message == "cut off while waiting in the queue (the app quit): nothing was sent, so nothing was billed"
+    assert store.get(sent).status == "interrupted" and "(the app quit): the provider may have finished it and billed" in store.get(sent).error_message
+    assert store.get(finished).status == "done" and store.get(finished).error_message is None
+
+
+def test_runner_locks_left_by_dead_processes_go_at_open_and_live_ones_stay(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).close()
+    runners = tmp_path / "runners"
+    runners.mkdir()
+    stale = runners / "4242-deadbeef.lock"
+    stale.write_text("")  # nobody holds it
+    alive = subprocess.Popen([sys.executable, "-c", CHILD, str(path), "alive", "wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert alive.stdout.readline().strip() == "begun"
+        HistoryStore(path).close()
+        remaining = list(runners.iterdir())
+        assert not stale.exists() and len(remaining) == 1  # the live process's own
+        assert remaining[0].name.startswith(f"{alive.pid}-")
+    finally:
+        alive.communicate("\n")
+
+
+def test_a_folder_where_the_database_should_be_is_a_store_error(tmp_path):
+    (tmp_path / "h.sqlite3").mkdir()
+    with pytest.raises(StoreError, match="h.sqlite3: cannot be opened as a history database"):
+        HistoryStore(tmp_path / "h.sqlite3")
+
+
+FULL_DISK = textwrap.dedent("""
+    import resource, signal, sys
+    from pathlib import Path
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))  # writes past 200 kB fail
+    from imagegen_tui.request import ImageRequest
+    from imagegen_tui.store import HistoryStore, StoreError
+    store = HistoryStore(Path(sys.argv[1]))
+    try:
+        for i in range(100):
+            store.begin(f"u{i}", ImageRequest(prompt="words " * 5000, model="m"), "p", "h")
+    except StoreError as exc:
+        print(exc)
+""")
+
+
+def test_a_write_the_disk_refuses_is_a_store_error_naming_the_file(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).close()
+    out = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"the history {path} could not be written: ")
+    with HistoryStore(path) as store:  # what was committed before is intact
+        assert store.count() >= 1
+
+
+def test_kept_images_are_recorded_and_recovery_makes_the_generation_done(store, tmp_path):
+    gid = store.begin("k", ImageRequest(prompt="x", model="m", n=2), "p", "h")
+    saved = SavedImage(tmp_path / "out" / "x-1.png", 1, 8, 8, "png", 10)
+    kept = SavedImage(tmp_path / "recovery" / "k-2.png", 2, 8, 8, "png", 10, kept=True)
+    store.complete(gid, [saved, kept], Usage(1, 2, 3), elapsed=1.0, request_id="r", error=("unsaved", "could not save"))
+    g = store.get(gid)
+    assert (g.status, g.error_kind, g.image_count, g.total_tokens) == ("failed", "unsaved", 2, 3)
+    assert [i.kept for i in g.images] == [False, True]
+    assert store.images_recovered(gid, {}) is False and store.get(gid).status == "failed"
+    assert store.images_recovered(gid, {g.images[1].id: tmp_path / "out" / "x-2.png"}) is True
+    g = store.get(gid)
+    assert (g.status, g.error_kind, g.error_message) == ("done", None, None)
+    assert [(i.path.name, i.kept) for i in g.images] == [("x-1.png", False), ("x-2.png", False)]

@@ -11,15 +11,26 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from imagegen_tui import __version__
+from imagegen_tui.console import say, say_json
+from imagegen_tui.textsafe import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 128 + 13  # as a process killed by SIGPIPE, like other tools whose reader left
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse quotes a bad argument back, and an argument may hold control characters."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="imagegen-tui",
         description="Generate images through OpenAI-compatible image APIs (model-go, OpenAI, any gateway).",
     )
@@ -43,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
     gen.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
     gen.add_argument("--output", "-o", type=Path, metavar="DIR", help="save into DIR instead of the configured folder")
-    gen.add_argument("--timeout", type=float, metavar="SECONDS", help="read timeout for this call (default: the profile's)")
+    gen.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
     gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths")
 
     cfg = commands.add_parser("config", help="show the configuration", description="Where the config file is, and what is in effect (keys masked).")
@@ -66,25 +77,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; whatever goes wrong ends in a sentence and an exit status, never a
+    traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "generate":
-            return _generate(args)
-        if args.command == "config":
-            return _config(args)
-        if args.command == "serve-demo":
-            return _serve_demo(args)
-        if args.command == "history":
-            from imagegen_tui import cli_history
-
-            return cli_history.run(args, _load, run_generation)
-        if args.command == "doctor":
-            return _doctor(args)
-        return _tui(args)
+        status = _run(args)
+        sys.stdout.flush()  # here, where a reader that left can still be told from a crash
+        return status
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        say("interrupted", err=True)
         return 130
+    except BrokenPipeError:
+        from imagegen_tui.console import detach
+
+        detach()
+        return EXIT_PIPE
+    except Exception as exc:
+        return _last_resort(exc, args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "generate":
+        return _generate(args)
+    if args.command == "config":
+        return _config(args)
+    if args.command == "serve-demo":
+        return _serve_demo(args)
+    if args.command == "history":
+        from imagegen_tui import cli_history
+
+        return cli_history.run(args, _load, run_generation)
+    if args.command == "doctor":
+        return _doctor(args)
+    return _tui(args)
+
+
+def _last_resort(exc: Exception, args: argparse.Namespace) -> int:
+    """An exception nobody expected: one line saying what failed and where the full report
+    (traceback, keys redacted) was written."""
+    from imagegen_tui import crashlog
+    from imagegen_tui.config import load_config
+
+    command = " ".join(filter(None, ("imagegen-tui", args.command, getattr(args, "history_command", None))))
+    try:
+        config = load_config(args.config)
+    except Exception:  # the config may be what is broken; the environment's keys still count
+        config = None
+    secrets = crashlog.known_secrets(config)
+    what = f"running `{command}`"
+    say(crashlog.sentence(exc, what, crashlog.write_report(exc, what, secrets), secrets), err=True)
+    return EXIT_FAILED
 
 
 def _tui(args: argparse.Namespace) -> int:
@@ -101,7 +144,7 @@ def _tui(args: argparse.Namespace) -> int:
     try:
         config.active_profile(os.environ)
     except ConfigError as exc:  # IMAGEGEN_TUI_PROFILE names no profile
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         return EXIT_USAGE
     notices = [f"{config.error}\nNothing is generated until the file is fixed; it is not overwritten meanwhile."] if config.error else []
     store = open_store()
@@ -128,7 +171,7 @@ def _graphics(args: argparse.Namespace, config: Any) -> str | None:
     from imagegen_tui.config import GRAPHICS
 
     if args.graphics is not None and args.graphics not in GRAPHICS:
-        print(f"error: --graphics {args.graphics!r}: choose one of {', '.join(GRAPHICS)}", file=sys.stderr)
+        say(f"error: --graphics {args.graphics!r}: choose one of {', '.join(GRAPHICS)}", err=True)
         return None
     return args.graphics or config.ui.graphics
 
@@ -155,7 +198,7 @@ def _doctor(args: argparse.Namespace) -> int:
         problem = None
         facts["profile"] = f"{profile.name}: " + ("the embedded demo, nothing is sent" if profile.demo else f"ready, {profile.base_url}")
     for key, value in facts.items():
-        print(f"{key:>14}: {value}")
+        say(f"{key:>14}: {value}")
     return EXIT_USAGE if problem else EXIT_OK
 
 
@@ -169,9 +212,9 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config | Non
     if config.error is None:
         return config
     if strict:
-        print(f"error: {config.error}", file=sys.stderr)
+        say(f"error: {config.error}", err=True)
         return None
-    print(f"warning: {config.error} (the file is not used)", file=sys.stderr)
+    say(f"warning: {config.error} (the file is not used)", err=True)
     return config
 
 
@@ -181,18 +224,18 @@ def _generate(args: argparse.Namespace) -> int:
     from imagegen_tui.errors import ConfigError
     from imagegen_tui.request import ImageRequest
 
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
     config = _load(args, strict=True)
     if config is None:
         return EXIT_USAGE
     try:
         profile = config.usable_profile(os.environ, args.profile)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         return EXIT_USAGE
     if args.timeout is not None:
         if args.timeout <= 0:
-            print("error: --timeout must be positive", file=sys.stderr)
+            say("error: --timeout must be positive", err=True)
             return EXIT_USAGE
         profile = replace(profile, timeout=args.timeout)
     request = ImageRequest(
@@ -212,39 +255,56 @@ def _generate(args: argparse.Namespace) -> int:
     return run_generation(config, profile, request, as_json=args.json, output_dir=args.output)
 
 
+def _stdin_prompt() -> str:
+    """Standard input as the prompt, without the one line end that `echo` or an editor adds.
+    Undecodable bytes are kept (as Python's surrogate escapes) for the request's check to name."""
+    text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    if text.endswith("\n"):
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text
+
+
 def run_generation(config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None) -> int:
     """Generate, save, record in the history, print: shared by `generate` and `history rerun`."""
     import asyncio
 
     from imagegen_tui import service
     from imagegen_tui.config import DEMO_NOTICE
-    from imagegen_tui.errors import ImageAPIError, InvalidRequest
+    from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
     if profile.demo:
-        print(DEMO_NOTICE, file=sys.stderr)
+        say(DEMO_NOTICE, err=True)
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir)
-        outcome = asyncio.run(_with_ticker(job, profile, request))
+        outcome = asyncio.run(_attended(job, profile, request))
     except InvalidRequest as exc:
-        print(f"error: invalid parameters: {exc}", file=sys.stderr)
+        say(f"error: invalid parameters: {exc}", err=True)
         return EXIT_USAGE
     except ImageAPIError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         if as_json:
-            print(json.dumps({"ok": False, "error": exc.as_dict()}))
+            say_json({"ok": False, "error": exc.as_dict()})
         return EXIT_FAILED
-    except OSError as exc:
-        print(f"error: could not save the images: {exc}", file=sys.stderr)
+    except OutputError as exc:
+        say(f"error: {exc}", err=True)
+        paths = [str(image.path) for image in exc.saved]
+        if as_json:
+            say_json({"ok": False, "error": {"kind": exc.kind, "message": str(exc)}, "paths": paths})
+        else:
+            for path in paths:
+                say(path)
         return EXIT_FAILED
     finally:
         if store is not None:
             store.close()
+    for note in outcome.notes:
+        say(f"note: {note}", err=True)
     if as_json:
-        print(json.dumps(_outcome_json(outcome), ensure_ascii=False))
+        say_json(_outcome_json(outcome))
     else:
         for image in outcome.saved:
-            print(image.path)
+            say(str(image.path))
     return EXIT_OK
 
 
@@ -255,33 +315,54 @@ def open_store() -> Any:
     try:
         return HistoryStore.open_default()
     except (StoreError, OSError) as exc:
-        print(f"warning: history not recorded: {exc}", file=sys.stderr)
+        say(f"warning: history not recorded: {exc}", err=True)
         return None
 
 
-async def _with_ticker(job: Any, profile: Any, request: Any) -> Any:
-    """Show elapsed time on stderr while waiting, when a person is watching it."""
+async def _attended(job: Any, profile: Any, request: Any) -> Any:
+    """Run the job, showing the elapsed time on stderr when a person watches it. The call is
+    paid for once sent, so if the terminal goes away (a hangup, or writes to it failing) the
+    job carries on without one: output goes to /dev/null, and the images are still saved and
+    recorded."""
     import asyncio
+    import signal
     import time
 
-    if not sys.stderr.isatty():
-        return await job
+    from imagegen_tui.console import detach
+
     started = time.monotonic()
     where = "demo" if profile.demo else profile.name
+    ticker: asyncio.Task[None] | None = None
+
+    def hung_up() -> None:
+        detach()
+        if ticker is not None:
+            ticker.cancel()
+
+    def show(text: str) -> bool:
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+            return True
+        except OSError:  # the terminal is gone without a hangup reaching us
+            hung_up()
+            return False
 
     async def tick() -> None:
-        while True:
-            sys.stderr.write(f"\r{time.monotonic() - started:6.1f} s  {request.model} via {where}, {request.n} image(s)… ")
-            sys.stderr.flush()
+        while show("\r" + visible(f"{time.monotonic() - started:6.1f} s  {request.model} via {where}, {request.n} image(s)… ", newlines=False)):
             await asyncio.sleep(0.1)
 
-    ticker = asyncio.create_task(tick())
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, hung_up)
+    if sys.stderr.isatty():
+        ticker = asyncio.create_task(tick())
     try:
         return await job
     finally:
-        ticker.cancel()
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
+        loop.remove_signal_handler(signal.SIGHUP)
+        if ticker is not None and not ticker.done():
+            ticker.cancel()
+            show("\r\033[K")
 
 
 def _outcome_json(outcome: Any) -> dict[str, Any]:
@@ -303,6 +384,7 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
         "elapsed": round(result.elapsed, 3),
         "revised_prompt": revised,
         "request_id": result.request_id,
+        "notes": outcome.notes,
     }
 
 
@@ -310,35 +392,35 @@ def _config(args: argparse.Namespace) -> int:
     if args.action == "path":
         from imagegen_tui import paths
 
-        print(args.config or paths.config_file())
+        say(str(args.config or paths.config_file()))
         return EXIT_OK
     from imagegen_tui.config import describe, load_config
     from imagegen_tui.errors import ConfigError
 
     config = load_config(args.config, must_exist=args.config is not None)
     if config.error is not None:  # the problem, in parts for a script with --json
-        print(f"error: {config.error}", file=sys.stderr)
+        say(f"error: {config.error}", err=True)
         if args.json:
-            print(json.dumps({"config_file": str(config.path), "config_error": config.error.as_dict()}, indent=2))
+            say_json({"config_file": str(config.path), "config_error": config.error.as_dict()}, indent=2)
         return EXIT_USAGE
     try:
         info = describe(config, os.environ)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         return EXIT_USAGE
     if args.json:
-        print(json.dumps(info, indent=2))
+        say_json(info, indent=2)
         return EXIT_OK
-    print(f"config file:    {info['config_file']}{'' if Path(info['config_file']).exists() else '  (not created yet)'}")
-    print(f"active profile: {info['active_profile']}")
-    print(f"output folder:  {info['output']['folder']}")
-    print(f"file names:     {info['output']['template']}")
+    say(f"config file:    {info['config_file']}{'' if Path(info['config_file']).exists() else '  (not created yet)'}")
+    say(f"active profile: {info['active_profile']}")
+    say(f"output folder:  {info['output']['folder']}")
+    say(f"file names:     {info['output']['template']}")
     for name, p in info["profiles"].items():
         key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
-        print(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+        say(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
     if problem := info["profiles"][info["active_profile"]]["problem"]:
-        print(f"not ready: {problem}")
+        say(f"not ready: {problem}")
     return EXIT_OK
 
 
@@ -347,7 +429,7 @@ def _serve_demo(args: argparse.Namespace) -> int:
 
     server = DemoServer(args.host, args.port, latency=args.latency, key=args.key)
     if not args.quiet:
-        server.httpd.log = lambda line: print(line, file=sys.stderr, flush=True)
+        server.httpd.log = lambda line: say(line, err=True)  # request lines quote what clients sent
     print(f"imagegen-tui demo provider listening on {server.base_url}", flush=True)
     import signal
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import sys
 import time
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from imagegen_tui.console import say, say_json
 from imagegen_tui.store import STATUSES, Filters, Generation, HistoryStore, StoreError
+from imagegen_tui.textsafe import one_line
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -23,8 +23,8 @@ def add_parser(commands: Any) -> None:
     sub = history.add_subparsers(dest="history_command", metavar="ACTION", required=True)
 
     def filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--limit", type=int, default=20, help="how many (default 20)")
-        p.add_argument("--offset", type=int, default=0, help="skip this many newest first")
+        p.add_argument("--limit", type=_count, default=20, help="how many (default 20)")
+        p.add_argument("--offset", type=_count, default=0, help="skip this many newest first")
         p.add_argument("--status", choices=STATUSES)
         p.add_argument("--model")
         p.add_argument("--profile")
@@ -61,47 +61,69 @@ def add_parser(commands: Any) -> None:
     imp.add_argument("--json", action="store_true")
     missing = sub.add_parser("missing", help="generations whose files were moved or deleted")
     missing.add_argument("--json", action="store_true")
+    recover = sub.add_parser("recover", help="save the images a failed save kept aside, once the output folder is fixed")
+    recover.add_argument("id", type=int)
+    recover.add_argument("--to", type=Path, metavar="DIR", help="save into DIR instead of the output folder")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
 
 
 def run(args: argparse.Namespace, load_config: Any, run_generation: Any) -> int:
     try:
         since = parse_since(getattr(args, "since", None))
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         return EXIT_USAGE
     try:
         store = HistoryStore.open_default()
     except (StoreError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", err=True)
         return EXIT_FAILED
     if store.recovered:
-        print(f"note: {store.recovered} generation(s) cut off by an earlier crash are now marked interrupted", file=sys.stderr)
+        say(f"note: {store.recovered} generation(s) cut off by an earlier crash are now marked interrupted", err=True)
     try:
-        action = args.history_command
-        if action in ("list", "search"):
-            return _list(store, args, since)
-        if action == "stats":
-            return _stats(store, args, since, load_config(args))
-        if action == "import":
-            return _import(store, args)
-        if action == "missing":
-            return _missing(store, args)
-        generation = store.get(args.id)
-        if generation is None:
-            print(f"error: no generation #{args.id} in the history", file=sys.stderr)
-            return EXIT_USAGE
-        if action == "show":
-            return _show(generation, args, load_config(args))
-        if action == "favourite":
-            store.set_favourite(generation.id, not args.off)
-            return EXIT_OK
-        if action == "delete":
-            return _delete(store, generation, args)
-        if action == "export":
-            return _export(generation, args.to)
-        return _rerun(generation, args, load_config, run_generation)
+        return _action(store, args, since, load_config, run_generation)
+    except StoreError as exc:  # a full disk, a damaged file
+        say(f"error: {exc}", err=True)
+        return EXIT_FAILED
     finally:
         store.close()
+
+
+def _action(store: HistoryStore, args: argparse.Namespace, since: float | None, load_config: Any, run_generation: Any) -> int:
+    action = args.history_command
+    if action in ("list", "search"):
+        return _list(store, args, since)
+    if action == "stats":
+        return _stats(store, args, since, load_config(args))
+    if action == "import":
+        return _import(store, args)
+    if action == "missing":
+        return _missing(store, args)
+    generation = store.get(args.id)
+    if generation is None:
+        say(f"error: no generation #{args.id} in the history", err=True)
+        return EXIT_USAGE
+    if action == "show":
+        return _show(generation, args, load_config(args))
+    if action == "favourite":
+        store.set_favourite(generation.id, not args.off)
+        return EXIT_OK
+    if action == "delete":
+        return _delete(store, generation, args)
+    if action == "export":
+        return _export(generation, args.to)
+    if action == "recover":
+        return _recover(store, generation, args.to, load_config(args))
+    return _rerun(generation, args, load_config, run_generation)
 
 
 def parse_since(text: str | None) -> float | None:
@@ -124,50 +146,51 @@ def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) ->
     )
     rows = store.page(filters, limit=args.limit, offset=args.offset)
     if args.json:
-        print(json.dumps({"total": store.count(filters), "generations": [_as_json(g) for g in rows]}, ensure_ascii=False))
+        say_json({"total": store.count(filters), "generations": [_as_json(g) for g in rows]})
         return EXIT_OK
     if not rows:
-        print("no generations match" if getattr(args, "text", None) or args.status or args.model else "the history is empty")
+        say("no generations match" if getattr(args, "text", None) or args.status or args.model else "the history is empty")
         return EXIT_OK
     for g in rows:
         when = datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M")
         flags = ("★" if g.favourite else " ") + ("!" if any(i.missing for i in g.images) else " ")
-        prompt = " ".join(g.prompt.split())
-        print(f"{g.id:>6} {g.status:<11}{flags} {when}  {g.model:<14} {g.size or 'auto':>9} n={g.n:<2} {prompt[:60]}")
+        say(f"{g.id:>6} {g.status:<11}{flags} {when}  {g.model:<14} {g.size or 'auto':>9} n={g.n:<2} {one_line(g.prompt)[:60]}")
     shown = args.offset + len(rows)
     total = store.count(filters)
     if total > shown:
-        print(f"… {total - shown} more (--offset {shown})")
+        say(f"… {total - shown} more (--offset {shown})")
     return EXIT_OK
 
 
 def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
     spent = g.cost(config.prices)
     if args.json:
-        print(json.dumps({**_as_json(g), "cost": spent}, ensure_ascii=False, indent=2))
+        say_json({**_as_json(g), "cost": spent}, indent=2)
         return EXIT_OK
-    print(f"#{g.id}  {g.status}  {datetime.fromtimestamp(g.created_at):%Y-%m-%d %H:%M:%S}  (id {g.uid}){'  ★' if g.favourite else ''}")
+    say(f"#{g.id}  {g.status}  {datetime.fromtimestamp(g.created_at):%Y-%m-%d %H:%M:%S}  (id {g.uid}){'  ★' if g.favourite else ''}")
     if g.parent_id:
-        print(f"re-run of #{g.parent_id}")
-    print(f"prompt:     {g.prompt}")
-    print(f"profile:    {g.profile} ({g.provider})")
+        say(f"re-run of #{g.parent_id}")
+    say(f"prompt:     {g.prompt}")
+    say(f"profile:    {g.profile} ({g.provider})")
     params = ", ".join(f"{k}={v}" for k, v in g.params.items() if v not in (None, False))
-    print(f"parameters: {params}")
+    say(f"parameters: {params}")
     if g.elapsed is not None:
-        print(f"elapsed:    {g.elapsed:.1f} s" + (f"   request {g.request_id}" if g.request_id else ""))
+        say(f"elapsed:    {g.elapsed:.1f} s" + (f"   request {g.request_id}" if g.request_id else ""))
     if g.total_tokens is not None or g.input_tokens is not None:
         text = f"input {g.input_tokens} tokens, output {g.output_tokens}, total {g.total_tokens}"
         text += f"; cost {spent:.4f}" if spent is not None else "; cost unknown (no price set for this model)" if g.status == "done" else ""
-        print(f"usage:      {text}")
+        say(f"usage:      {text}")
     if g.error_message:
-        print(f"error:      [{g.error_kind}] {g.error_message}")
+        say(f"error:      [{g.error_kind}] {g.error_message}")
     if g.note:
-        print(f"note:       {g.note}")
+        say(f"note:       {g.note}")
     for image in g.images:
         detail = "MISSING (moved or deleted)" if image.missing else f"{image.width}x{image.height} {image.format}, {_size(image.bytes)}"
-        print(f"  {image.index}. {image.path}  {detail}")
+        if image.kept:
+            detail += f"; kept aside, waiting for `imagegen-tui history recover {g.id}`"
+        say(f"  {image.index}. {image.path}  {detail}")
         if image.revised_prompt:
-            print(f"     revised prompt: {image.revised_prompt}")
+            say(f"     revised prompt: {image.revised_prompt}")
     return EXIT_OK
 
 
@@ -177,10 +200,10 @@ def _rerun(g: Generation, args: argparse.Namespace, load_config: Any, run_genera
         return EXIT_USAGE
     profile = config.profiles.get(g.profile)
     if profile is None:
-        print(f"error: the profile {g.profile!r} of #{g.id} no longer exists; known: {', '.join(config.profiles)}", file=sys.stderr)
+        say(f"error: the profile {g.profile!r} of #{g.id} no longer exists; known: {', '.join(config.profiles)}", err=True)
         return EXIT_USAGE
     if (problem := config.problem(profile, os.environ)) is not None:
-        print(f"error: {problem}", file=sys.stderr)
+        say(f"error: {problem}", err=True)
         return EXIT_USAGE
     request = g.request()
     if args.n is not None:
@@ -190,15 +213,15 @@ def _rerun(g: Generation, args: argparse.Namespace, load_config: Any, run_genera
 
 def _delete(store: HistoryStore, g: Generation, args: argparse.Namespace) -> int:
     report = store.delete(g.id, files=args.files)
-    print(f"deleted #{g.id} from the history")
+    say(f"deleted #{g.id} from the history")
     if report is None:
         return EXIT_OK
     for path in report.removed:
-        print(f"removed {path}")
+        say(f"removed {path}")
     for path in report.already_missing:
-        print(f"already gone: {path}")
+        say(f"already gone: {path}")
     for path, why in report.failed:
-        print(f"could not remove {path}: {why}", file=sys.stderr)
+        say(f"could not remove {path}: {why}", err=True)
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
@@ -210,28 +233,49 @@ def _export(g: Generation, folder: Path) -> int:
         try:
             data = image.path.read_bytes()
         except OSError as exc:
-            print(f"could not read {image.path}: {exc.strerror}", file=sys.stderr)
+            say(f"could not read {image.path}: {exc.strerror}", err=True)
             failed += 1
             continue
-        print(write_new_file(folder / image.path.name, data))
+        say(str(write_new_file(folder / image.path.name, data)))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _recover(store: HistoryStore, g: Generation, to: Path | None, config: Any) -> int:
+    from imagegen_tui.recovery import reason, recover
+
+    if not any(image.kept for image in g.images):
+        say(f"error: #{g.id} has no images waiting to be saved", err=True)
+        return EXIT_USAGE
+    folder = to or config.output.folder
+    try:
+        report = recover(store, g.id, folder, config.output.template)
+    except OSError as exc:
+        say(f"error: {folder} cannot take files: {reason(exc)}; the images stay where they are", err=True)
+        return EXIT_FAILED
+    for path in report.saved:
+        say(str(path))
+    for path, why in report.failed:
+        say(f"could not save {path}: {why}; it stays where it is", err=True)
+    if report.done:
+        say(f"#{g.id} is done: every image is in {folder}", err=True)
+    return EXIT_FAILED if report.failed else EXIT_OK
 
 
 def _stats(store: HistoryStore, args: argparse.Namespace, since: float | None, config: Any) -> int:
     rows = store.stats(since=since, by=args.by, prices=config.prices)
     if args.json:
-        print(json.dumps([asdict(r) for r in rows]))
+        say_json([asdict(r) for r in rows])
         return EXIT_OK
     if not rows:
-        print("the history is empty")
+        say("the history is empty")
         return EXIT_OK
-    print(f"{'':<16}{'generations':>12}{'images':>8}{'failed':>8}{'input tok':>11}{'output tok':>12}{'cost':>10}")
+    say(f"{'':<16}{'generations':>12}{'images':>8}{'failed':>8}{'input tok':>11}{'output tok':>12}{'cost':>10}")
     for r in rows:
         spent = f"{r.cost:.2f}" if r.cost is not None else "unknown"
-        print(f"{r.key:<16}{r.generations:>12}{r.images:>8}{r.failures:>8}{r.input_tokens:>11}{r.output_tokens:>12}{spent:>10}")
+        say(f"{r.key:<16}{r.generations:>12}{r.images:>8}{r.failures:>8}{r.input_tokens:>11}{r.output_tokens:>12}{spent:>10}")
     unpriced = sorted({m for r in rows for m in r.unpriced_models})
     if unpriced:
-        print(f"cost unknown: no price set for {', '.join(unpriced)} (add [prices.\"MODEL\"] to the config; see README)")
+        say(f"cost unknown: no price set for {', '.join(unpriced)} (add [prices.\"MODEL\"] to the config; see README)")
     return EXIT_OK
 
 
@@ -239,27 +283,28 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
     from imagegen_tui.history_import import import_folder
 
     if not args.folder.is_dir():
-        print(f"error: {args.folder} is not a folder", file=sys.stderr)
+        say(f"error: {args.folder} is not a folder", err=True)
         return EXIT_USAGE
     report = import_folder(store, args.folder)
     if args.json:
-        print(json.dumps(asdict(report)))
+        say_json(asdict(report))
     else:
-        print(f"added {report.generations} generation(s) with {report.images} image(s); "
-              f"{report.already_known} image(s) already in the history; {report.without_metadata} without imagegen-tui settings skipped")
+        unreadable = f"; {len(report.damaged)} unreadable skipped" if report.damaged else ""
+        say(f"added {report.generations} generation(s) with {report.images} image(s); "
+            f"{report.already_known} image(s) already in the history; {report.without_metadata} without imagegen-tui settings skipped{unreadable}")
         for line in report.damaged:
-            print(f"skipped, damaged: {line}", file=sys.stderr)
+            say(f"skipped, damaged: {line}", err=True)
     return EXIT_OK
 
 
 def _missing(store: HistoryStore, args: argparse.Namespace) -> int:
     images = store.missing_files()
     if args.json:
-        print(json.dumps([{"generation": i.generation_id, "index": i.index, "path": str(i.path)} for i in images]))
+        say_json([{"generation": i.generation_id, "index": i.index, "path": str(i.path)} for i in images])
     else:
         for image in images:
-            print(f"#{image.generation_id} {image.index}. {image.path}")
-        print(f"{len(images)} file(s) missing")
+            say(f"#{image.generation_id} {image.index}. {image.path}")
+        say(f"{len(images)} file(s) missing")
     return EXIT_OK
 
 

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +45,24 @@ class _AttemptFailed(Exception):
         self.error, self.sent, self.headers = error, sent, headers
 
 
+@dataclass
+class _Call:
+    """One generation's deadline, and whether any of its requests has reached the provider
+    (then it may be billed, whatever happens next)."""
+
+    deadline: asyncio.Timeout
+    sent: bool = False
+
+    def left(self) -> float:
+        when = self.deadline.when()
+        return float("inf") if when is None else when - asyncio.get_running_loop().time()
+
+    async def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's progress events: the request is sent once its body has gone out."""
+        if event.endswith("send_request_body.complete"):
+            self.sent = True
+
+
 class ImagesClient:
     """One httpx connection pool per client; use as an async context manager."""
 
@@ -59,7 +77,8 @@ class ImagesClient:
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             transport=transport or _SchemeTransports(),
-            timeout=httpx.Timeout(endpoint.timeout, connect=endpoint.connect_timeout),
+            # reads wait for as long as the whole call's deadline allows (see generate)
+            timeout=httpx.Timeout(None, connect=endpoint.connect_timeout),
             follow_redirects=False,
             trust_env=True,
         )
@@ -77,7 +96,13 @@ class ImagesClient:
         """GET /models: proves the URL and key work without a paid call."""
         url = self._url("models")
         try:
-            response = await self._http.get(url, headers=self._headers(url))
+            async with asyncio.timeout(self.endpoint.timeout):
+                response = await self._http.get(url, headers=self._headers(url))
+        except TimeoutError:
+            raise ImageAPIError(
+                ErrorKind.TIMEOUT, f"the model list did not arrive within {self.endpoint.timeout:g} s",
+                hint=f"check the base URL ({self.endpoint.base_url})", host=self.endpoint.host,
+            ) from None
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from None
         if response.status_code >= 400:
@@ -92,31 +117,44 @@ class ImagesClient:
         self, request: ImageRequest, caps: ModelCaps, on_partial: PartialCallback | None = None
     ) -> GenerationResult:
         """Run one validated request. Streamed completions carry no image index, so n>1 with
-        streaming becomes n parallel single-image calls."""
+        streaming becomes n parallel single-image calls.
+
+        The profile's timeout bounds the whole call: connecting, every attempt, the waits
+        between them. httpx's own read timeout cannot: it restarts with every byte, so a server
+        trickling bytes or SSE keep-alive comments would hold a call for ever."""
         started = time.monotonic()
-        if request.stream and request.n > 1:
-            single = replace(request, n=1)
-            parts = await asyncio.gather(
-                *(self._call(single.body(caps), on_partial, index) for index in range(request.n))
-            )
-            result = GenerationResult(
-                images=[image for part in parts for image in part.images],
-                created=parts[0].created,
-                usage=_sum_usage(part.usage for part in parts),
-                request_id=", ".join(p.request_id for p in parts if p.request_id) or None,
-                echoed=parts[0].echoed,
-            )
-        else:
-            result = await self._call(request.body(caps), on_partial, 0)
+        call: _Call | None = None
+        try:
+            async with asyncio.timeout(self.endpoint.timeout) as deadline:
+                call = _Call(deadline)
+                result = await self._generate(request, caps, on_partial, call)
+        except TimeoutError:
+            if call is not None and call.deadline.expired():
+                raise self._deadline_error(call.sent) from None
+            raise
         result.elapsed = time.monotonic() - started
         return result
 
-    async def _call(self, body: dict[str, Any], on_partial: PartialCallback | None, index: int) -> GenerationResult:
+    async def _generate(self, request: ImageRequest, caps: ModelCaps, on_partial: PartialCallback | None, call: _Call) -> GenerationResult:
+        if not (request.stream and request.n > 1):
+            return await self._call(request.body(caps), request.n, on_partial, 0, call)
+        single = replace(request, n=1)
+        parts = await asyncio.gather(*(self._call(single.body(caps), 1, on_partial, index, call) for index in range(request.n)))
+        return GenerationResult(
+            images=[image for part in parts for image in part.images],
+            created=parts[0].created,
+            usage=_sum_usage(part.usage for part in parts),
+            request_id=", ".join(p.request_id for p in parts if p.request_id) or None,
+            echoed=parts[0].echoed,
+            notes=[note for part in parts for note in part.notes],
+        )
+
+    async def _call(self, body: dict[str, Any], wanted: int, on_partial: PartialCallback | None, index: int, call: _Call) -> GenerationResult:
         policy = self.endpoint.retry
         attempt = 0
         while True:
             try:
-                return await self._attempt(body, on_partial, index)
+                return await self._attempt(body, wanted, on_partial, index, call)
             except _AttemptFailed as failure:
                 error = failure.error
                 if attempt >= policy.max_retries or not policy.should_retry(
@@ -124,17 +162,19 @@ class ImagesClient:
                 ):
                     raise error from None
                 delay = policy.delay(attempt, failure.headers)
-                if delay is None:
+                if delay is None or delay >= call.left():  # waiting would only end in the deadline
                     raise error from None
                 attempt += 1
                 await self._sleep(delay)
 
-    async def _attempt(self, body: dict[str, Any], on_partial: PartialCallback | None, index: int) -> GenerationResult:
+    async def _attempt(
+        self, body: dict[str, Any], wanted: int, on_partial: PartialCallback | None, index: int, call: _Call
+    ) -> GenerationResult:
         url = self._url("images/generations")
         headers = self._headers(url)
         headers["Accept"] = "text/event-stream" if body.get("stream") else "application/json"
         try:
-            async with self._http.stream("POST", url, json=body, headers=headers) as response:
+            async with self._http.stream("POST", url, json=body, headers=headers, extensions={"trace": call.trace}) as response:
                 request_id = response.headers.get("x-request-id")
                 if response.status_code >= 400:
                     raw = await _read_bounded(response, MAX_ERROR_BYTES, truncate=True)
@@ -145,10 +185,10 @@ class ImagesClient:
                     raise _AttemptFailed(error, sent=True, headers={})
                 try:
                     if "text/event-stream" in response.headers.get("content-type", ""):
-                        result = await self._read_stream(response, on_partial, index)
+                        result = await self._read_stream(response, wanted, on_partial, index)
                     else:
                         raw = await _read_bounded(response, MAX_ANSWER_BYTES)
-                        result = await self._read_json(raw)
+                        result = await self._read_json(raw, wanted)
                 except UnusableAnswer as exc:
                     raise _AttemptFailed(self._bad_answer(str(exc), request_id), sent=True, headers={}) from None
                 result.request_id = request_id
@@ -167,9 +207,9 @@ class ImagesClient:
             headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
         return headers
 
-    async def _read_json(self, raw: bytes) -> GenerationResult:
+    async def _read_json(self, raw: bytes, wanted: int) -> GenerationResult:
         body = await asyncio.to_thread(parse_json_body, raw)
-        entries = image_entries(body)
+        entries, notes = _as_many_as_asked(image_entries(body), wanted)
 
         wanted = [i for i, entry in enumerate(entries) if not entry.get("b64_json")]
         fetched = await asyncio.gather(*(self._download(entries[i]["url"]) for i in wanted))
@@ -182,10 +222,11 @@ class ImagesClient:
             created=created if isinstance(created, int) else None,
             usage=Usage.parse(body.get("usage")),
             echoed=echoed_params(body),
+            notes=notes,
         )
 
     async def _read_stream(
-        self, response: httpx.Response, on_partial: PartialCallback | None, index: int
+        self, response: httpx.Response, wanted: int, on_partial: PartialCallback | None, index: int
     ) -> GenerationResult:
         """Dispatch on the JSON `type`, not the SSE `event:` line; blank partials are skipped."""
         images: list[ImagePayload] = []
@@ -216,7 +257,8 @@ class ImagesClient:
                 created = event.get("created_at") if isinstance(event.get("created_at"), int) else created
         if not images:
             raise UnusableAnswer("the stream ended without a finished image")
-        return GenerationResult(images=images, created=created, usage=_sum_usage(usages), echoed=echoed)
+        images, notes = _as_many_as_asked(images, wanted)
+        return GenerationResult(images=images, created=created, usage=_sum_usage(usages), echoed=echoed, notes=notes)
 
     async def _download(self, url: str) -> bytes:
         """Fetch a `url` answer with the same client; the token goes only to the provider's origin."""
@@ -228,7 +270,7 @@ class ImagesClient:
                     raise UnusableAnswer(f"downloading the image from {urlsplit(url).netloc} gave HTTP {response.status_code}")
                 return await _read_bounded(response, MAX_DOWNLOAD_BYTES)
         except httpx.TransportError as exc:
-            raise UnusableAnswer(f"downloading the image from {urlsplit(url).netloc} failed ({type(exc).__name__})") from None
+            raise UnusableAnswer(f"downloading the image from {urlsplit(url).netloc} failed: {_what_broke(exc)}") from None
 
     # --- errors -----------------------------------------------------------------------------
 
@@ -279,21 +321,25 @@ class ImagesClient:
     def _transport_error(self, exc: httpx.TransportError) -> ImageAPIError:
         host = self.endpoint.host
         if isinstance(exc, httpx.ConnectTimeout):
-            return ImageAPIError(ErrorKind.TIMEOUT, f"could not connect within {self.endpoint.connect_timeout:g} s", hint="check the network and the base URL", host=host)
-        if isinstance(exc, httpx.TimeoutException):
             return ImageAPIError(
                 ErrorKind.TIMEOUT,
-                f"no answer within {self.endpoint.timeout:g} s",
-                hint="the call may still be billed; raise the profile's timeout for slow models",
+                f"could not connect within {self.endpoint.connect_timeout:g} s (the profile's connect_timeout)",
+                hint="nothing was sent; check the network and the base URL",
                 host=host,
             )
         if isinstance(exc, httpx.ConnectError):
-            return ImageAPIError(ErrorKind.NETWORK, "could not connect", hint=f"check the network and the base URL ({self.endpoint.base_url})", host=host)
+            return ImageAPIError(ErrorKind.NETWORK, "could not connect", hint=f"nothing was sent; check the network and the base URL ({self.endpoint.base_url})", host=host)
+        return ImageAPIError(ErrorKind.NETWORK, _what_broke(exc), hint="the call may still be billed; check the network and try again", host=host)
+
+    def _deadline_error(self, sent: bool) -> ImageAPIError:
+        limit = f"within {self.endpoint.timeout:g} s (the whole call's time limit, retries included: the profile's timeout or --timeout)"
+        if not sent:
+            return ImageAPIError(ErrorKind.TIMEOUT, f"the request could not be sent {limit}", hint="nothing was billed; check the network and the base URL", host=self.endpoint.host)
         return ImageAPIError(
-            ErrorKind.NETWORK,
-            f"the connection broke ({type(exc).__name__})",
-            hint="the call may still be billed; check the network and try again",
-            host=host,
+            ErrorKind.TIMEOUT,
+            f"no complete answer {limit}",
+            hint="the call may still be billed; raise the limit for slow models",
+            host=self.endpoint.host,
         )
 
     def _bad_answer(self, why: str, request_id: str | None) -> ImageAPIError:
@@ -321,6 +367,31 @@ class _SchemeTransports(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for transport in self._transports.values():
             await transport.aclose()
+
+
+_BROKEN = (
+    (httpx.RemoteProtocolError, "the server closed the connection before the answer was complete"),
+    (httpx.ReadError, "the connection broke while the answer was arriving"),
+    (httpx.WriteError, "the connection broke while the request was being sent"),
+    (httpx.ProxyError, "the proxy failed to pass the request on"),
+    (httpx.UnsupportedProtocol, "the URL is not http:// or https://"),
+    (httpx.LocalProtocolError, "the request could not be sent as valid HTTP"),
+)
+
+
+def _what_broke(exc: httpx.TransportError) -> str:
+    """What happened, in words: httpx's class names mean nothing to a person."""
+    return next((words for kind, words in _BROKEN if isinstance(exc, kind)), "the connection broke")
+
+
+def _as_many_as_asked(items: list[Any], wanted: int) -> tuple[list[Any], list[str]]:
+    """At most the n images asked for, with a note when the provider sent more or fewer."""
+    if len(items) > wanted:
+        kept = "the first was kept" if wanted == 1 else f"the first {wanted} were kept"
+        return items[:wanted], [f"the provider returned {len(items)} images for n={wanted}; {kept} and the other {len(items) - wanted} dropped"]
+    if len(items) < wanted:
+        return items, [f"the provider returned {len(items)} of {wanted} images"]
+    return items, []
 
 
 def _decode_all(entries: list[dict[str, Any]], downloads: dict[int, bytearray]) -> list[ImagePayload]:

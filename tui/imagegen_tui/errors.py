@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
+
+from imagegen_tui.textsafe import one_line
 
 
 class ErrorKind(StrEnum):
@@ -54,6 +56,8 @@ class ImageAPIError(Exception):
         super().__init__(self.sentence())
 
     def sentence(self) -> str:
+        """One line, every control character shown as an escape: the provider's message and
+        request id are text from outside, and may try to drive the terminal."""
         origin = f"{self.status} from {self.host}" if self.status else (self.host or "provider")
         text = f"{origin}: {self.summary}"
         if self.hint:
@@ -62,7 +66,7 @@ class ImageAPIError(Exception):
             text += f' (provider said: "{self.provider_message}")'
         if self.request_id:
             text += f" [request {self.request_id}]"
-        return text
+        return one_line(text)
 
     def __repr__(self) -> str:
         return f"ImageAPIError(kind={self.kind.value!r}, status={self.status!r}, code={self.code!r})"
@@ -84,6 +88,16 @@ class InvalidRequest(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
+class OutputError(OSError):
+    """Images could not be saved where asked. `str()` is the whole sentence: what failed, whether
+    anything was sent or billed, and where the images that did arrive are."""
+
+    def __init__(self, sentence: str, kind: str, saved: Sequence[object] = ()) -> None:
+        super().__init__(sentence)
+        self.kind = kind  # "disk": nothing was sent; "unsaved": images arrived and wait for recovery
+        self.saved = list(saved)  # the images that did reach the output folder
 
 
 class ConfigError(Exception):

@@ -11,7 +11,7 @@ from typing import Any
 
 from imagegen_tui.metadata import MetadataError, read_metadata
 from imagegen_tui.request import ImageRequest
-from imagegen_tui.results import Usage
+from imagegen_tui.results import Usage, too_large
 from imagegen_tui.saving import SavedImage
 from imagegen_tui.store import FinishedGeneration, HistoryStore
 
@@ -28,6 +28,10 @@ class ImportReport:
 
 
 def import_folder(store: HistoryStore, folder: Path) -> ImportReport:
+    """Add the generations whose files carry our settings; a file that cannot be read (damaged,
+    unreadable, too many pixels to open) is skipped and listed, never the end of the import."""
+    from PIL import Image
+
     report = ImportReport()
     groups: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     for path in sorted(_image_files(folder)):
@@ -49,6 +53,12 @@ def import_folder(store: HistoryStore, folder: Path) -> ImportReport:
             continue
         try:
             records.append(_record(uid, files))
+        except Image.DecompressionBombError as exc:
+            report.damaged.extend(f"{path}: the image {too_large(exc)}" for path, _ in files)
+            continue
+        except OSError as exc:
+            report.damaged.extend(f"{path}: {exc.strerror or exc}" for path, _ in files)
+            continue
         except (KeyError, TypeError, ValueError) as exc:
             report.damaged.extend(f"{path}: the embedded settings are incomplete ({exc})" for path, _ in files)
             continue

@@ -99,16 +99,16 @@ def _parse_metadata(path: Path, data: mmap.mmap) -> dict[str, Any] | None:
 # --- PNG --------------------------------------------------------------------------------------
 
 
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
+def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def _png_text_chunk(key: str, text: str) -> bytes:
     try:
-        return _png_chunk(b"tEXt", key.encode("latin-1") + b"\x00" + text.encode("latin-1"))
+        return png_chunk(b"tEXt", key.encode("latin-1") + b"\x00" + text.encode("latin-1"))
     except UnicodeEncodeError:
         # iTXt: keyword, null, compression flag, method, language tag, null, translated keyword, null
-        return _png_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" + text.encode("utf-8"))
+        return png_chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" + text.encode("utf-8"))
 
 
 def _png_embed(data: bytes, texts: dict[str, str]) -> bytes:

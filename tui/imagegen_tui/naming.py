@@ -70,9 +70,12 @@ def render_stem(template: str, *, prompt: str, index: int, model: str, profile: 
 
 
 def contained_path(folder: Path, stem: str, extension: str) -> Path:
-    """folder/stem.ext, refusing anything that would resolve outside the folder."""
+    """folder/stem.ext, refusing a name whose folders (through `..` or a symlinked folder)
+    would lead outside the folder. The last part is not resolved: whatever has that name,
+    even a symlink pointing anywhere, only makes the writer pick the next free name."""
     root = folder.resolve()
-    target = (root / f"{stem}.{extension}").resolve()
-    if os.path.commonpath([root, target]) != str(root) or target == root:
+    name = Path(f"{stem}.{extension}")
+    parent = (root / name).parent.resolve()
+    if os.path.commonpath([root, parent]) != str(root) or name.name in ("", ".", ".."):
         raise ValueError(f"file name {stem!r} would leave the output folder")
-    return target
+    return parent / name.name

@@ -34,6 +34,12 @@ def state_file() -> Path:
     return state_dir() / "state.json"
 
 
+def recovery_dir() -> Path:
+    """Images paid for that could not be saved into the output folder wait here for
+    `history recover`."""
+    return data_dir() / "recovery"
+
+
 def crash_dir() -> Path:
     return state_dir() / "crashes"
 

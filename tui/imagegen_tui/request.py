@@ -3,6 +3,7 @@ the JSON body. A parameter left as None means "provider default" and is not sent
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -17,6 +18,9 @@ from imagegen_tui.models import (
 )
 
 FORMAT_ALIASES = {"jpg": "jpeg"}
+# Python hands undecodable bytes of a command line or file over as lone surrogates, which no
+# provider can take (JSON cannot encode them as UTF-8).
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class ImageRequest:
             bad("model", "a model name is required")
         if not req.prompt.strip():
             bad("prompt", "the prompt is empty")
+        elif undecodable := _UNDECODABLE.search(req.prompt):
+            code = ord(undecodable.group())
+            what = f"byte 0x{code - 0xDC00:02X}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"  # surrogateescape's
+            bad("prompt", f"is not valid UTF-8 text ({what} at character {undecodable.start() + 1}); save it as UTF-8 and try again")
         elif len(req.prompt) > caps.prompt_limit:
             bad("prompt", f"{len(req.prompt)} characters; {req.model} takes at most {caps.prompt_limit}")
         if not 1 <= req.n <= caps.max_n:

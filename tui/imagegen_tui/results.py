@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -80,6 +81,7 @@ class GenerationResult:
     request_id: str | None = None
     echoed: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what a person should know about the answer
 
 
 def decode_b64(text: Any) -> bytes:
@@ -119,11 +121,22 @@ def verify_image(data: bytes, revised_prompt: str | None = None) -> ImagePayload
                 image.load()
     except UnidentifiedImageError:
         raise UnusableAnswer("the data returned is not an image") from None
+    except Image.DecompressionBombError as exc:
+        raise UnusableAnswer(f"the image returned {too_large(exc)}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnusableAnswer(f"the image returned is damaged or truncated ({exc})") from None
     if fmt not in EXTENSIONS:
         raise UnusableAnswer(f"the image returned is in an unsupported format ({fmt or 'unknown'})")
     return ImagePayload(data=data, format=fmt, width=width, height=height, revised_prompt=revised_prompt)
+
+
+def too_large(exc: Exception) -> str:
+    """Pillow's refusal of a decompression bomb, as the end of a sentence."""
+    from PIL import Image
+
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"has {int(found.group(1)):,} pixels" if found else "has too many pixels"
+    return f"{size}, more than is safe to open (at most {2 * (Image.MAX_IMAGE_PIXELS or 0):,})"
 
 
 _B64_SLICE = 256 * 1024  # a multiple of 4: slices decode exactly as the whole would

@@ -2,7 +2,9 @@
 
 Meant to run in a worker thread. Each file is written to a hidden temporary name in its target
 folder, fsynced, then hard-linked to its final name (which fails instead of overwriting) and the
-temporary name removed; a crash leaves at most a hidden `.part` file, never a half image.
+temporary name removed; a crash leaves at most a hidden `.part` file, never a half image. The
+writer holds a lock on its `.part` file, so the next writer into that folder can tell one a
+killed process left (its lock is free) and remove it.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui import __version__
+from imagegen_tui import __version__, locks
 from imagegen_tui.metadata import embed
 from imagegen_tui.naming import contained_path, render_stem
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, ImagePayload
 
 MAX_NAME_TRIES = 1000
+TEMP_PREFIX, TEMP_SUFFIX = ".imagegen-", ".part"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class SavedImage:
     format: str
     bytes: int
     revised_prompt: str | None = None
+    kept: bool = False  # in a recovery folder, not (yet) in the output folder
 
 
 @dataclass(frozen=True)
@@ -67,43 +72,115 @@ def metadata_for(request: ImageRequest, result: GenerationResult, target: SaveTa
     }
 
 
+@dataclass(frozen=True)
+class PendingImage:
+    """An image paid for but not saved: its bytes, with the settings embedded where possible."""
+
+    index: int
+    image: ImagePayload
+    data: bytes
+
+
+class Unsaved(Exception):
+    """Saving stopped at one image; `saved` were written, `pending` were not. `cause` says why."""
+
+    def __init__(self, cause: Exception, saved: list[SavedImage], pending: list[PendingImage]) -> None:
+        super().__init__(str(cause))
+        self.cause, self.saved, self.pending = cause, saved, pending
+
+
 def save_result(request: ImageRequest, result: GenerationResult, target: SaveTarget) -> list[SavedImage]:
-    saved = []
+    """Write every image; raise Unsaved, holding what was and was not written, at the first
+    that cannot be (whatever the reason: the images are paid for)."""
+    saved: list[SavedImage] = []
     for index, image in enumerate(result.images, start=1):
-        data = embed(image.data, image.format, metadata_for(request, result, target, image, index))
-        stem = render_stem(
-            target.template,
-            prompt=request.prompt,
-            index=index,
-            model=request.model,
-            profile=target.profile,
-            gen_id=target.generation_id,
-            when=target.when,
-        )
-        path = write_new_file(contained_path(target.folder, stem, image.extension), data)
+        try:
+            data = embed(image.data, image.format, metadata_for(request, result, target, image, index))
+            path = write_new_file(contained_path(target.folder, stem_for(request, target, index), image.extension), data)
+        except Exception as exc:
+            rest = enumerate(result.images[index - 1 :], start=index)
+            raise Unsaved(exc, saved, [PendingImage(i, img, _embedded_or_raw(request, result, target, img, i)) for i, img in rest]) from exc
         saved.append(SavedImage(path, index, image.width, image.height, image.format, len(data), image.revised_prompt))
     return saved
 
 
-def write_new_file(path: Path, data: bytes) -> Path:
-    """Write data under path, or path-2, path-3 ... if taken. Returns the name used."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".imagegen-", suffix=".part")
-    tmp = Path(tmp_name)
+def stem_for(request: ImageRequest, target: SaveTarget, index: int) -> str:
+    return render_stem(
+        target.template,
+        prompt=request.prompt,
+        index=index,
+        model=request.model,
+        profile=target.profile,
+        gen_id=target.generation_id,
+        when=target.when,
+    )
+
+
+def _embedded_or_raw(request: ImageRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> bytes:
     try:
-        with os.fdopen(fd, "wb") as handle:
+        return embed(image.data, image.format, metadata_for(request, result, target, image, index))
+    except Exception:  # the provider's bytes as they came are still worth keeping
+        return image.data
+
+
+def check_writable(folder: Path) -> None:
+    """Make sure `folder` exists (creating it) and takes a file, by writing and removing a small
+    probe; raises OSError naming the folder otherwise. Also clears `.part` files left there by
+    killed processes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    _sweep_once(folder)
+    fd, probe = _owned_temp(folder)
+    try:
+        os.write(fd, b"probe")
+    finally:
+        probe.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def write_new_file(path: Path, data: bytes) -> Path:
+    """Write data under path, or path-2, path-3 ... if the name is taken by anything (a file, a
+    folder, a symlink, even a dangling one). Returns the name used."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_once(path.parent)
+    fd, tmp = _owned_temp(path.parent)
+    with os.fdopen(fd, "wb") as handle:  # open, and so locked, until the temporary name is gone
+        try:
             os.fchmod(handle.fileno(), 0o666 & ~_UMASK)  # mkstemp makes 0600
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        for attempt in range(1, MAX_NAME_TRIES + 1):
-            candidate = path if attempt == 1 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
-            if _link_new(tmp, candidate):
-                _fsync_dir(path.parent)
-                return candidate
-        raise FileExistsError(errno.EEXIST, "no free file name", str(path))
-    finally:
-        tmp.unlink(missing_ok=True)
+            for attempt in range(1, MAX_NAME_TRIES + 1):
+                candidate = path if attempt == 1 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+                if _link_new(tmp, candidate):
+                    _fsync_dir(path.parent)
+                    return candidate
+            raise FileExistsError(errno.EEXIST, "no free file name", str(path))
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def _owned_temp(folder: Path) -> tuple[int, Path]:
+    def create() -> tuple[int, Path]:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+        return fd, Path(name)
+
+    return locks.create_owned(create)
+
+
+_swept: set[Path] = set()
+_swept_lock = threading.Lock()
+
+
+def _sweep_once(folder: Path) -> None:
+    """Remove abandoned `.part` files from a folder the first time this process writes there:
+    a live writer holds its file's lock, so only a killed process's are taken."""
+    with _swept_lock:
+        if folder in _swept:
+            return
+        _swept.add(folder)
+    locks.sweep(folder, f"{TEMP_PREFIX}*{TEMP_SUFFIX}")
 
 
 def _link_new(tmp: Path, target: Path) -> bool:
@@ -117,7 +194,7 @@ def _link_new(tmp: Path, target: Path) -> bool:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EOPNOTSUPP):
             raise
     # File systems without hard links: a check-then-rename, racy only against other writers.
-    if target.exists():
+    if os.path.lexists(target):
         return False
     os.rename(tmp, target)
     return True

@@ -8,17 +8,19 @@ import contextlib
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from imagegen_tui import recovery
 from imagegen_tui.client import ImagesClient, PartialCallback
 from imagegen_tui.config import Config, Profile
-from imagegen_tui.errors import ImageAPIError, ProfileUnusable
+from imagegen_tui.errors import ImageAPIError, OutputError, ProfileUnusable
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage
-from imagegen_tui.saving import SavedImage, SaveTarget, save_result
-from imagegen_tui.store import HistoryStore
+from imagegen_tui.saving import SavedImage, SaveTarget, Unsaved, check_writable, save_result
+from imagegen_tui.store import HistoryStore, StoreError
 
 DEMO_PROVIDER = "demo (synthesized locally)"
 
@@ -50,6 +52,11 @@ class Outcome:
     provider: str
     result: GenerationResult
     saved: list[SavedImage]
+    notes: list[str] = field(default_factory=list)  # what the person should hear beside the images
+
+
+CANCELLED_UNSENT = "cancelled before its request was sent: nothing was billed"
+CANCELLED_SENT = "cancelled while waiting for the answer: the provider may still finish it and bill the call"
 
 
 async def generate(
@@ -65,13 +72,17 @@ async def generate(
     on_partial: PartialCallback | None = None,
     on_event: Callable[[str, int | None], None] | None = None,
 ) -> Outcome:
-    """Validate, record, call the provider, save, complete the record.
+    """Validate, record, check the output folder, call the provider, save, complete the record.
 
     Raises InvalidRequest before anything is sent or recorded (ProfileUnusable when the config
-    file has a problem or the profile has no key or no usable base_url), ImageAPIError for
-    anything the provider or network does wrong, OSError when the files cannot be written; the history row
-    ends failed or cancelled in each case, with its prompt and parameters. `on_event` hears
-    "recorded" or "queued" (with the history id), then "started" when a `slot` is free."""
+    file has a problem or the profile has no key or no usable base_url); OutputError when the
+    output folder cannot take files (then nothing is sent) or when the images that arrived could
+    not all be saved (the rest are kept for `history recover`); ImageAPIError for anything the
+    provider or network does wrong. Whatever is raised, the history row ends failed or
+    cancelled with its prompt and parameters, never left running. Once the answer has arrived
+    it is paid for: a cancellation then waits until its images are saved and recorded.
+    `on_event` hears "recorded" or "queued" (with the history id), then "started" when a
+    `slot` is free."""
     if (problem := config.problem(profile, environ)) is not None:
         raise ProfileUnusable(problem)
     caps = profile.caps(request.model)
@@ -79,38 +90,105 @@ async def generate(
     endpoint = profile.endpoint(environ, embedded_demo_url() if profile.demo else None)
     provider = DEMO_PROVIDER if profile.demo else endpoint.host
     uid = new_generation_id()
+    folder = output_dir or config.output.folder
     queued = slot is not None and slot.locked()
-    row = await asyncio.to_thread(store.begin, uid, request, profile.name, provider, parent_id=parent_id, queued=queued) if store else None
+    row = _Row(store)
+    await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued)
     notify = on_event or (lambda event, row_id: None)
-    notify("queued" if queued else "recorded", row)
+    notify("queued" if queued else "recorded", row.id)
+    sent = False
     try:
+        await _check_output(folder)
         async with slot or contextlib.nullcontext():
-            notify("started", row)
-            if queued and store and row is not None:
-                await asyncio.to_thread(store.start, row)
+            notify("started", row.id)
+            if queued:
+                await row.update("mark it started", HistoryStore.start)
+                await _check_output(folder)  # it may have changed while the job waited
+            sent = True
             async with ImagesClient(endpoint) as client:
                 result = await client.generate(request, caps, on_partial)
-        target = SaveTarget(
-            folder=output_dir or config.output.folder,
-            template=config.output.template,
-            profile=profile.name,
-            provider=provider,
-            generation_id=uid,
-            when=datetime.now(),
-        )
-        saved = await asyncio.to_thread(save_result, request, result, target)
-    except ImageAPIError as exc:
-        if store and row is not None:
-            await asyncio.to_thread(store.fail, row, exc.kind.value, str(exc))
-        raise
-    except OSError as exc:
-        if store and row is not None:
-            await asyncio.to_thread(store.fail, row, "disk", f"could not save the images: {exc}")
-        raise
     except (asyncio.CancelledError, KeyboardInterrupt):
-        if store and row is not None:
-            store.fail(row, "cancelled", "cancelled before the images arrived", cancelled=True)
+        row.now("record its cancellation", HistoryStore.fail, "cancelled", CANCELLED_SENT if sent else CANCELLED_UNSENT, cancelled=True)
         raise
-    if store and row is not None:
-        await asyncio.to_thread(store.complete, row, saved, result.usage or Usage(), elapsed=result.elapsed, request_id=result.request_id)
-    return Outcome(row, uid, request, profile.name, provider, result, saved)
+    except Exception as exc:
+        await row.update("record its failure", HistoryStore.fail, *_failure(exc))
+        raise
+    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now())
+    saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
+    cancelled = False
+    while not saving.done():
+        try:
+            await asyncio.shield(saving)
+        except asyncio.CancelledError:
+            cancelled = True  # the answer is paid for: its images are saved and recorded first
+    saved = saving.result()
+    if cancelled:
+        raise asyncio.CancelledError
+    return Outcome(row.id, uid, request, profile.name, provider, result, saved, result.notes + row.notes)
+
+
+async def _check_output(folder: Path) -> None:
+    try:
+        await asyncio.to_thread(check_writable, folder)
+    except OSError as exc:
+        raise OutputError(
+            f"the output folder {folder} cannot take files: {recovery.reason(exc)}; nothing was sent to the provider, so nothing was billed",
+            "disk",
+        ) from exc
+
+
+async def _save(request: ImageRequest, result: GenerationResult, target: SaveTarget, row: _Row, *, chosen: bool) -> list[SavedImage]:
+    """Save and record the images; those that cannot be saved are kept for recovery, and the
+    row, failed, says where. `chosen`: the folder is this call's, not the configured one."""
+    usage = result.usage or Usage()
+    try:
+        saved = await asyncio.to_thread(save_result, request, result, target)
+    except Unsaved as unsaved:
+        kept = await asyncio.to_thread(recovery.keep, target.generation_id, unsaved.pending)
+        sentence = recovery.unsaved_sentence(target.folder, unsaved, kept, len(result.images), row.id, chosen=chosen)
+        await row.update(
+            "record the images", HistoryStore.complete, unsaved.saved + kept.images, usage,
+            elapsed=result.elapsed, request_id=result.request_id, error=("unsaved", sentence),
+        )
+        raise OutputError(sentence, "unsaved", unsaved.saved) from unsaved.cause
+    await row.update("record the images", HistoryStore.complete, saved, usage, elapsed=result.elapsed, request_id=result.request_id)
+    return saved
+
+
+def _failure(exc: Exception) -> tuple[str, str]:
+    """(error kind, sentence) for the history row of a generation that failed with `exc`."""
+    if isinstance(exc, ImageAPIError):
+        return exc.kind.value, str(exc)
+    if isinstance(exc, OutputError):
+        return exc.kind, str(exc)
+    return "internal", f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+class _Row:
+    """The generation's history row, when there is a history. A broken history must not cost
+    an image, so what it fails to record becomes a note instead of an error."""
+
+    def __init__(self, store: HistoryStore | None) -> None:
+        self.store = store
+        self.id: int | None = None
+        self.notes: list[str] = []
+
+    async def begin(self, *args: Any, **kwargs: Any) -> None:
+        if self.store is not None:
+            self.id = await asyncio.to_thread(self._guarded, "record this generation", self.store.begin, *args, **kwargs)
+
+    async def update(self, what: str, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """`method` (a HistoryStore method) on this row, in a worker thread."""
+        await asyncio.to_thread(self.now, what, method, *args, **kwargs)
+
+    def now(self, what: str, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Blocking, for where awaiting is no longer possible (a cancellation)."""
+        if self.store is not None and self.id is not None:
+            self._guarded(what, method, self.store, self.id, *args, **kwargs)
+
+    def _guarded(self, what: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except StoreError as exc:
+            self.notes.append(f"the history could not {what}: {exc}")
+            return None

@@ -9,7 +9,6 @@ lock is gone become `interrupted`.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -18,11 +17,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imagegen_tui import locks
 from imagegen_tui.prices import Price, Spend, cost
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage
@@ -109,8 +109,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END""",
         "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild')",
     ),
+    (  # 3: images paid for but not yet in the output folder: their bytes wait in a recovery folder
+        "ALTER TABLE images ADD COLUMN kept INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Whether a cut-off call was billed depends on whether its request had left: a queued row has
+# no started_at yet. {cause} says what cut it off.
+CUT_OFF_SENT = (
+    "cut off after its request was sent ({cause}): the provider may have finished it and billed the call; "
+    "check the provider's usage before re-running"
+)
+CUT_OFF_QUEUED = "cut off while waiting in the queue ({cause}): nothing was sent, so nothing was billed"
+_CUT_OFF_SQL = "error_kind = 'interrupted', error_message = CASE WHEN started_at IS NULL THEN ? ELSE ? END"
 
 
 class StoreError(Exception):
@@ -129,6 +141,7 @@ class StoredImage:
     bytes: int | None
     revised_prompt: str | None
     thumbnail: Path | None
+    kept: bool = False  # in a recovery folder, waiting for `history recover`
 
     @property
     def missing(self) -> bool:
@@ -239,9 +252,8 @@ class _RunnerLock:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self.path = folder / f"{self.token}.lock"
-        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        path = folder / f"{self.token}.lock"
+        self._fd, self.path = locks.create_owned(lambda: (os.open(path, os.O_CREAT | os.O_RDWR, 0o600), path))
 
     def release(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -249,19 +261,8 @@ class _RunnerLock:
 
 
 def _runner_alive(folder: Path, token: str) -> bool:
-    path = folder / f"{token}.lock"
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    path.unlink(missing_ok=True)  # its owner is gone: the lock was free
-    return False
+    """Alive while its process holds the lock; a lock found free is removed on the way."""
+    return not locks.remove_if_abandoned(folder / f"{token}.lock")
 
 
 class HistoryStore:
@@ -273,17 +274,24 @@ class HistoryStore:
         self._runner: _RunnerLock | None = None
         self._lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        try:
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _unopenable(path, exc) from None
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+            locks.sweep(self._runners, "*.lock")  # left by killed processes
+            self.recovered = self._recover_interrupted()
+        except sqlite3.Error as exc:
             self._db.close()
-            raise StoreError(f"{path}: cannot be opened as a history database ({exc})") from None
-        self.recovered = self._recover_interrupted()
+            raise _unopenable(path, exc) from None
+        except StoreError:
+            self._db.close()
+            raise
 
     @classmethod
     def open_default(cls) -> HistoryStore:
@@ -308,18 +316,27 @@ class HistoryStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; SQLite's failures (a full disk, a damaged file) become a StoreError
+        that names the file."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"the history {self.path} could not be written: {exc}") from None
                 raise
-            self._db.execute("COMMIT")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"the history {self.path} could not be read: {exc}") from None
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -336,7 +353,10 @@ class HistoryStore:
 
     def _runner_token(self) -> str:
         if self._runner is None:
-            self._runner = _RunnerLock(self._runners)
+            try:
+                self._runner = _RunnerLock(self._runners)
+            except OSError as exc:
+                raise StoreError(f"the history's lock file could not be made in {self._runners}: {exc.strerror or exc}") from None
         return self._runner.token
 
     def _recover_interrupted(self) -> int:
@@ -345,10 +365,12 @@ class HistoryStore:
         if not dead:
             return 0
         marks = ",".join("?" * len(dead))
+        cause = "imagegen-tui stopped before it finished"
         with self._write() as db:
             cursor = db.execute(
-                f"UPDATE generations SET status = 'interrupted', finished_at = ? WHERE status IN {ACTIVE} AND (runner IN ({marks}) OR runner IS NULL)",
-                (time.time(), *dead),
+                f"""UPDATE generations SET status = 'interrupted', finished_at = ?, {_CUT_OFF_SQL}
+                    WHERE status IN {ACTIVE} AND (runner IN ({marks}) OR runner IS NULL)""",
+                (time.time(), CUT_OFF_QUEUED.format(cause=cause), CUT_OFF_SENT.format(cause=cause), *dead),
             )
             return cursor.rowcount
 
@@ -370,16 +392,35 @@ class HistoryStore:
         with self._write() as db:
             db.execute("UPDATE generations SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'", (time.time(), gen_id))
 
-    def complete(self, gen_id: int, images: Sequence[SavedImage], usage: Usage, *, elapsed: float | None, request_id: str | None) -> None:
+    def complete(
+        self, gen_id: int, images: Sequence[SavedImage], usage: Usage, *, elapsed: float | None, request_id: str | None,
+        error: tuple[str, str] | None = None,
+    ) -> None:
+        """Record an answer: `done`, or `failed` with `error` (kind, message) when the images it
+        brought could not all be saved; either way its usage and images are kept."""
+        kind, message = error or (None, None)
         with self._write() as db:
             db.execute(
-                """UPDATE generations SET status = 'done', finished_at = ?, elapsed = ?, request_id = ?, image_count = ?,
-                   input_tokens = ?, output_tokens = ?, total_tokens = ?, input_text_tokens = ?, input_image_tokens = ?
-                   WHERE id = ?""",
-                (time.time(), elapsed, request_id, len(images), usage.input_tokens, usage.output_tokens, usage.total_tokens,
-                 usage.input_text_tokens, usage.input_image_tokens, gen_id),
+                """UPDATE generations SET status = ?, error_kind = ?, error_message = ?, finished_at = ?, elapsed = ?,
+                   request_id = ?, image_count = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
+                   input_text_tokens = ?, input_image_tokens = ? WHERE id = ?""",
+                ("failed" if error else "done", kind, message, time.time(), elapsed, request_id, len(images), usage.input_tokens,
+                 usage.output_tokens, usage.total_tokens, usage.input_text_tokens, usage.input_image_tokens, gen_id),
             )
             self._insert_images(db, gen_id, images)
+
+    def images_recovered(self, gen_id: int, moved: Mapping[int, Path]) -> bool:
+        """Kept images (by image id) now saved at their new paths; the generation becomes done
+        once none is left waiting. True when it is done."""
+        with self._write() as db:
+            db.executemany("UPDATE images SET path = ?, kept = 0 WHERE id = ?", [(str(path), image_id) for image_id, path in moved.items()])
+            if db.execute("SELECT 1 FROM images WHERE generation_id = ? AND kept = 1", (gen_id,)).fetchone():
+                return False
+            db.execute(
+                "UPDATE generations SET status = 'done', error_kind = NULL, error_message = NULL WHERE id = ? AND error_kind = 'unsaved'",
+                (gen_id,),
+            )
+            return True
 
     def fail(self, gen_id: int, kind: str, message: str, *, cancelled: bool = False) -> None:
         now = time.time()
@@ -391,9 +432,14 @@ class HistoryStore:
             )
 
     def interrupt(self, gen_id: int) -> None:
-        """Cut off by the app quitting: shown as interrupted, ready to re-run."""
+        """Cut off by the app quitting: shown as interrupted, ready to re-run. A generation whose
+        answer was already recorded keeps its status."""
+        cause = "the app quit"
         with self._write() as db:
-            db.execute("UPDATE generations SET status = 'interrupted', error_kind = 'interrupted', error_message = 'cut off when the app quit' WHERE id = ?", (gen_id,))
+            db.execute(
+                f"UPDATE generations SET status = 'interrupted', {_CUT_OFF_SQL} WHERE id = ? AND status IN ('queued', 'running', 'cancelled')",
+                (CUT_OFF_QUEUED.format(cause=cause), CUT_OFF_SENT.format(cause=cause), gen_id),
+            )
 
     def add_finished(self, records: Iterable[FinishedGeneration]) -> int:
         """Insert generations that already happened, in one transaction."""
@@ -418,8 +464,8 @@ class HistoryStore:
     @staticmethod
     def _insert_images(db: sqlite3.Connection, gen_id: int, images: Iterable[SavedImage]) -> None:
         db.executemany(
-            "INSERT INTO images (generation_id, idx, path, width, height, format, bytes, revised_prompt) VALUES (?,?,?,?,?,?,?,?)",
-            [(gen_id, i.index, str(i.path), i.width, i.height, i.format, i.bytes, i.revised_prompt) for i in images],
+            "INSERT INTO images (generation_id, idx, path, width, height, format, bytes, revised_prompt, kept) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(gen_id, i.index, str(i.path), i.width, i.height, i.format, i.bytes, i.revised_prompt, int(i.kept)) for i in images],
         )
 
     def set_favourite(self, gen_id: int, favourite: bool = True) -> bool:
@@ -547,6 +593,10 @@ class HistoryStore:
         return [_generation(row, images.get(row["id"], [])) for row in rows]
 
 
+def _unopenable(path: Path, exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"{path}: cannot be opened as a history database ({exc})")
+
+
 def _day(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
@@ -584,6 +634,7 @@ def _image(row: sqlite3.Row) -> StoredImage:
         id=row["id"], generation_id=row["generation_id"], index=row["idx"], path=Path(row["path"]),
         width=row["width"], height=row["height"], format=row["format"], bytes=row["bytes"],
         revised_prompt=row["revised_prompt"], thumbnail=Path(row["thumbnail"]) if row["thumbnail"] else None,
+        kept=bool(row["kept"]),
     )
 
 

@@ -25,6 +25,7 @@ from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
+    from imagegen_tui.recovery import Recovered
     from imagegen_tui.service import Outcome
 
 PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "stream")
@@ -257,6 +258,16 @@ class Studio:
 
     def delete(self, gen_id: int, files: bool) -> DeleteReport | None:
         return self.store.delete(gen_id, files=files) if self.store else None
+
+    def recover(self, gen_id: int, folder: Path | None = None) -> Recovered:
+        """Save the images a failed save kept aside (those with `kept` set) into the output
+        folder, or `folder`; the generation becomes done when all are saved. Raises OSError,
+        before moving anything, when the folder cannot take files."""
+        from imagegen_tui.recovery import Recovered, recover
+
+        if self.store is None:
+            return Recovered()
+        return recover(self.store, gen_id, folder or self.config.output.folder, self.config.output.template)
 
     def thumbnail(self, image: StoredImage) -> Path | None:
         return ensure_thumbnail(self.store, image) if self.store else None

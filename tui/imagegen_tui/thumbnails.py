@@ -28,7 +28,7 @@ def ensure_thumbnail(store: HistoryStore, image: StoredImage, folder: Path | Non
             original.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at reduced scale
             original.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
             small = original.convert("RGBA" if "A" in original.getbands() else "RGB")
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return None
     buffer = io.BytesIO()
     small.save(buffer, "PNG", compress_level=1)

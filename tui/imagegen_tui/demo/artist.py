@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import struct
 import textwrap
+import zlib
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
@@ -96,3 +98,19 @@ def render_partial(prompt: str, width: int, height: int, index: int, transparent
     full = draw(prompt, width, height, index, transparent)
     radius = max(1, (steps - step) * min(width, height) // 60)
     return encode(full.filter(ImageFilter.GaussianBlur(radius)), fmt, None)
+
+
+@lru_cache(maxsize=1)
+def huge_png(side: int = 30_000) -> bytes:
+    """A valid PNG of side x side pixels that is small on the wire (about 110 kB for 30000):
+    1-bit black, its rows fed to zlib a block at a time, never held whole. For testing what a
+    client does with an image far larger than any real provider sends."""
+    from imagegen_tui.metadata import PNG_SIGNATURE, png_chunk
+
+    rows = b"\x00" * (1 + (side + 7) // 8) * 1000  # each row: filter byte, then the packed bits
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(rows) for _ in range(side // 1000)]
+    parts.append(packer.compress(rows[: len(rows) // 1000 * (side % 1000)]))
+    parts.append(packer.flush())
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"".join(parts)) + png_chunk(b"IEND", b"")

@@ -24,8 +24,13 @@ from imagegen_tui.demo import artist
 MODELS = ("gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini")
 MAX_BODY = 1024 * 1024
 HANG_SECONDS = 600.0
-_DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep|photo)(?::([a-z0-9._]+))?(?::(\d+))?")
+_DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep|photo|trickle|keepalive|huge|revised|extra|fewer)(?::([a-z0-9._]+))?(?::(\d+))?")
 _OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
+KEEPALIVE_EVERY = 1.0
+
+# Text that would drive a terminal or a markup renderer if shown raw: Rich/Textual markup, a
+# scenario tag, an OSC 52 clipboard write, a screen clear, a C1 CSI, and emoji that must survive.
+EVIL = "[/dim] [b]bold?[/b] [[scenario:slow:8]] \x1b]52;c;aGVsbG8=\x07 \x1b[2J \x9b31m red? 🦊🔥 done"
 
 FAILURES: dict[str, tuple[int, str, str | None, str]] = {
     "400": (400, "invalid_request_error", "invalid_value", "Invalid value for 'size'."),
@@ -39,6 +44,7 @@ FAILURES: dict[str, tuple[int, str, str | None, str]] = {
     "502": (502, "server_error", None, "Bad gateway."),
     "503": (503, "server_error", None, "The engine is currently overloaded, please try again later."),
     "504": (504, "server_error", None, "Gateway timeout."),
+    "evil": (400, "invalid_request_error", "invalid_value", f"Invalid prompt: {EVIL}"),
 }
 
 
@@ -90,6 +96,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.flaky: dict[str, int] = {}
+        self.generation_requests = 0  # POSTs to the generations route, whatever their fate
         self.files: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
     def keep_file(self, data: bytes, ext: str) -> str:
@@ -136,6 +143,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") not in ("/v1/images/generations", "/images/generations"):
             self._error(404, "invalid_request_error", None, f"No such route: POST {self.path}")
             return
+        with self.server.lock:
+            self.server.generation_requests += 1
         if not self._authorized():
             return
         try:
@@ -164,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._failure(status)
                 return
         failure = directives.get("fail", (None, ""))[0]
+        if "keepalive" in directives:
+            self._keepalive(float(directives["keepalive"][0] or KEEPALIVE_EVERY))
+            return
         if failure in FAILURES:
             self._failure(failure)
             return
@@ -187,16 +199,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(prompt, params, delay, failure)
             return
         params["photo"] = "photo" in directives
-        self._answer(prompt, params, failure, "url" in directives)
+        params["huge"] = "huge" in directives
+        params["revised"] = EVIL if directives.get("revised", ("", ""))[0] == "evil" else None
+        params["count"] = _image_count(params["n"], directives)
+        self._answer(prompt, params, failure, "url" in directives, float(directives.get("trickle", ("0", ""))[0] or 0))
 
-    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool) -> None:
+    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float) -> None:
         if failure == "html":
             self._send(200, b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1></body></html>", {"Content-Type": "text/html"})
             return
         if failure == "notjson":
             self._send(200, b"upstream said: OK", {"Content-Type": "application/json"})
             return
-        images = [artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"], p["photo"]) for i in range(p["n"])]
+        if p["huge"]:
+            drawn = [artist.huge_png()]
+        else:
+            drawn = [artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"], p["photo"]) for i in range(min(p["n"], p["count"]))]
+        images = [drawn[i % len(drawn)] for i in range(p["count"])]
         entries: list[dict[str, Any]] = []
         for data in images:
             if failure == "badb64":
@@ -211,13 +230,28 @@ class _Handler(BaseHTTPRequestHandler):
                 entries.append({"url": f"http://{host}:{port}/v1/files/{name}"})
             else:
                 entries.append({"b64_json": base64.b64encode(data).decode()})
+            if p["revised"]:
+                entries[-1]["revised_prompt"] = p["revised"]
         answer = {"created": int(time.time()), "data": [] if failure == "empty" else entries, **_echo(p), "usage": _usage(prompt, p)}
         payload = json.dumps(answer).encode()
         if failure == "truncated":
             payload = payload[: len(payload) // 2]
-        self._send(200, payload, {"Content-Type": "application/json"})
+        self._send(200, payload, {"Content-Type": "application/json"}, pace)
 
-    def _stream(self, prompt: str, p: dict[str, Any], delay: float, failure: str | None) -> None:
+    def _keepalive(self, every: float) -> None:
+        """An SSE stream that only ever says it is alive, every `every` seconds: a client whose
+        only limit is a read timeout waits for ever."""
+        self._start_stream()
+        waited = 0.0
+        try:
+            while waited < HANG_SECONDS and not self.server.stopping.wait(every):
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+                waited += every
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _start_stream(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -225,6 +259,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-request-id", _request_id())
         self.end_headers()
         self.close_connection = True
+
+    def _stream(self, prompt: str, p: dict[str, Any], delay: float, failure: str | None) -> None:
+        self._start_stream()
         steps = p["partial_images"]
         try:
             for i in range(p["n"]):
@@ -264,15 +301,32 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
         self._send(status, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})})
 
-    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+    def _send(self, status: int, payload: bytes, headers: dict[str, str], pace: float = 0.0) -> None:
+        """Send the answer; with `pace`, one byte every `pace` seconds after the headers."""
         self.send_response(status)
         for name, value in {**headers, "Content-Length": str(len(payload)), "x-request-id": _request_id()}.items():
             self.send_header(name, value)
         self.end_headers()
         try:
-            self.wfile.write(payload)
+            if not pace:
+                self.wfile.write(payload)
+                return
+            for offset in range(len(payload)):
+                if self.server.stopping.wait(pace):
+                    return
+                self.wfile.write(payload[offset : offset + 1])
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def _image_count(n: int, directives: dict[str, tuple[str, str]]) -> int:
+    """How many images to answer with: n, or what #extra:K / #fewer:K ask for."""
+    if "extra" in directives:
+        return int(directives["extra"][0] or n + 1)
+    if "fewer" in directives:
+        return min(n, int(directives["fewer"][0] or n - 1))
+    return n
 
 
 def _request_id() -> str:

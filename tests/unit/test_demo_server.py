@@ -1,0 +1,100 @@
+"""The demo server's misbehaviours, read off real sockets: each is what a client's defences are
+tested against, so each must really happen on the wire."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+import zlib
+
+import pytest
+
+from imagegen_tui.demo.server import EVIL
+
+
+def post(server, prompt: str, **body) -> socket.socket:
+    host, port = server.httpd.server_address[:2]
+    payload = json.dumps({"model": "gpt-image-2", "prompt": prompt, "size": "64x64", **body}).encode()
+    sock = socket.create_connection((host, port), timeout=10)
+    sock.sendall(b"POST /v1/images/generations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+    return sock
+
+
+def read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(1)  # byte by byte: nothing of the body is read here
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, rest
+
+
+def answer(server, prompt: str, **body) -> tuple[int, dict]:
+    with post(server, prompt, **body) as sock:
+        status, headers, body_bytes = read_head(sock)
+        length = int(headers["content-length"])
+        while len(body_bytes) < length:
+            body_bytes += sock.recv(65536)
+    return status, json.loads(body_bytes)
+
+
+def test_trickle_sends_the_answer_one_byte_at_a_time(demo):
+    with post(demo, "a fox #trickle:0.2") as sock:
+        status, headers, early = read_head(sock)
+        assert status == 200 and early == b"" and int(headers["content-length"]) > 1000
+        chunks = [sock.recv(65536) for _ in range(4)]
+    assert chunks == [b"{", b'"', b"c", b"r"]  # {"created": …, one byte per write
+
+
+def test_keepalive_sends_only_comments(demo):
+    with post(demo, "a fox #keepalive:0.05", stream=True) as sock:
+        status, headers, body = read_head(sock)
+        while body.count(b"\n\n") < 3:
+            body += sock.recv(65536)
+    assert status == 200 and headers["content-type"] == "text/event-stream"
+    assert body.startswith(b": keep-alive\n\n: keep-alive\n\n: keep-alive\n\n") and b"data:" not in body
+
+
+def test_huge_is_a_valid_30000_pixel_square_png_that_is_small_on_the_wire(demo):
+    status, body = answer(demo, "a fox #huge")
+    png = base64.b64decode(body["data"][0]["b64_json"])
+    assert status == 200 and len(png) < 200_000
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (30000, 30000)
+    position, idat = 8, b""
+    while position < len(png):  # every chunk's CRC holds
+        length, kind = struct.unpack(">I4s", png[position : position + 8])
+        chunk = png[position + 8 : position + 8 + length]
+        assert struct.unpack(">I", png[position + 8 + length : position + 12 + length])[0] == zlib.crc32(kind + chunk)
+        idat += chunk if kind == b"IDAT" else b""
+        position += 12 + length
+    inflater, size = zlib.decompressobj(), 0
+    while idat:
+        size += len(inflater.decompress(idat, 1 << 24))
+        idat = inflater.unconsumed_tail
+    assert size == 30000 * (1 + 30000 // 8)  # a filter byte and 3750 bytes of bits per row
+
+
+def test_fail_evil_and_revised_evil_carry_the_hostile_text(demo):
+    status, body = answer(demo, "a fox #fail:evil")
+    assert status == 400 and EVIL in body["error"]["message"]
+    for needle in ("[/dim]", "[b]", "[[scenario:slow:8]]", "\x1b]52;c;", "\x1b[2J", "\x9b", "🦊"):
+        assert needle in EVIL
+    status, body = answer(demo, "a fox #revised:evil", n=2)
+    assert status == 200 and [d["revised_prompt"] for d in body["data"]] == [EVIL, EVIL]
+
+
+@pytest.mark.parametrize("prompt, n, count", [("#extra:50", 1, 50), ("#fewer:1", 3, 1), ("plain", 2, 2)])
+def test_extra_and_fewer_images_than_asked(demo, prompt, n, count):
+    status, body = answer(demo, f"foxes {prompt}", n=n)
+    assert status == 200 and len(body["data"]) == count
+
+
+def test_generation_requests_are_counted(demo):
+    assert demo.httpd.generation_requests == 0
+    answer(demo, "a fox")
+    answer(demo, "a fox #fail:401")
+    assert demo.httpd.generation_requests == 2
