@@ -109,3 +109,29 @@ async def test_rerun_refuses_when_the_generation_s_profile_is_gone(dirs):
         await settle(pilot)
         assert "the profile 'local' of #1 no longer exists" in notices(app)
         assert len(history_rows()) == 1
+
+
+async def test_images_that_could_not_be_saved_are_shown_and_saved_later_with_s(dirs):
+    from datetime import date
+
+    from imagegen_tui.ui.widgets.history import HistoryList
+
+    dirs.output.mkdir(parents=True)
+    blocker = dirs.output / date.today().isoformat()  # the template's {date} folder is a file
+    blocker.write_text("in the way")
+    async with running_app() as (app, pilot):
+        await submit(pilot, "a paid fox that cannot land")
+        await settle(pilot)
+        [row] = history_rows()
+        assert row.status == "failed" and row.error_kind == "unsaved" and row.images and row.images[0].kept
+        picture = app.query_one("#preview-image")
+        assert picture.display and picture.rendition is not None  # the paid image is on screen
+        facts = app.query_one("#preview-info").render().plain
+        assert "FAILED" in facts and "press s" in facts
+        blocker.unlink()
+        app.query_one(HistoryList).focus()
+        await pilot.press("s")
+        await settle(pilot)
+        [row] = history_rows()
+        assert row.status == "done" and not row.images[0].kept and row.images[0].path.is_relative_to(dirs.output)
+        assert "1 image(s) saved into the output folder" in notices(app)

@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TextArea
 
-from imagegen_tui.errors import ImageAPIError, InvalidRequest
+from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
@@ -56,6 +56,7 @@ class HistoryPane(HistoryList):
         Binding("O", "app.open_folder", "Open folder", show=False),
         Binding("delete,d", "app.delete", "Delete"),
         Binding("slash", "app.search", "Search", show=False),
+        Binding("s", "app.recover", "Save kept images", show=False),
     ]
 
 
@@ -64,6 +65,7 @@ class PreviewPane(Preview):
         Binding("enter,v", "app.view", "View"),
         Binding("r", "app.rerun", "Re-run"),
         Binding("u", "app.reuse", "Reuse"),
+        Binding("s", "app.recover", "Save kept images", show=False),
     ]
 
 
@@ -388,11 +390,16 @@ class ImagegenApp(App[None]):
         return key
 
     async def _job(self, key: int, request: ImageRequest, profile: Any, parent_id: int | None) -> None:
+        """One generation in the background. Its outcome is told once: in the preview when the
+        preview follows this job, else in a short notice naming the row."""
         jobs = self.query_one(JobsPanel)
         history = self.query_one(HistoryList)
+        rows: list[int] = []
 
         def on_event(event: str, row: int | None) -> None:
             jobs.set_state(key, "queued" if event == "queued" else "running")
+            if row is not None and not rows:
+                rows.append(row)
             if event in ("recorded", "queued"):
                 history.reload(select_id=row if self._follow == key else None)
             self._update_title()
@@ -401,24 +408,38 @@ class ImagegenApp(App[None]):
             if self._follow == key and index == 0:
                 self._show_partial(payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
 
+        def failed(kind: str) -> None:
+            following = self._follow == key
+            history.reload(select_id=rows[0] if following and rows else None)
+            if not following:
+                self.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
+
         try:
             outcome = await self.studio.run(request, profile, parent_id=parent_id, on_partial=on_partial, on_event=on_event)
         except ImageAPIError as exc:
-            self.notify(str(exc), title=f"Failed: {exc.kind.value}", severity="error", timeout=15)
-            history.reload()
-        except OSError as exc:
-            self.notify(f"Could not save the images: {exc}", title="Failed", severity="error", timeout=15)
-            history.reload()
+            failed(exc.kind.value)
+        except InvalidRequest as exc:  # the config changed under a queued job
+            self.notify(str(exc), title="Not sent", severity="error")
+        except OutputError as exc:
+            failed("not saved" if exc.kind == "unsaved" else "output folder")
         except asyncio.CancelledError:
             if not self.quitting:
                 self.notify(request.prompt[:80], title="Cancelled")
                 history.reload()
             raise
+        except Exception as exc:  # a bug: one line and a report; the app and other jobs go on
+            from imagegen_tui import crashlog
+
+            secrets = crashlog.known_secrets(self.studio.config)
+            report = crashlog.write_report(exc, "running a job", secrets)
+            self.notify(crashlog.sentence(exc, "running a job", report, secrets), severity="error", timeout=20)
+            history.reload()
         else:
             if self._follow == key and outcome.saved and self.graphics.protocol != "none":
                 self.query_one(Preview).prefetch(outcome.saved[0].path)
             count = len(outcome.saved)
-            self.notify(f"{count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s\n{outcome.saved[0].path.parent}", title="Done")
+            notes = "".join(f"\n{note}" for note in outcome.notes)
+            self.notify(f"{count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
             history.reload(select_id=outcome.history_id if self._follow == key else None)
         finally:
             jobs.remove(key)
@@ -521,6 +542,31 @@ class ImagegenApp(App[None]):
             return
         self.start_job(request, profile, parent_id=g.id)
 
+    def action_recover(self) -> None:
+        """Save the images a failed save kept aside (paid for) into the output folder."""
+        g = self._selected()
+        if g is None:
+            return
+        if not any(image.kept for image in g.images):
+            self.notify(f"#{g.id} has no images waiting to be saved.")
+            return
+        self._recover(g.id)
+
+    @work(thread=True, exclusive=True, group="recover")
+    def _recover(self, gen_id: int) -> None:
+        try:
+            result = self.studio.recover(gen_id)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"#{gen_id}: still cannot save: {exc}", severity="error", timeout=15)
+            return
+        if result.done:
+            message, severity = f"#{gen_id}: {len(result.saved)} image(s) saved into the output folder.", "information"
+        else:
+            failures = "; ".join(f"{path.name}: {why}" for path, why in result.failed)
+            message, severity = f"#{gen_id}: {len(result.saved)} saved, {len(result.failed)} still waiting ({failures}).", "warning"
+        self.call_from_thread(self.notify, message, severity=severity)
+        self.call_from_thread(self.query_one(HistoryList).reload)
+
     @work(thread=True, group="favourite")
     def action_favourite(self) -> None:
         g = self.call_from_thread(self._selected)
@@ -603,6 +649,7 @@ class ImagegenApp(App[None]):
             ("Open image", "With the system viewer (o)", self.action_open_file),
             ("Open folder", "Where the image is (O)", self.action_open_folder),
             ("Delete generation", "Asks first; files optional (Delete)", self.action_delete),
+            ("Save kept images", "Of a generation whose save failed: into the output folder (s)", self.action_recover),
             ("Show failed", "Filter the history to failures", lambda: self._set_status_filter("failed")),
             ("Show all", "Clear the search and filters", self._clear_filters),
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),

@@ -50,6 +50,9 @@ HINTS = {
     "bad_request": "Change the parameters in the sidebar, then retry.",
     "cancelled": "Re-run it with r.",
     "interrupted": "It was cut off when the app stopped; re-run it with r.",
+    "unsaved": "The images are paid for and kept: once the cause is fixed, press s to save them into the output folder.",
+    "disk": "Nothing was sent. Check the output folder (Settings, F2), then retry (r).",
+    "internal": "A bug in imagegen-tui; the message says where its report is. Retry with r.",
 }
 
 Key = tuple[Any, ...]  # (file, mtime, fitted width, fitted height, protocol, background)
@@ -165,7 +168,7 @@ class Preview(Vertical, can_focus=True):
             info.update(Content())
             return
         info.update(self._facts(g))
-        if g.status in ("failed", "cancelled", "interrupted"):
+        if g.status in ("failed", "cancelled", "interrupted") and not g.images:
             hint = HINTS.get(g.error_kind or g.status, "Retry with r.")
             kind = f" · {g.error_kind}" if g.error_kind and g.error_kind != g.status else ""
             self._message(template("[b]$status[/b]$kind\n\n$error\n\n$hint\n\n[dim]$prompt[/dim]", status=g.status.upper(), kind=kind, error=g.error_message or "No answer was recorded.", hint=hint, prompt=g.prompt))
@@ -257,7 +260,7 @@ class Preview(Vertical, can_focus=True):
         """Thumbnails of an n>1 generation, the shown one outlined; rebuilt only when the
         generation changes."""
         strip = self.query_one("#preview-strip", HorizontalScroll)
-        count = len(g.images) if g and g.status == "done" and self.graphics.protocol != "none" else 0
+        count = len(g.images) if g and self.graphics.protocol != "none" else 0
         strip.display = count > 1
         if count <= 1:
             self._strip_for = None
@@ -295,7 +298,7 @@ class Preview(Vertical, can_focus=True):
 
     def _facts(self, g: Generation) -> Content:
         parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
-        image = self.current_image if g.status == "done" else None
+        image = self.current_image
         if image is not None:
             parts += [f"{image.width}x{image.height}", image.format or "?", _size(image.bytes)]
             if len(g.images) > 1:
@@ -308,6 +311,9 @@ class Preview(Vertical, can_focus=True):
             spent = g.cost(self.prices)
             parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
         facts = Content(visible("  ·  ".join(parts), newlines=False))
+        if g.status != "done" and image is not None:  # failed, but the images it brought are here
+            hint = HINTS.get(g.error_kind or g.status, "")
+            facts += template("\n[b red]$status[/] $error $hint", status=g.status.upper(), error=g.error_message or "", hint=hint)
         if image is not None:
             facts += Content("\n") + line(shown_path(image.path, self.output), "dim")
             if image.revised_prompt:
