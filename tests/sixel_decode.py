@@ -19,8 +19,9 @@ emulating a DEC VT340) differs in ways that matter:
 * a malformed command (RGB over 100 %, `#1;2`, a raster larger than the graphic limit ...) makes
   xterm stop reading the picture there; what was drawn so far stays.
 
-It follows xterm's graphics_sixel.c and graphics.c, and was checked against a real xterm 379
-(`-ti 340`, under Xvfb). Pure Python and Pillow. It also tells where each picture was drawn when
+It follows xterm's graphics_sixel.c and graphics.c, and was checked pixel by pixel against a
+real xterm 379 (`-ti 340`, under Xvfb) by tests/tools/xterm_sixel_check.py, which also covers
+textual-image's own output. Pure Python and Pillow. It also tells where each picture was drawn when
 the stream put the cursor there with `CSI row;col H` (as textual-image does right before each
 picture), so a test or a benchmark can tell which screen cell a picture starts at.
 
