@@ -31,7 +31,7 @@ async def test_a_config_problem_stays_on_screen_and_nothing_is_sent(dirs):
         await submit(pilot, "a fox that must not be sent")
         await settle(pilot)
         assert history_rows() == [] and "Not sent" in notices(app)
-        await pilot.pause(13)  # longer than any notice lives
+        await pilot.pause(10.5)  # longer than the start notice lives
         assert banner.display
 
 
@@ -41,11 +41,11 @@ def test_the_config_is_fixed_in_the_editor_without_leaving_the_app(dirs, tmp_pat
     env = {**os.environ, "EDITOR": _editor(tmp_path, 'profile = "demo"\n')}
     with PtyProcess([sys.executable, "-m", "imagegen_tui", "--graphics", "halfcell"], env=env) as app:
         app.read_until(b"did you mean 'timeout'")
-        app.read_quiet(1.0)
+        app.read_quiet(0.3, timeout=3)  # settled (the cursor blinks every 0.5 s)
         app.send("\x10")  # ctrl+p
         app.read_until(b"earch for commands")
         app.send("Edit config file")
-        app.read_quiet(0.5)
+        app.read_quiet(0.3, timeout=3)
         app.send("\r")
         app.read_until(b"Config reloaded.")
         app.send("a fox after the fix\r")

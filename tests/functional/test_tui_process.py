@@ -4,8 +4,13 @@ terminal goes away."""
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import termios
 
+from conftest import write_config
 from imagegen_tui.state import StateFile
+from imagegen_tui.store import Filters, HistoryStore
 from ptyproc import PtyProcess, python_argv
 
 KEY = "sk-test-abcdefghijklmnopqrstuvwx"
@@ -39,3 +44,56 @@ def test_a_crash_exits_nonzero_with_one_line_and_a_report_without_locals(dirs):
     assert "in start_job" in text and "RuntimeError" in text
     assert KEY not in text and "api_key =" not in text
     assert StateFile().state.draft == "a fox at dawn"  # the prompt being sent is back at the next start
+
+
+def _start(dirs, prompt_keys: str, config: str = "") -> PtyProcess:
+    if config:
+        write_config(dirs, config)
+    app = PtyProcess([sys.executable, "-m", "imagegen_tui", "--graphics", "halfcell"])
+    app.read_until(b"escribe an image")
+    app.read_quiet(0.3, timeout=3)  # settled (the cursor blinks every 0.5 s)
+    app.send(prompt_keys)
+    return app
+
+
+def _rows() -> list:
+    with HistoryStore.open_default() as store:
+        return store.page(Filters())
+
+
+def test_closing_the_terminal_mid_job_still_saves_the_paid_image(dirs):
+    with _start(dirs, "a lighthouse, the terminal closes #sleep:3\r") as app:
+        app.read_until(b"1 running")
+        app.hang_up()  # as an SSH drop, a closed xterm window or tmux kill-session do
+        assert app.wait(30) == 0
+    [row] = _rows()
+    assert row.status == "done" and row.images[0].path.exists()
+
+
+def test_sighup_with_the_terminal_still_there_leaves_it_clean(dirs):
+    with _start(dirs, "a fox under a hangup #sleep:2\r") as app:
+        app.read_until(b"1 running")
+        before = len(app.output)
+        app.signal(signal.SIGHUP)
+        after_hangup = app.read_until(b"\x1b[?1049l")[before:]
+        attributes = termios.tcgetattr(app.fd)
+        assert attributes[3] & termios.ICANON and attributes[3] & termios.ECHO  # cooked again
+        assert b"\x1b[?25h" in after_hangup and b"\x1b[?1000l" in after_hangup  # cursor back, mouse off
+        tail = len(app.output)
+        assert app.wait(30) == 0
+        assert b"\x1b[?1049h" not in app.output[tail:]  # nothing drawn on the shell's screen afterwards
+    [row] = _rows()
+    assert row.status == "done" and row.images[0].path.exists()
+
+
+def test_a_queued_job_is_not_sent_after_the_terminal_goes(dirs):
+    with _start(dirs, "first, sent #sleep:3\r", config='profile = "demo"\n[ui]\nconcurrency = 1\n') as app:
+        app.read_until(b"1 running")
+        app.send("second, waits its turn\r")
+        app.read_until(b"1 queued")
+        app.hang_up()
+        assert app.wait(30) == 0
+    second, first = _rows()
+    assert first.status == "done" and first.images[0].path.exists()
+    assert second.status == "interrupted" and second.images == []
+    assert "nothing was sent" in second.error_message

@@ -12,6 +12,7 @@ import io
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,44 @@ class ImagegenApp(App[None]):
         self._crash: BaseException | None = None
         self._submitting: str | None = None
         self._draft_timer: Any = None
+        self.detached = False  # the terminal went away: running jobs finish, then the app exits
+        self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+
+    # --- the terminal going away ----------------------------------------------------------------
+
+    def get_driver_class(self) -> Any:
+        from imagegen_tui.ui.hangup import hangup_aware
+
+        return hangup_aware(super().get_driver_class(), self._terminal_gone_soon)
+
+    def _terminal_gone_soon(self) -> None:
+        """From the driver's threads: the terminal failed a read or a write."""
+        if self._loop_for_hangup is not None and not self.detached:
+            self._loop_for_hangup.call_soon_threadsafe(self.hang_up)
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SIGHUP, or it failed us). Calls already sent are paid for: they
+        finish, save and record their images; queued ones are not started (interrupted,
+        nothing billed); then the app exits. No screen meanwhile."""
+        if self.detached:
+            return
+        from imagegen_tui.ui.hangup import let_go
+
+        self.detached = True
+        if self._driver is not None:
+            let_go(self._driver)
+        self._keep_draft()
+        self.studio.quitting = True  # a job cancelled from here on is interrupted, not cancelled
+        jobs = self.query_one(JobsPanel).jobs
+        for key, worker in list(self._job_workers.items()):
+            if key in jobs and jobs[key].state == "queued":
+                worker.cancel()
+        self._exit_when_idle()
+
+    def _exit_when_idle(self) -> None:
+        if self.detached and not any(job.state != "queued" for job in self.query_one(JobsPanel).jobs.values()):
+            self.exit()
 
     # --- pictures ------------------------------------------------------------------------------
 
@@ -185,6 +223,9 @@ class ImagegenApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self.is_headless and hasattr(signal, "SIGHUP"):
+            self._loop_for_hangup = asyncio.get_running_loop()
+            self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
         if self.is_web:
             self.graphics = for_web(self.graphics)
             self.query_one(Preview).graphics = self.graphics
@@ -445,6 +486,7 @@ class ImagegenApp(App[None]):
             jobs.remove(key)
             self._job_workers.pop(key, None)
             self._update_title()
+            self._exit_when_idle()
 
     @work(thread=True, group="partial")
     def _show_partial(self, data: bytes, caption: str) -> None:
