@@ -76,7 +76,7 @@ def hostile_app(dirs):
 
 
 async def test_history_preview_and_viewer_show_outside_text_as_text(hostile_app):
-    async with hostile_app.run_test(size=(160, 50)) as pilot:
+    async with hostile_app.run_test(size=(160, 50), notifications=True, tooltips=True) as pilot:
         await settle(pilot)
         app = hostile_app
         history = app.query_one(HistoryList)
@@ -110,7 +110,7 @@ async def test_history_preview_and_viewer_show_outside_text_as_text(hostile_app)
 
 async def test_prompt_jobs_toasts_dialogs_palette_and_settings(hostile_app, demo):
     app = hostile_app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 50), notifications=True, tooltips=True) as pilot:
         await settle(pilot)
         app.switch_profile(app.studio.config.profiles["demo"])
         app.clear_notifications()
@@ -121,9 +121,11 @@ async def test_prompt_jobs_toasts_dialogs_palette_and_settings(hostile_app, demo
             assert shown_form(hostile)[:20] in text  # the jobs panel and the new history row
             await pilot.press("ctrl+g")  # cancelled: the toast quotes the prompt
             await settle(pilot)
-            assert [n.title for n in app._notifications] == ["Cancelled"], [(n.title, n.message) for n in app._notifications]
-            assert shown_form(hostile)[:20] in assert_clean(app)
+            [toast] = app.screen.query("Toast")
+            assert toast.render().plain.startswith("Cancelled\n" + shown_form(hostile)[:20])
+            assert_clean(app)
             app.clear_notifications()
+            await settle(pilot)
         app.clear_notifications()
         history = app.query_one(HistoryList)
         history.focus()

@@ -144,23 +144,18 @@ class ImagegenApp(App[None]):
     # --- pictures ------------------------------------------------------------------------------
 
     def _display(self, screen: Any, renderable: Any) -> None:
-        """Textual writes a frame here; pictures need a word before it (kitty transmissions) and
-        after it (Sixel pixels for the cells the frame repainted)."""
-        from textual._compositor import ChopsUpdate, LayoutUpdate
-        from textual.geometry import Region
-
+        """Textual writes a frame here; pictures need a word before it (kitty transmissions,
+        Sixel cells that must not be overwritten) and after it (Sixel pixels for the cells the
+        frame did overwrite)."""
         drawn = renderable is not None and not self._batch_count
         if drawn:
-            self.pictures.before_frame()
+            self.pictures.before_frame(screen, renderable)
         super()._display(screen, renderable)
-        if not drawn:
-            return
-        if isinstance(renderable, ChopsUpdate):
-            self.pictures.after_frame(screen, [Region(x1, y, x2 - x1, 1) for y, x1, x2 in renderable.spans])
-        elif isinstance(renderable, LayoutUpdate):
-            self.pictures.after_frame(screen, [renderable.region])
-        else:
-            self.pictures.after_frame(screen, None)
+        if drawn:
+            self.pictures.after_frame()
+
+    def on_resize(self) -> None:
+        self.pictures.forget_screen()  # terminals clear or reflow pictures when resized
 
     def _write_pictures(self, data: str) -> None:
         if self._driver is not None and not self.is_headless and not self._closed:
@@ -344,6 +339,7 @@ class ImagegenApp(App[None]):
         try:
             with self.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
+            self.pictures.forget_screen()  # the editor had the terminal
         except SuspendNotSupported:  # in a browser (textual-serve): no terminal to lend
             self.notify(f"Edit {path} elsewhere, then press ctrl+r to reload it.", severity="warning")
             return

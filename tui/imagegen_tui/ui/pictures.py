@@ -266,13 +266,24 @@ def _painter(widget: Widget) -> Painter | None:
 
 @dataclass
 class _SixelState:
-    pending: set[Cell] = field(default_factory=set)  # cells (relative to the picture) that need pixels
-    epoch: int = 0  # bumped whenever what may be drawn changes: stale drawings are dropped
+    """What the terminal shows of one Sixel picture, in cells relative to its top-left."""
+
+    origin: tuple[int, int, int, int] = (0, 0, 0, 0)  # the visible region the cells refer to
+    intact: set[Cell] = field(default_factory=set)  # showing the picture's pixels now
+    pending: set[Cell] = field(default_factory=set)  # erased by this frame's text: to draw
+    epoch: int = 0  # bumped whenever drawings in flight may have become wrong
+
+    def reset(self) -> None:
+        self.intact.clear()
+        self.pending.clear()
+        self.epoch += 1
 
 
 class Painter:
-    """Writes picture data that Textual's compositor cannot: kitty transmissions before a frame,
-    Sixel pixels after it. The app calls `before_frame` and `after_frame` around each display."""
+    """Writes what Textual's compositor cannot: kitty transmissions before a frame, and Sixel
+    pixels after it. Before a frame is written it also takes out the text that would land on
+    cells still showing a Sixel picture (a focus change or a toast elsewhere makes Textual
+    repaint whole regions): the terminal keeps those pixels, and nothing is sent again."""
 
     def __init__(self, graphics: Graphics, write: Callable[[str], None], call_soon: Callable[..., Any]) -> None:
         self.graphics = graphics
@@ -280,9 +291,9 @@ class Painter:
         self._call_soon = call_soon  # runs a callable on the event loop from a worker thread
         self._pictures: weakref.WeakSet[Picture] = weakref.WeakSet()
         self._sixel: weakref.WeakKeyDictionary[Picture, _SixelState] = weakref.WeakKeyDictionary()
+        self._placed: dict[Picture, tuple[Region, Region, list[Region]]] = {}
         self._sent: OrderedDict[int, int] = OrderedDict()  # kitty ids in the terminal -> bytes
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sixel-crop")
-        self._lock = threading.Lock()
 
     # --- pictures -----------------------------------------------------------------------------
 
@@ -294,32 +305,43 @@ class Painter:
         self._sixel.pop(picture, None)
 
     def changed(self, picture: Picture) -> None:
-        """A new rendition: whatever was being drawn for the old one is stale."""
+        """A new rendition: the old pixels are wrong, and so is any drawing in flight."""
         if picture in self._sixel:
-            state = self._sixel[picture]
-            state.epoch += 1
-            state.pending.clear()
+            self._sixel[picture].reset()
+
+    def forget_screen(self) -> None:
+        """The terminal's screen was cleared or replaced (a resize, the app resumed after an
+        editor): nothing shown can be trusted."""
+        for state in self._sixel.values():
+            state.reset()
 
     def sent(self, rendition: Rendition) -> bool:
         return rendition.kitty_id in self._sent
 
     # --- around each frame ------------------------------------------------------------------
 
-    def before_frame(self) -> None:
+    def before_frame(self, screen: Screen[Any], update: Any) -> None:
+        if self.graphics.protocol == "kitty":
+            self._transmit()
+        elif self.graphics.protocol == "sixel":
+            self._spare(screen, update)
+
+    def _transmit(self) -> None:
         """kitty: transmit each picture about to be shown that the terminal does not hold; its
-        placeholders then render in this same frame."""
+        placeholders render from the next frame on."""
         for picture in list(self._pictures):
             rendition = picture.rendition
-            if rendition is None or rendition.protocol != "kitty" or rendition.kitty_id in self._sent:
-                if rendition is not None and rendition.kitty_id in self._sent:
-                    self._sent.move_to_end(rendition.kitty_id)
+            if rendition is None or rendition.kitty_id is None:
+                continue
+            if rendition.kitty_id in self._sent:
+                self._sent.move_to_end(rendition.kitty_id)
                 continue
             if not picture.is_mounted or not picture.display:
                 continue
-            assert rendition.kitty_transmit is not None and rendition.kitty_id is not None
+            assert rendition.kitty_transmit is not None
             self._write(rendition.kitty_transmit)
             self._sent[rendition.kitty_id] = len(rendition.kitty_transmit)
-            picture.refresh()  # its placeholders can be drawn now
+            picture.refresh()
             self._forget_oldest(keep=rendition.kitty_id)
 
     def _forget_oldest(self, keep: int) -> None:
@@ -332,40 +354,53 @@ class Painter:
             del self._sent[image_id]
             self._write(kitty_delete(image_id, self.graphics.tmux))
 
-    def after_frame(self, screen: Screen[Any], repainted: Iterable[Region] | None) -> None:
-        """Sixel: draw pixels into the cells of each picture that this frame repainted (None:
-        the whole screen) and that no overlay covers."""
-        if self.graphics.protocol != "sixel":
-            return
-        regions = list(repainted) if repainted is not None else [screen.region]
-        if not regions:
-            return
-        placed = _placements(screen)
+    def _spare(self, screen: Screen[Any], update: Any) -> None:
+        """Sixel, before the frame is written: for each picture, the frame's text over cells
+        still showing it is taken out; cells the frame does write lose their pixels, and those
+        no overlay covers are drawn again after it."""
+        self._placed = _placements(screen)
         for picture in list(self._pictures):
-            rendition = picture.rendition
-            if rendition is None or rendition.protocol != "sixel" or picture not in placed:
+            if picture not in self._placed or picture.rendition is None or picture.rendition.protocol != "sixel":
+                if picture in self._sixel:  # hidden, or under another screen: it was painted over
+                    self._sixel[picture].reset()
                 continue
-            region, visible, covered = placed[picture]
+            region, visible, covered = self._placed[picture]
             state = self._sixel.setdefault(picture, _SixelState())
-            damage = _cells(regions, visible, region.offset)
-            if not damage and not state.pending:
+            if state.origin != tuple(visible):
+                state.reset()
+                state.origin = tuple(visible)
+            for chop in _written_chops(screen, update, visible.y, visible.bottom):
+                cells = {(x - region.x, chop.y - region.y) for x in range(max(chop.x, visible.x), min(chop.end, visible.right))}
+                if not cells:
+                    continue
+                if any(area.contains(chop.x, chop.y) for area in covered):
+                    state.intact -= cells  # the overlay's own text goes there
+                elif chop.whole and cells <= state.intact:
+                    chop.skip()
+                else:
+                    state.intact -= cells
+                    state.pending |= cells
+
+    def after_frame(self) -> None:
+        """Sixel: draw the cells this frame erased and nothing covers."""
+        for picture, (region, _visible, _covered) in self._placed.items():
+            state = self._sixel.get(picture)
+            rendition = picture.rendition
+            if state is None or not state.pending or rendition is None:
                 continue
             state.epoch += 1
-            state.pending |= damage
-            state.pending -= _cells(covered, visible, region.offset)
-            state.pending &= _cells([visible], visible, region.offset)
             self._draw(picture, rendition, region, state)
+        self._placed = {}
 
     def _draw(self, picture: Picture, rendition: Rendition, region: Region, state: _SixelState) -> None:
         columns, rows = rendition.cells
         if len(state.pending) == columns * rows:  # the whole picture: already encoded
             assert rendition.sixel is not None
             self._write(_at(region.x, region.y, rendition.sixel))
+            state.intact |= state.pending
             state.pending.clear()
             return
         rectangles = _rectangles(state.pending)
-        if not rectangles:
-            return
         epoch = state.epoch
         origin = region.offset
         cell_width, cell_height = self.graphics.cell_size
@@ -380,15 +415,61 @@ class Painter:
 
         def finish(drawings: list[str]) -> None:
             if picture.rendition is not rendition or state.epoch != epoch:
-                return  # moved, changed or covered since: a newer drawing is on its way
+                return  # changed, moved or painted over since: a newer drawing is on its way
             self._write("".join(drawings))
-            for x, y, width, height in rectangles:
-                state.pending -= {(x + dx, y + dy) for dx in range(width) for dy in range(height)}
+            drawn = {(x + dx, y + dy) for x, y, width, height in rectangles for dx in range(width) for dy in range(height)}
+            state.intact |= drawn & state.pending
+            state.pending -= drawn
 
         self._encoder.submit(encode)
 
     def close(self) -> None:
         self._encoder.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class _Chop:
+    """One run of cells a frame writes on a line, as the compositor cut it: cut points include
+    every widget's edges, so a chop lies wholly inside or outside any one widget."""
+
+    y: int
+    x: int
+    end: int
+    whole: bool  # the frame writes all of it (a partial update may write only part)
+    skip: Callable[[], None]
+
+
+def _written_chops(screen: Screen[Any], update: Any, top: int, bottom: int) -> list[_Chop]:
+    """The chops of lines top..bottom that `update` writes; `skip()` takes one out."""
+    from textual._compositor import ChopsUpdate, LayoutUpdate
+
+    chops: list[_Chop] = []
+    if isinstance(update, LayoutUpdate):
+        cuts = screen._compositor.cuts
+        for y in range(max(top, update.region.y), min(bottom, update.region.bottom)):
+            row = y - update.region.y
+            line = update.strips[row] = list(update.strips[row])
+            for i, (x, end) in enumerate(zip(cuts[y], cuts[y][1:])):
+                chops.append(_Chop(y, x, end, True, lambda line=line, i=i, width=end - x: line.__setitem__(i, _skip_strip(width))))
+    elif isinstance(update, ChopsUpdate):
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for y, x1, x2 in update.spans:
+            spans.setdefault(y, []).append((x1, x2))
+        for y in range(top, bottom):
+            line = update.chops[y]
+            for end, (x, strip) in zip(update.chop_ends[y], list(line.items())):
+                for x1, x2 in spans.get(y, ()):
+                    if strip is not None and x < x2 and end > x1:
+                        whole = x1 <= x and end <= x2
+                        chops.append(_Chop(y, max(x, x1), min(end, x2), whole, lambda line=line, x=x: line.__setitem__(x, None)))
+    else:  # an update of another kind: assume it writes everything
+        chops = [_Chop(y, 0, screen.size.width, False, lambda: None) for y in range(top, bottom)]
+    return chops
+
+
+def _skip_strip(width: int) -> Strip:
+    """Moves the cursor across `width` cells without writing them: their pixels stay."""
+    return Strip([Segment(f"\x1b[{width}C")], width)
 
 
 def _placements(screen: Screen[Any]) -> dict[Picture, tuple[Region, Region, list[Region]]]:
@@ -405,16 +486,6 @@ def _placements(screen: Screen[Any]) -> dict[Picture, tuple[Region, Region, list
         elif widget.styles.background.a > 0 or not widget.children:
             in_front.append(visible)
     return found
-
-
-def _cells(regions: Iterable[Region], within: Region, origin: Any) -> set[Cell]:
-    """The cells of `regions` inside `within`, relative to `origin`."""
-    cells: set[Cell] = set()
-    for area in regions:
-        part = area.intersection(within)
-        if part:
-            cells.update((x - origin.x, y - origin.y) for y in range(part.y, part.bottom) for x in range(part.x, part.right))
-    return cells
 
 
 def _rectangles(cells: set[Cell]) -> list[tuple[int, int, int, int]]:

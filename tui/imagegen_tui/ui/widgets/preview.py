@@ -95,6 +95,7 @@ class Preview(Vertical, can_focus=True):
         self._wanted: Key | None = None  # the newest picture asked for
         self._last_picture = 0.0  # when a picture was last asked for
         self._settle: Timer | None = None
+        self._picture_path: Path | None = None  # the file the stage should show, if any
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
@@ -152,8 +153,7 @@ class Preview(Vertical, can_focus=True):
         self.query_one("#preview-info", Static).update(line(caption))
 
     def stage_resized(self) -> None:
-        self._shown = None
-        self._refresh_all()
+        self._ask()
 
     # --- drawing ------------------------------------------------------------------------------
 
@@ -186,24 +186,33 @@ class Preview(Vertical, can_focus=True):
         if self.graphics.protocol == "none":
             self._message(template("$path\n\n(images are off: --graphics none)", path=image.path))
             return
-        self._ask(image.path)
+        # after this frame's layout: the facts may wrap differently and change the stage's size,
+        # and a picture fitted to the old size would be encoded and sent twice; the old picture
+        # goes at once, or the layout change would move it and have it drawn again
+        if image.path != self._picture_path:
+            self._hide_picture()
+        self._picture_path = image.path
+        self.call_after_refresh(self._ask)
 
-    def _ask(self, path: Path) -> None:
-        width, height = self.stage_pixels()
-        key: Key = (str(path), width, height, self.background_rgb())
-        if key == self._shown:
+    def _ask(self) -> None:
+        if self._picture_path is None:
             return
-        self._wanted = key
+        width, height = self.stage_pixels()
+        key: Key = (str(self._picture_path), width, height, self.background_rgb())
+        if key in (self._shown, self._wanted):
+            return
         if self._settle is not None:
             self._settle.stop()
             self._settle = None
         now = time.monotonic()
         recent = now - self._last_picture < SETTLE
         self._last_picture = now
-        if recent:  # the cursor is moving on: hide the old picture, fetch when it rests
+        if recent:  # the cursor is moving on: fetch when it rests
             self._hide_picture()
+            self._wanted = key
             self._settle = self.set_timer(SETTLE, lambda: self._fetch(key))
         else:
+            self._wanted = key
             self._fetch(key)
 
     def _fetch(self, key: Key) -> None:
@@ -243,12 +252,12 @@ class Preview(Vertical, can_focus=True):
             self._picture.display = True
 
     def _hide_picture(self) -> None:
-        self._shown = None
+        self._shown = self._wanted = None
         if self._picture is not None:
             self._picture.display = False
 
     def _message(self, content: Content | None) -> None:
-        self._shown = self._wanted = None
+        self._shown = self._wanted = self._picture_path = None
         message = self.query_one("#preview-message", Static)
         if content is not None:
             message.update(content)

@@ -1,0 +1,126 @@
+"""What the picture layer sends to the terminal, action by action (captured, not timed): a picture
+is sent when the terminal does not show it, and only then; overlays keep it covered."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from textual.widgets._toast import ToastRack
+
+from imagegen_tui.config import load_config
+from imagegen_tui.store import HistoryStore
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui import graphics
+from imagegen_tui.ui.app import ImagegenApp
+from imagegen_tui.ui.widgets.history import HistoryList
+from scenes import seed
+from sixel_decode import decode
+from test_tui import settle
+
+
+@asynccontextmanager
+async def app_with(protocol: str):
+    store = HistoryStore.open_default()
+    seed(store, load_config().output.folder)
+    app = ImagegenApp(Studio(load_config(), store, {"MODEL_GO_API_KEY": "k"}), graphics.setup(protocol))
+    sent: list[str] = []
+    app.pictures._write = sent.append
+    try:
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await settle(pilot)
+            app.clear_notifications()
+            await settle(pilot)
+            yield app, pilot, sent
+    finally:
+        store.close()
+
+
+def sixels(sent: list[str]):
+    return decode("".join(sent).encode())
+
+
+async def _select_picture(pilot, sent: list[str]) -> None:
+    """From the newest generation (n=4: a picture and its thumbnails) one row down, to a single
+    picture; only what that move sent is kept."""
+    pilot.app.query_one(HistoryList).focus()
+    await settle(pilot)
+    sent.clear()
+    await pilot.press("down")
+    await settle(pilot)
+    await pilot.pause(0.2)
+    await settle(pilot)
+
+
+async def test_sixel_is_sent_once_and_not_again_for_focus_or_a_toast_elsewhere(dirs):
+    async with app_with("sixel") as (app, pilot, sent):
+        await _select_picture(pilot, sent)
+        picture = app.query_one("#preview-image")
+        [shown] = sixels(sent)
+        region = picture.region
+        assert shown.cursor == (region.y + 1, region.x + 1) and shown.image.size == picture.rendition.image.size
+        sent.clear()
+        for _ in range(5):
+            await pilot.press("tab")
+            await settle(pilot)
+        app.notify("a toast")
+        await settle(pilot)
+        assert sixels(sent) == []
+
+
+async def test_a_modal_hides_the_picture_and_closing_it_draws_it_again(dirs):
+    async with app_with("sixel") as (app, pilot, sent):
+        await _select_picture(pilot, sent)
+        sent.clear()
+        await pilot.press("f3")
+        await settle(pilot)
+        assert sixels(sent) == []  # covered: nothing drawn over the dialog
+        await pilot.press("escape")
+        await settle(pilot)
+        [again] = sixels(sent)
+        assert again.image.size == app.query_one("#preview-image").rendition.image.size
+
+
+async def test_a_toast_over_the_picture_keeps_it_covered_then_only_that_part_is_redrawn(dirs):
+    async with app_with("sixel") as (app, pilot, sent):
+        await _select_picture(pilot, sent)
+        picture = app.query_one("#preview-image")
+        full = picture.rendition.image.size
+        sent.clear()
+        toast_rack = app.screen.get_child_by_type(ToastRack)
+        toast_rack.styles.dock = "top"  # make the toast land on the picture for this test
+        toast_rack.styles.margin = (picture.region.y, 0, 0, 0)
+        app.notify("a long notice that covers part of the picture\n" * 3, timeout=30)
+        await settle(pilot)
+        [toast] = app.screen.query("Toast")
+        covered = toast.region.intersection(picture.region)
+        assert covered, f"the test needs the toast on the picture: {toast.region} {picture.region}"
+        assert sixels(sent) == []  # nothing drawn over the toast
+        app.clear_notifications()
+        await settle(pilot)
+        await pilot.pause(0.3)  # the crop is encoded in a thread
+        await settle(pilot)
+        drawn = sixels(sent)
+        assert drawn and all(d.image.size[0] * d.image.size[1] < full[0] * full[1] for d in drawn), [(d.cursor, d.image.size) for d in drawn]
+        # the rows the toast covered (the compositor rewrites whole runs of a row), nothing else
+        rows = {row for d in drawn for row in range(d.cursor[0] - 1, d.cursor[0] - 1 + -(-d.image.size[1] // 20))}
+        assert rows == set(range(covered.y, covered.bottom)), (rows, covered)
+
+
+async def test_kitty_transmits_each_picture_once_per_session(dirs):
+    async with app_with("kitty") as (app, pilot, sent):
+        await _select_picture(pilot, sent)
+        transmissions = lambda: sum(s.count("a=t,") for s in sent)  # noqa: E731
+        assert transmissions() == 1
+        await pilot.press("down")  # a new generation (n=2): its picture and two thumbnails
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert transmissions() == 4
+        for _ in range(2):  # back over rows the terminal holds: placeholders only
+            await pilot.press("up")
+            await settle(pilot)
+            await pilot.pause(0.2)
+            await settle(pilot)
+        assert transmissions() == 4
+        picture = app.query_one("#preview-image")
+        assert picture.rendition.kitty_id and picture.render_line(0).text.startswith("\U0010eeee")
