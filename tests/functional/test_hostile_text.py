@@ -144,3 +144,25 @@ async def test_prompt_jobs_toasts_dialogs_palette_and_settings(hostile_app, demo
         await settle(pilot)
         assert shown_form(HOSTILE_PROFILE) in assert_clean(app)
         assert app.is_running
+
+
+async def test_a_provider_error_full_of_markup_and_escape_codes(dirs):
+    """The demo server's `#fail:evil` answers 400 with brackets, an OSC 52 clipboard write, a
+    screen clear, a C1 CSI and emoji in its message; `#revised:evil` puts them in a revised prompt."""
+    store = HistoryStore.open_default()
+    app = ImagegenApp(Studio(load_config(), store), graphics.setup("halfcell"))
+    try:
+        async with app.run_test(size=(160, 50), notifications=True) as pilot:
+            await settle(pilot)
+            app.query_one("#p-stream").value = False  # revised prompts come in JSON answers, not streamed ones
+            for prompt in ("an evil answer #fail:evil", "an evil revision #revised:evil"):
+                await submit(pilot, prompt)
+                await settle(pilot)
+                text = assert_clean(app)
+                assert "\\x1b]52" in text or "\\x1b]52" in facts(app)
+            [revised, failed] = store.page()
+            assert failed.status == "failed" and "\\x1b]52" in failed.error_message  # our sentence, made safe where it is made
+            assert revised.status == "done" and "\x1b]52" in revised.images[0].revised_prompt  # the provider's text, stored exactly
+            assert app.is_running
+    finally:
+        store.close()
