@@ -258,8 +258,11 @@ class Kitty:
 
 
 def kitty_commands(data: bytes) -> Kitty:
-    """The kitty graphics commands (APC `ESC _G keys;payload ESC \\`) in a stream."""
+    """The kitty graphics commands (APC `ESC _G keys;payload ESC \\`) in a stream. A chunked
+    transmission's later chunks may carry only `m=` (the protocol allows it): they belong to the
+    transmission before them."""
     found = Kitty()
+    chunked: int | None = None  # the image whose chunks are still coming
     for seq in sequences(data):
         if seq.kind != "apc" or data[seq.start + 2:seq.start + 3] != b"G":
             continue
@@ -267,10 +270,12 @@ def kitty_commands(data: bytes) -> Kitty:
         control = body.split(b";", 1)[0]
         keys = dict(item.split(b"=", 1) for item in control.split(b",") if b"=" in item)
         action = keys.get(b"a", b"t")
-        if action in (b"t", b"T") and b"i" in keys:
-            image = int(keys[b"i"])
+        image = int(keys[b"i"]) if b"i" in keys else (chunked if set(keys) <= {b"m", b"q"} else None)
+        if action in (b"t", b"T") and image is not None:
             found.transmissions[image] = found.transmissions.get(image, 0) + seq.size
-            if keys.get(b"m", b"0") == b"0":
+            more = keys.get(b"m", b"0") == b"1"
+            chunked = image if more else None
+            if not more:
                 found.complete.add(image)
         elif action == b"p":
             found.placements += 1

@@ -106,6 +106,33 @@ async def test_a_toast_over_the_picture_keeps_it_covered_then_only_that_part_is_
         assert rows == set(range(covered.y, covered.bottom)), (rows, covered)
 
 
+def halfcell_rows(sent_frames: list[str]) -> int:
+    return sum(frame.count("▀") for frame in sent_frames)
+
+
+async def test_half_cell_pictures_are_not_rewritten_for_a_focus_change(dirs):
+    """Half-cell pictures are text: the frames themselves carry them. Capture the frames."""
+    async with app_with("halfcell") as (app, pilot, _sent):
+        frames: list[str] = []
+        original = type(app)._display
+
+        def display(screen, renderable):
+            original(app, screen, renderable)
+            if renderable is not None and hasattr(renderable, "render_segments"):
+                frames.append(renderable.render_segments(app.console))
+
+        app._display = display
+        await _select_picture(pilot, [])
+        picture = app.query_one("#preview-image")
+        cells = picture.rendition.cells[0] * picture.rendition.cells[1]
+        assert halfcell_rows(frames) >= cells  # the new picture was written
+        frames.clear()
+        for _ in range(5):
+            await pilot.press("tab")
+            await settle(pilot)
+        assert frames and halfcell_rows(frames) == 0  # focus moved five times, the picture stayed
+
+
 async def test_kitty_transmits_each_picture_once_per_session(dirs):
     async with app_with("kitty") as (app, pilot, sent):
         await _select_picture(pilot, sent)

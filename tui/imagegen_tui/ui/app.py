@@ -267,6 +267,7 @@ class ImagegenApp(App[None]):
         gc.freeze()
 
     def watch_theme(self, theme: str) -> None:
+        self.pictures.forget_screen()  # every cell is restyled, pictures' too
         if self.is_mounted and theme != (self.studio.state.theme or self.studio.config.ui.theme):
             self._remember_state(self.studio.remember_theme, theme)
 

@@ -265,12 +265,12 @@ def _painter(widget: Widget) -> Painter | None:
 
 
 @dataclass
-class _SixelState:
-    """What the terminal shows of one Sixel picture, in cells relative to its top-left."""
+class _Shown:
+    """What the terminal shows of one picture, in cells relative to its top-left."""
 
     origin: tuple[int, int, int, int] = (0, 0, 0, 0)  # the visible region the cells refer to
-    intact: set[Cell] = field(default_factory=set)  # showing the picture's pixels now
-    pending: set[Cell] = field(default_factory=set)  # erased by this frame's text: to draw
+    intact: set[Cell] = field(default_factory=set)  # showing the current picture now
+    pending: set[Cell] = field(default_factory=set)  # Sixel: erased by this frame's text, to draw
     epoch: int = 0  # bumped whenever drawings in flight may have become wrong
 
     def reset(self) -> None:
@@ -281,16 +281,16 @@ class _SixelState:
 
 class Painter:
     """Writes what Textual's compositor cannot: kitty transmissions before a frame, and Sixel
-    pixels after it. Before a frame is written it also takes out the text that would land on
-    cells still showing a Sixel picture (a focus change or a toast elsewhere makes Textual
-    repaint whole regions): the terminal keeps those pixels, and nothing is sent again."""
+    pixels after it. Before a frame is written it also takes out what would land on cells that
+    already show their picture (a focus change or a toast elsewhere makes Textual repaint whole
+    panes): the terminal keeps them as they are, in every protocol, and nothing is sent again."""
 
     def __init__(self, graphics: Graphics, write: Callable[[str], None], call_soon: Callable[..., Any]) -> None:
         self.graphics = graphics
         self._write = write
         self._call_soon = call_soon  # runs a callable on the event loop from a worker thread
         self._pictures: weakref.WeakSet[Picture] = weakref.WeakSet()
-        self._sixel: weakref.WeakKeyDictionary[Picture, _SixelState] = weakref.WeakKeyDictionary()
+        self._shown: weakref.WeakKeyDictionary[Picture, _Shown] = weakref.WeakKeyDictionary()
         self._placed: dict[Picture, tuple[Region, Region, list[Region]]] = {}
         self._sent: OrderedDict[int, int] = OrderedDict()  # kitty ids in the terminal -> bytes
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sixel-crop")
@@ -302,17 +302,17 @@ class Painter:
 
     def discard(self, picture: Picture) -> None:
         self._pictures.discard(picture)
-        self._sixel.pop(picture, None)
+        self._shown.pop(picture, None)
 
     def changed(self, picture: Picture) -> None:
         """A new rendition: the old pixels are wrong, and so is any drawing in flight."""
-        if picture in self._sixel:
-            self._sixel[picture].reset()
+        if picture in self._shown:
+            self._shown[picture].reset()
 
     def forget_screen(self) -> None:
         """The terminal's screen was cleared or replaced (a resize, the app resumed after an
         editor): nothing shown can be trusted."""
-        for state in self._sixel.values():
+        for state in self._shown.values():
             state.reset()
 
     def sent(self, rendition: Rendition) -> bool:
@@ -323,8 +323,7 @@ class Painter:
     def before_frame(self, screen: Screen[Any], update: Any) -> None:
         if self.graphics.protocol == "kitty":
             self._transmit()
-        elif self.graphics.protocol == "sixel":
-            self._spare(screen, update)
+        self._spare(screen, update)
 
     def _transmit(self) -> None:
         """kitty: transmit each picture about to be shown that the terminal does not hold; its
@@ -341,6 +340,7 @@ class Painter:
             assert rendition.kitty_transmit is not None
             self._write(rendition.kitty_transmit)
             self._sent[rendition.kitty_id] = len(rendition.kitty_transmit)
+            self.changed(picture)  # its cells turn from blanks to placeholders
             picture.refresh()
             self._forget_oldest(keep=rendition.kitty_id)
 
@@ -355,17 +355,19 @@ class Painter:
             self._write(kitty_delete(image_id, self.graphics.tmux))
 
     def _spare(self, screen: Screen[Any], update: Any) -> None:
-        """Sixel, before the frame is written: for each picture, the frame's text over cells
-        still showing it is taken out; cells the frame does write lose their pixels, and those
-        no overlay covers are drawn again after it."""
+        """Before the frame is written: for each picture, what the frame would write over cells
+        already showing it is taken out. Cells it does write: for Sixel they lose their pixels,
+        and those no overlay covers are drawn again after the frame; for the text protocols
+        (half-cell, kitty's placeholders) they show the picture from then on."""
         self._placed = _placements(screen)
         for picture in list(self._pictures):
-            if picture not in self._placed or picture.rendition is None or picture.rendition.protocol != "sixel":
-                if picture in self._sixel:  # hidden, or under another screen: it was painted over
-                    self._sixel[picture].reset()
+            if picture not in self._placed or picture.rendition is None:
+                if picture in self._shown:  # hidden, or under another screen: it was painted over
+                    self._shown[picture].reset()
                 continue
+            sixel = picture.rendition.protocol == "sixel"
             region, visible, covered = self._placed[picture]
-            state = self._sixel.setdefault(picture, _SixelState())
+            state = self._shown.setdefault(picture, _Shown())
             if state.origin != tuple(visible):
                 state.reset()
                 state.origin = tuple(visible)
@@ -377,22 +379,24 @@ class Painter:
                     state.intact -= cells  # the overlay's own text goes there
                 elif chop.whole and cells <= state.intact:
                     chop.skip()
-                else:
+                elif sixel:
                     state.intact -= cells
                     state.pending |= cells
+                else:
+                    state.intact |= cells
 
     def after_frame(self) -> None:
         """Sixel: draw the cells this frame erased and nothing covers."""
         for picture, (region, _visible, _covered) in self._placed.items():
-            state = self._sixel.get(picture)
+            state = self._shown.get(picture)
             rendition = picture.rendition
-            if state is None or not state.pending or rendition is None:
+            if state is None or not state.pending or rendition is None or rendition.protocol != "sixel":
                 continue
             state.epoch += 1
             self._draw(picture, rendition, region, state)
         self._placed = {}
 
-    def _draw(self, picture: Picture, rendition: Rendition, region: Region, state: _SixelState) -> None:
+    def _draw(self, picture: Picture, rendition: Rendition, region: Region, state: _Shown) -> None:
         columns, rows = rendition.cells
         if len(state.pending) == columns * rows:  # the whole picture: already encoded
             assert rendition.sixel is not None
