@@ -133,6 +133,30 @@ async def test_half_cell_pictures_are_not_rewritten_for_a_focus_change(dirs):
         assert frames and halfcell_rows(frames) == 0  # focus moved five times, the picture stayed
 
 
+async def test_a_toast_to_the_right_of_the_picture_s_left_edge_leaves_no_black_cells(dirs):
+    """With the sidebar hidden, a notice (bottom right) covers the picture's lower right. The
+    partial update that takes it away writes the picture's blank rows from their left edge
+    (whole segments), not from the notice's: every erased cell is drawn again."""
+    async with app_with("sixel") as (app, pilot, sent):
+        await pilot.press("ctrl+b")
+        await _select_picture(pilot, sent)
+        picture = app.query_one("#preview-image")
+        app.notify("a long notice, line after line\n" * 14, timeout=1.5)
+        await pilot.pause(0.3)
+        [toast] = app.screen.query("Toast")
+        covered = toast.region.intersection(picture.region)
+        assert covered and covered.x > picture.region.x, (toast.region, picture.region)
+        sent.clear()
+        await pilot.pause(1.6)  # it expires: only its own cells are repainted
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        drawn = sixels(sent)
+        assert drawn and min(d.cursor[1] - 1 for d in drawn) == picture.region.x  # from the picture's left edge
+        rows = {row for d in drawn for row in range(d.cursor[0] - 1, d.cursor[0] - 1 + -(-d.image.size[1] // 20))}
+        assert set(range(covered.y, covered.bottom)) <= rows
+
+
 async def test_kitty_transmits_each_picture_once_per_session(dirs):
     async with app_with("kitty") as (app, pilot, sent):
         await _select_picture(pilot, sent)
@@ -151,3 +175,13 @@ async def test_kitty_transmits_each_picture_once_per_session(dirs):
         assert transmissions() == 4
         picture = app.query_one("#preview-image")
         assert picture.rendition.kitty_id and picture.render_line(0).text.startswith("\U0010eeee")
+
+
+async def test_clicking_a_thumbnail_shows_that_image(dirs):
+    async with app_with("halfcell") as (app, pilot, _sent):
+        preview = app.query_one("#preview")
+        assert len(preview.generation.images) == 4 and preview.index == 0
+        thumbs = list(app.query("Thumb"))
+        await pilot.click(thumbs[2])
+        await settle(pilot)
+        assert preview.index == 2 and "image 3/4" in preview.query_one("#preview-info").render().plain

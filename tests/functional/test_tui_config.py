@@ -49,7 +49,7 @@ def test_the_config_is_fixed_in_the_editor_without_leaving_the_app(dirs, tmp_pat
         app.send("\r")
         app.read_until(b"Config reloaded.")
         app.send("a fox after the fix\r")
-        app.read_until(b"1 image saved")
+        app.read_until(lambda _: [row.status for row in history_rows()] == ["done"])
         app.send("\x11")  # ctrl+q
         assert app.wait(20) == 0
     assert dirs.config_file.read_text() == 'profile = "demo"\n'
@@ -135,3 +135,11 @@ async def test_images_that_could_not_be_saved_are_shown_and_saved_later_with_s(d
         [row] = history_rows()
         assert row.status == "done" and not row.images[0].kept and row.images[0].path.is_relative_to(dirs.output)
         assert "1 image(s) saved into the output folder" in notices(app)
+
+
+async def test_notices_do_not_pile_up_past_three(dirs):
+    async with running_app(size=(80, 24)) as (app, pilot):
+        for i in range(6):
+            app.notify(f"notice {i}")
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["notice 3", "notice 4", "notice 5"]

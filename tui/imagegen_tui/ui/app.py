@@ -41,6 +41,7 @@ from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
 NARROW = 100  # below this many columns the sidebar starts hidden
+MAX_NOTICES = 3
 
 
 class HistoryPane(HistoryList):
@@ -195,8 +196,16 @@ class ImagegenApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None, markup: bool = False) -> None:
         """Every notice is plain text: they quote prompts, paths and provider messages, which
-        must never be read as markup or reach the terminal as control characters."""
+        must never be read as markup or reach the terminal as control characters. At most
+        MAX_NOTICES are up at once: a stack taller than the screen runs off its top, and Textual
+        then never erases what ran off."""
         super().notify(visible(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
+        self.call_later(self._trim_notices)  # after the notice has landed (it comes as a message)
+
+    def _trim_notices(self) -> None:
+        excess = list(self._notifications)[: max(0, len(self._notifications) - MAX_NOTICES)]
+        for old in excess:
+            self._unnotify(old, refresh=old is excess[-1])
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -475,10 +484,12 @@ class ImagegenApp(App[None]):
         else:
             if self._follow == key and outcome.saved and self.graphics.protocol != "none":
                 self.query_one(Preview).prefetch(outcome.saved[0].path)
+            following = self._follow == key
             count = len(outcome.saved)
-            notes = "".join(f"\n{note}" for note in outcome.notes)
-            self.notify(f"{count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
-            history.reload(select_id=outcome.history_id if self._follow == key else None)
+            if outcome.notes or not following:  # else the preview shows it: no notice over it
+                notes = "".join(f"\n{note}" for note in outcome.notes)
+                self.notify(f"#{outcome.history_id}: {count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
+            history.reload(select_id=outcome.history_id if following else None)
         finally:
             jobs.remove(key)
             self._job_workers.pop(key, None)

@@ -77,6 +77,8 @@ def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> 
         cell_size = (10, 20)
     if requested != "auto":
         protocol, reason = requested, "chosen with --graphics or ui.graphics in the config"
+        if requested == "kitty" and detected == "kitty" and (old := _old_kitty()):
+            reason += f"; but kitty {old} cannot show these images (needs 0.28+): use halfcell"
     elif problem:
         protocol, reason = "halfcell", f"terminal detection failed ({problem}); using half-cell blocks"
     elif detected == "kitty" and (old := _old_kitty()):

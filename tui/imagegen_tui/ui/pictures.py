@@ -439,7 +439,7 @@ class _Chop:
     y: int
     x: int
     end: int
-    whole: bool  # the frame writes all of it (a partial update may write only part)
+    whole: bool  # a span covers all of it (else it is written anyway, from segment edges)
     skip: Callable[[], None]
 
 
@@ -456,16 +456,19 @@ def _written_chops(screen: Screen[Any], update: Any, top: int, bottom: int) -> l
             for i, (x, end) in enumerate(zip(cuts[y], cuts[y][1:])):
                 chops.append(_Chop(y, x, end, True, lambda line=line, i=i, width=end - x: line.__setitem__(i, _skip_strip(width))))
     elif isinstance(update, ChopsUpdate):
+        # a chop the update's spans only cross is written from the start of its segment that
+        # holds the span's first cell to the end of the one holding its last: for a picture's
+        # rows (one long segment) that is up to the whole chop, so all of it counts as written
         spans: dict[int, list[tuple[int, int]]] = {}
         for y, x1, x2 in update.spans:
             spans.setdefault(y, []).append((x1, x2))
         for y in range(top, bottom):
             line = update.chops[y]
             for end, (x, strip) in zip(update.chop_ends[y], list(line.items())):
-                for x1, x2 in spans.get(y, ()):
-                    if strip is not None and x < x2 and end > x1:
-                        whole = x1 <= x and end <= x2
-                        chops.append(_Chop(y, max(x, x1), min(end, x2), whole, lambda line=line, x=x: line.__setitem__(x, None)))
+                crossed = [(x1, x2) for x1, x2 in spans.get(y, ()) if x < x2 and end > x1]
+                if strip is not None and crossed:
+                    whole = any(x1 <= x and end <= x2 for x1, x2 in crossed)
+                    chops.append(_Chop(y, x, end, whole, lambda line=line, x=x: line.__setitem__(x, None)))
     else:  # an update of another kind: assume it writes everything
         chops = [_Chop(y, 0, screen.size.width, False, lambda: None) for y in range(top, bottom)]
     return chops

@@ -68,6 +68,20 @@ class Stage(Container):
             parent.stage_resized()
 
 
+class Thumb(Container):
+    """One image of the strip: a click shows it."""
+
+    def __init__(self, index: int, *children: Any, **kwargs: Any) -> None:
+        super().__init__(*children, **kwargs)
+        self.index = index
+
+    def on_click(self) -> None:
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, Preview):
+                ancestor.index = self.index
+                break
+
+
 class Preview(Vertical, can_focus=True):
     BINDINGS = [
         Binding("left", "step(-1)", "Prev image", show=False),
@@ -154,6 +168,9 @@ class Preview(Vertical, can_focus=True):
 
     def stage_resized(self) -> None:
         self._ask()
+        strip = self.query_one("#preview-strip", HorizontalScroll)
+        if strip.display and self.index < len(strip.children):  # keep the current one in view
+            strip.call_after_refresh(strip.scroll_to_widget, strip.children[self.index], animate=False)
 
     # --- drawing ------------------------------------------------------------------------------
 
@@ -300,7 +317,7 @@ class Preview(Vertical, can_focus=True):
         if gen_id != self._strip_for:
             return
         strip = self.query_one("#preview-strip", HorizontalScroll)
-        boxes = [Container(*([Picture(thumb)] if thumb else []), classes="thumb" + (" current" if i == self.index else "")) for i, thumb in enumerate(thumbs)]
+        boxes = [Thumb(i, *([Picture(thumb)] if thumb else []), classes="thumb" + (" current" if i == self.index else "")) for i, thumb in enumerate(thumbs)]
         strip.mount_all(boxes)
         if boxes:
             strip.call_after_refresh(strip.scroll_to_widget, boxes[min(self.index, len(boxes) - 1)], animate=False)
