@@ -10,6 +10,7 @@ import pty
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -20,14 +21,13 @@ class PtyProcess:
     def __init__(self, argv: list[str], *, size: tuple[int, int] = (120, 40), env: Mapping[str, str] | None = None) -> None:
         environ = dict(os.environ if env is None else env)
         environ.setdefault("TERM", "xterm-256color")
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: pty.fork made it a session leader on the pty
-            try:
-                _set_size(0, *size)  # before the program starts, so it never sees 80x24 first
-                os.execvpe(argv[0], argv, environ)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
+        fd, terminal = pty.openpty()
+        _set_size(fd, *size)  # before the program starts, so it never sees 80x24 first
+        # `setsid --ctty` makes it a session leader with the pty as controlling terminal, without
+        # forking this (multi-threaded) test process by hand
+        self._process = subprocess.Popen(["setsid", "--ctty", *argv], stdin=terminal, stdout=terminal, stderr=terminal, env=environ, close_fds=True)
+        os.close(terminal)
+        self.pid, self.fd = self._process.pid, fd
         self.output = bytearray()
         self.status: int | None = None
 
