@@ -4,6 +4,7 @@ is sent when the terminal does not show it, and only then; overlays keep it cove
 from __future__ import annotations
 
 import re
+import asyncio
 from contextlib import asynccontextmanager
 
 from textual.widgets._toast import ToastRack
@@ -16,7 +17,7 @@ from imagegen_tui.ui.app import ImagegenApp
 from imagegen_tui.ui.widgets.history import HistoryList
 from scenes import seed
 from sixel_decode import decode
-from test_tui import settle
+from test_tui import settle, shown_picture
 
 
 @asynccontextmanager
@@ -26,6 +27,15 @@ async def app_with(protocol: str):
     app = ImagegenApp(Studio(load_config(), store, {"MODEL_GO_API_KEY": "k"}), graphics.setup(protocol))
     sent: list[str] = []
     app.pictures._write = sent.append
+    app.frames = frames = []  # what Textual writes, after the painter took out what it spares
+    original = type(app)._display
+
+    def display(screen, renderable):
+        original(app, screen, renderable)
+        if renderable is not None and hasattr(renderable, "render_segments"):
+            frames.append(renderable.render_segments(app.console))
+
+    app._display = display
     try:
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await settle(pilot)
@@ -34,6 +44,13 @@ async def app_with(protocol: str):
             yield app, pilot, sent
     finally:
         store.close()
+
+
+async def encodings_done(pilot) -> None:
+    """Sixel crops are encoded in a thread, one after another: once a no-op queued behind them
+    has run, their drawings have been written."""
+    await asyncio.wrap_future(pilot.app.pictures._encoder.submit(lambda: None))
+    await settle(pilot)
 
 
 def sixels(sent: list[str]):
@@ -49,6 +66,7 @@ async def _select_picture(pilot, sent: list[str]) -> None:
     await pilot.press("down")
     await settle(pilot)
     await pilot.pause(0.2)
+    await shown_picture(pilot)
     await settle(pilot)
 
 
@@ -98,8 +116,7 @@ async def test_a_toast_over_the_picture_keeps_it_covered_then_only_that_part_is_
         assert sixels(sent) == []  # nothing drawn over the toast
         app.clear_notifications()
         await settle(pilot)
-        await pilot.pause(0.3)  # the crop is encoded in a thread
-        await settle(pilot)
+        await encodings_done(pilot)
         drawn = sixels(sent)
         assert drawn and all(d.image.size[0] * d.image.size[1] < full[0] * full[1] for d in drawn), [(d.cursor, d.image.size) for d in drawn]
         # the rows the toast covered (the compositor rewrites whole runs of a row), nothing else
@@ -112,17 +129,9 @@ def halfcell_rows(sent_frames: list[str]) -> int:
 
 
 async def test_half_cell_pictures_are_not_rewritten_for_a_focus_change(dirs):
-    """Half-cell pictures are text: the frames themselves carry them. Capture the frames."""
+    """Half-cell pictures are text: the frames themselves carry them."""
     async with app_with("halfcell") as (app, pilot, _sent):
-        frames: list[str] = []
-        original = type(app)._display
-
-        def display(screen, renderable):
-            original(app, screen, renderable)
-            if renderable is not None and hasattr(renderable, "render_segments"):
-                frames.append(renderable.render_segments(app.console))
-
-        app._display = display
+        frames = app.frames
         await _select_picture(pilot, [])
         picture = app.query_one("#preview-image")
         cells = picture.rendition.cells[0] * picture.rendition.cells[1]
@@ -143,15 +152,14 @@ async def test_a_toast_to_the_right_of_the_picture_s_left_edge_leaves_no_black_c
         await _select_picture(pilot, sent)
         picture = app.query_one("#preview-image")
         app.notify("a long notice, line after line\n" * 14, timeout=1.5)
-        await pilot.pause(0.3)
+        await settle(pilot)
         [toast] = app.screen.query("Toast")
         covered = toast.region.intersection(picture.region)
         assert covered and covered.x > picture.region.x, (toast.region, picture.region)
         sent.clear()
         await pilot.pause(1.6)  # it expires: only its own cells are repainted
         await settle(pilot)
-        await pilot.pause(0.3)
-        await settle(pilot)
+        await encodings_done(pilot)
         drawn = sixels(sent)
         assert drawn and min(d.cursor[1] - 1 for d in drawn) == picture.region.x  # from the picture's left edge
         rows = {row for d in drawn for row in range(d.cursor[0] - 1, d.cursor[0] - 1 + -(-d.image.size[1] // 20))}
@@ -181,6 +189,22 @@ async def test_kitty_transmits_each_picture_once_per_session(dirs):
         assert transmitted() == after_new, sent
         assert len(after_new) == len(set(after_new))  # no picture twice
         assert picture.render_line(0).text.startswith("\U0010eeee")
+
+
+async def test_kitty_placeholders_reach_the_terminal_the_first_time(dirs):
+    """The frame drawn while a picture is transmitted still holds blanks: the next one must
+    write the placeholders, not spare them as if the terminal showed them."""
+    async with app_with("kitty") as (app, pilot, _sent):
+        app.frames.clear()
+        await _select_picture(pilot, [])
+        picture = app.query_one("#preview-image")
+        cells = picture.rendition.cells[0] * picture.rendition.cells[1]
+        assert sum(frame.count("\U0010eeee") for frame in app.frames) >= cells
+        app.frames.clear()
+        for _ in range(3):
+            await pilot.press("tab")
+            await settle(pilot)
+        assert sum(frame.count("\U0010eeee") for frame in app.frames) == 0  # and then not again
 
 
 async def test_clicking_a_thumbnail_shows_that_image(dirs):

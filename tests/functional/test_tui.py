@@ -51,6 +51,17 @@ async def settle(pilot) -> None:
         await pilot.pause()
 
 
+async def shown_picture(pilot):
+    """The preview's picture, once it is up: it is asked for after layout and prepared in a
+    thread, so a frame or two after the jobs are done."""
+    for _ in range(50):
+        found = pilot.app.screen.query("#preview-image")
+        if found and found.first().display and found.first().rendition is not None:
+            return found.first()
+        await settle(pilot)
+    raise AssertionError("no picture was shown")
+
+
 async def submit(pilot, prompt: str) -> None:
     area = pilot.app.query_one(PromptArea)
     area.load_text(prompt)
@@ -79,8 +90,8 @@ async def test_prompt_to_saved_file_history_and_preview(dirs):
         assert history.total == 1 and history.current.id == row.id
         preview = app.query_one(Preview)
         assert preview.generation.id == row.id
-        picture = app.query_one("#preview-image")
-        assert picture.display and picture.rendition.protocol == "halfcell"
+        picture = await shown_picture(pilot)
+        assert picture.rendition.protocol == "halfcell"
         assert max(picture.rendition.image.size) <= max(preview.size.width, preview.size.height * 2)  # downscaled to the pane
         assert picture.region.size == picture.rendition.cells
         assert "saved" not in notices(app)  # the preview shows the result: no notice over it
@@ -238,7 +249,8 @@ async def test_small_terminal_80x24(dirs):
         await submit(pilot, "small screen fox")
         await settle(pilot)
         assert history_rows()[0].status == "done"
-        stage, image = app.query_one("#preview-main").region, app.query_one("#preview-image").region
+        image = (await shown_picture(pilot)).region
+        stage = app.query_one("#preview-main").region
         assert stage.contains_region(image) and image.width >= stage.width - 3  # fitted, not cropped
         await pilot.press("ctrl+b")
         assert app.query_one("#sidebar").display
@@ -348,7 +360,7 @@ async def test_viewer_copy_and_open_without_a_display(dirs, monkeypatch):
         viewer = app.screen.query_one(Preview)
         await pilot.press("right")
         await settle(pilot)
-        assert viewer.index == 1 and viewer.query_one("#preview-image").rendition is not None
+        assert viewer.index == 1 and (await shown_picture(pilot)).rendition is not None
         await pilot.press("escape")
         assert type(app.screen).__name__ == "Screen"
 

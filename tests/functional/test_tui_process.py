@@ -87,9 +87,8 @@ def test_sighup_with_the_terminal_still_there_leaves_it_clean(dirs):
 
 
 def test_a_queued_job_is_not_sent_after_the_terminal_goes(dirs):
-    with _start(dirs, "first, sent #sleep:3\r", config='profile = "demo"\n[ui]\nconcurrency = 1\n') as app:
-        app.read_until(b"1 running")
-        app.send("second, waits its turn\r")
+    # both prompts in one write: the second is queued long before the first (3 s) is done
+    with _start(dirs, "first, sent #sleep:3\rsecond, waits its turn\r", config='profile = "demo"\n[ui]\nconcurrency = 1\n') as app:
         app.read_until(b"1 queued")
         app.hang_up()
         assert app.wait(30) == 0

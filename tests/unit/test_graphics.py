@@ -13,10 +13,14 @@ def test_kitty_too_old(answer, old):
     assert graphics.kitty_too_old(answer) == old
 
 
-@pytest.mark.parametrize("forced", ["kitty", "sixel", "halfcell", "unicode"])
+@pytest.mark.parametrize("forced", ["kitty", "sixel", "halfcell"])
 def test_forced_protocols(forced):
     chosen = graphics.setup(forced)
     assert chosen.protocol == forced and "--graphics" in chosen.reason
+
+
+def test_unicode_is_drawn_as_half_cells():
+    assert graphics.setup("unicode").protocol == "halfcell"
 
 
 def test_auto_without_a_terminal_falls_back_to_halfcell():

@@ -140,6 +140,20 @@ async def test_cancelled_while_queued_says_nothing_was_sent(local, store, demo):
     assert demo.httpd.generation_requests == 0
 
 
+async def test_of_two_jobs_sent_at_once_with_one_slot_the_second_is_recorded_as_queued(local, store, demo):
+    slot = asyncio.Semaphore(1)
+    events: list[tuple[str, str]] = []
+    config, profile = local
+
+    def job(prompt: str):
+        return service.generate(config, profile, request(prompt), {}, store=store, slot=slot,
+                                on_event=lambda event, row: events.append((prompt, event)))
+
+    await asyncio.gather(job("first #sleep:0.3"), job("second"))
+    assert events[:2] == [("first #sleep:0.3", "recorded"), ("second", "queued")]
+    assert events.index(("second", "started")) > events.index(("first #sleep:0.3", "started"))
+
+
 async def test_cancelled_once_the_answer_arrived_still_saves_and_records(local, store, tmp_path, monkeypatch):
     real_fsync = os.fsync
 
@@ -152,7 +166,7 @@ async def test_cancelled_once_the_answer_arrived_still_saves_and_records(local, 
     monkeypatch.setattr(os, "fsync", slow_fsync)
     out = tmp_path / "out"
     job = asyncio.ensure_future(generate(local, store, "paid foxes", n=3, output_dir=out))
-    await until(lambda: any(out.rglob(".imagegen-*.part")), "saving began")
+    await until(lambda: any(_size(part) > 0 for part in out.rglob(".imagegen-*.part")), "saving began")  # not the empty probe
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
@@ -170,3 +184,10 @@ async def test_more_or_fewer_images_than_asked_are_noted(local, store, directive
     outcome = await generate(local, store, f"foxes {directive}", n=n)
     assert len(outcome.saved) == saved and outcome.notes == [note]
     assert store.get(outcome.history_id).image_count == saved
+
+
+def _size(path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed into place meanwhile
+        return 0

@@ -13,6 +13,7 @@ import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
+from secrets import token_hex
 
 from imagegen_tui import __version__, paths
 from imagegen_tui.errors import redact
@@ -27,9 +28,9 @@ def write_report(exc: BaseException, what: str, secrets: Iterable[str] = ()) -> 
         f"while: {what}\n"
         f"at: {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n\n{text}"
     )
-    body = redact(body, tuple(secret for secret in secrets if secret))
+    body = redact(body, tuple(secrets))
     folder = paths.crash_dir()
-    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{token_hex(3)}.txt"  # two jobs, one bug, one second
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -42,7 +43,7 @@ def write_report(exc: BaseException, what: str, secrets: Iterable[str] = ()) -> 
 
 def sentence(exc: BaseException, what: str, report: Path | None, secrets: Iterable[str] = ()) -> str:
     """One line: what failed, the exception in brief, and where the report is."""
-    brief = one_line(redact(str(exc), tuple(secret for secret in secrets if secret)))[:200] or type(exc).__name__
+    brief = one_line(redact(str(exc), tuple(secrets)))[:200] or type(exc).__name__
     where = f"the full report is in {report}" if report else "no report could be written (the state folder is not writable)"
     return f"unexpected error while {what}: {type(exc).__name__}: {brief}; {where}"
 
@@ -50,7 +51,8 @@ def sentence(exc: BaseException, what: str, report: Path | None, secrets: Iterab
 def known_secrets(config: object | None = None, environ: dict[str, str] | None = None) -> list[str]:
     """Every key the process may hold: the profiles' own and the variables they name."""
     environ = dict(os.environ) if environ is None else environ
-    found = [value for name, value in environ.items() if name.endswith(("_API_KEY", "_TOKEN", "_KEY")) and value]
+    # a short value ("1", "yes") is no key, and redacting it everywhere would wreck the report
+    found = [value for name, value in environ.items() if name.endswith(("_API_KEY", "_TOKEN", "_KEY")) and len(value) >= 8]
     for profile in getattr(config, "profiles", {}).values():
         if getattr(profile, "api_key", None):
             found.append(profile.api_key)

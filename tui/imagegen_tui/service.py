@@ -91,28 +91,39 @@ async def generate(
     provider = DEMO_PROVIDER if profile.demo else endpoint.host
     uid = new_generation_id()
     folder = output_dir or config.output.folder
-    queued = slot is not None and slot.locked()
+    # A free slot is taken before anything else is awaited (acquiring an unlocked semaphore
+    # does not yield), so a job recorded as running never waits behind one sent just before it.
+    queued = held = False
+    if slot is not None:
+        queued = slot.locked()
+        if not queued:
+            held = await slot.acquire()
     row = _Row(store)
-    await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued)
-    notify = on_event or (lambda event, row_id: None)
-    notify("queued" if queued else "recorded", row.id)
     sent = False
     try:
+        await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued)
+        notify = on_event or (lambda event, row_id: None)
+        notify("queued" if queued else "recorded", row.id)
         await _check_output(folder)
-        async with slot or contextlib.nullcontext():
+        if slot is not None and queued:
+            held = await slot.acquire()
             notify("started", row.id)
-            if queued:
-                await row.update("mark it started", HistoryStore.start)
-                await _check_output(folder)  # it may have changed while the job waited
-            sent = True
-            async with ImagesClient(endpoint) as client:
-                result = await client.generate(request, caps, on_partial)
+            await row.update("mark it started", HistoryStore.start)
+            await _check_output(folder)  # it may have changed while the job waited
+        else:
+            notify("started", row.id)
+        sent = True
+        async with ImagesClient(endpoint) as client:
+            result = await client.generate(request, caps, on_partial)
     except (asyncio.CancelledError, KeyboardInterrupt):
         row.now("record its cancellation", HistoryStore.fail, "cancelled", CANCELLED_SENT if sent else CANCELLED_UNSENT, cancelled=True)
         raise
     except Exception as exc:
         await row.update("record its failure", HistoryStore.fail, *_failure(exc))
         raise
+    finally:
+        if held:
+            slot.release()  # the saving below needs no slot: the next job may start
     target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now())
     saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
     cancelled = False

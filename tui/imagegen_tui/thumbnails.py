@@ -6,11 +6,11 @@ its images; call from a worker thread.
 
 from __future__ import annotations
 
-import io
+import os
+import tempfile
 from pathlib import Path
 
 from imagegen_tui import paths
-from imagegen_tui.saving import write_new_file
 from imagegen_tui.store import HistoryStore, StoredImage
 
 THUMBNAIL_EDGE = 256
@@ -18,9 +18,16 @@ THUMBNAIL_EDGE = 256
 
 def ensure_thumbnail(store: HistoryStore, image: StoredImage, folder: Path | None = None) -> Path | None:
     """The thumbnail's path, making and recording it if needed; None when the original is gone
-    or unreadable."""
-    if image.thumbnail is not None and image.thumbnail.exists():
-        return image.thumbnail
+    or unreadable. Its name is fixed by the image's id, so two workers asking at once (each with
+    a StoredImage read before the other recorded it) make one file, not two."""
+    folder = folder or paths.cache_dir() / "thumbnails"
+    path = folder / f"{image.generation_id}-{image.index}.png"
+    for known in (image.thumbnail, path):
+        if known is not None and known.exists():
+            if image.thumbnail != known:
+                store.set_thumbnail(image.id, known)
+                image.thumbnail = known
+            return known
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -30,10 +37,10 @@ def ensure_thumbnail(store: HistoryStore, image: StoredImage, folder: Path | Non
             small = original.convert("RGBA" if "A" in original.getbands() else "RGB")
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return None
-    buffer = io.BytesIO()
-    small.save(buffer, "PNG", compress_level=1)
-    folder = folder or paths.cache_dir() / "thumbnails"
-    path = write_new_file(folder / f"{image.generation_id}-{image.index}.png", buffer.getvalue())
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".thumb-", suffix=".png", delete=False) as handle:
+        small.save(handle, "PNG", compress_level=1)
+    os.replace(handle.name, path)  # a cache file: replacing a twin made meanwhile is fine
     store.set_thumbnail(image.id, path)
     image.thumbnail = path
     return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from contextlib import suppress
 import io
 import itertools
 import os
@@ -18,11 +19,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TextArea
+from textual.worker import Worker, WorkerState
 
 from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 from imagegen_tui.request import ImageRequest
@@ -33,12 +35,13 @@ from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.pictures import Painter
-from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview, render_partial
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+from imagegen_tui.ui.workers import in_thread, report_failure
 
 NARROW = 100  # below this many columns the sidebar starts hidden
 MAX_NOTICES = 3
@@ -96,6 +99,7 @@ class ImagegenApp(App[None]):
         self.notices = notices or []
         self._job_keys = itertools.count(1)
         self._job_workers: dict[int, Any] = {}
+        self._partial_steps: dict[int, int] = {}  # the newest streamed partial shown, per job
         self._follow: int | None = None  # the job whose result the preview should show
         self._search_timer: Any = None
         self.quitting = False
@@ -104,8 +108,14 @@ class ImagegenApp(App[None]):
         self._submitting: str | None = None
         self._draft_timer: Any = None
         self.detached = False  # the terminal went away: running jobs finish, then the app exits
+        self._lent = False  # the terminal is lent to an editor
         self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Workers never exit the app (ui/workers.py): a failed one is reported here."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None and event.worker.group != "jobs":
+            report_failure(self, event.worker.error)
 
     # --- the terminal going away ----------------------------------------------------------------
 
@@ -128,9 +138,15 @@ class ImagegenApp(App[None]):
         from imagegen_tui.ui.hangup import let_go
 
         self.detached = True
-        if self._driver is not None:
-            let_go(self._driver)
-        self._keep_draft()
+        try:
+            if self._driver is not None:
+                let_go(self._driver)
+        finally:  # whatever happened to the terminal, the jobs are seen through
+            with suppress(Exception):
+                self._keep_draft()
+            self._finish_detached()
+
+    def _finish_detached(self) -> None:
         self.studio.quitting = True  # a job cancelled from here on is interrupted, not cancelled
         jobs = self.query_one(JobsPanel).jobs
         for key, worker in list(self._job_workers.items()):
@@ -159,7 +175,7 @@ class ImagegenApp(App[None]):
         self.pictures.forget_screen()  # terminals clear or reflow pictures when resized
 
     def _write_pictures(self, data: str) -> None:
-        if self._driver is not None and not self.is_headless and not self._closed:
+        if self._driver is not None and not self.is_headless and not self._closed and not self._lent:
             self._driver.write(data)
             self._driver.flush()
 
@@ -231,7 +247,7 @@ class ImagegenApp(App[None]):
             self._loop_for_hangup = asyncio.get_running_loop()
             self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
         if self.is_web:
-            self.graphics = for_web(self.graphics)
+            self.graphics = self.pictures.graphics = for_web(self.graphics)
             self.query_one(Preview).graphics = self.graphics
         theme = self.studio.state.theme or self.studio.config.ui.theme
         if theme in self.available_themes:
@@ -258,7 +274,7 @@ class ImagegenApp(App[None]):
         self._load_models()
         self._warm_up()
 
-    @work(thread=True, group="warm-up")
+    @in_thread(group="warm-up")
     def _warm_up(self) -> None:
         """Import what the first job needs (httpx, the client, Pillow's decoders) in a thread
         once the first page is on screen, so neither start-up nor the first job pays for it on
@@ -280,10 +296,10 @@ class ImagegenApp(App[None]):
         if self.is_mounted and theme != (self.studio.state.theme or self.studio.config.ui.theme):
             self._remember_state(self.studio.remember_theme, theme)
 
-    @work(thread=True, group="state")
+    @in_thread(group="state")
     def _remember_state(self, remember: Any, value: Any) -> None:
         """State writes are small but still disk: never on the loop. A failed write keeps the
-        value for this session (the state file says so at the next start)."""
+        value for this session."""
         remember(value)
 
     @on(TextArea.Changed, "#prompt-input")
@@ -318,7 +334,7 @@ class ImagegenApp(App[None]):
         if len(self.screen_stack) == 1:
             self._reload_config()
 
-    @work(thread=True, exclusive=True, group="config")
+    @in_thread(exclusive=True, group="config")
     def _reload_config(self) -> None:
         error = self.studio.reload_config()
         self.call_from_thread(self._config_reloaded, error)
@@ -347,8 +363,12 @@ class ImagegenApp(App[None]):
         if path is None:
             return
         try:
-            with self.suspend():
-                subprocess.run([*shlex.split(editor), str(path)], check=False)
+            self._lent = True  # a drawing finishing now would land in the editor
+            try:
+                with self.suspend():
+                    subprocess.run([*shlex.split(editor), str(path)], check=False)
+            finally:
+                self._lent = False
             self.pictures.forget_screen()  # the editor had the terminal
         except SuspendNotSupported:  # in a browser (textual-serve): no terminal to lend
             self.notify(f"Edit {path} elsewhere, then press ctrl+r to reload it.", severity="warning")
@@ -399,12 +419,9 @@ class ImagegenApp(App[None]):
     def _remember(self, active: bool = False) -> None:
         self._remember_worker(self.profile, self.query_one(ParamSidebar).values(), active)
 
-    @work(thread=True, exclusive=True, group="remember")
+    @in_thread(exclusive=True, group="remember")
     def _remember_worker(self, profile: Any, values: dict[str, Any], active: bool) -> None:
-        try:
-            self.studio.remember(profile, values, active=active)
-        except OSError:
-            pass  # the next change tries again; nothing the user typed is lost
+        self.studio.remember(profile, values, active=active)
 
     # --- submitting and jobs -------------------------------------------------------------------
 
@@ -419,10 +436,11 @@ class ImagegenApp(App[None]):
             if not self.query_one("#sidebar").display:
                 self.query_one("#sidebar").display = True
             self.notify(str(exc), title="Not sent", severity="error")
+            area = self.query_one(PromptArea)
+            if not area.text:  # refused: back in the box to fix (else it waits under ↑)
+                area.load_text(event.text)
+                area.move_cursor(area.document.end)
             return
-        area = self.query_one(PromptArea)
-        area.remember(event.text)
-        area.load_text("")  # sent: the box is free for the next idea; ↑ brings this one back
         self.start_job(request, self.profile)
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
@@ -453,7 +471,7 @@ class ImagegenApp(App[None]):
 
         def on_partial(index: int, step: int, payload: Any) -> None:
             if self._follow == key and index == 0:
-                self._show_partial(payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
+                self._show_partial(key, step, payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
 
         def failed(kind: str) -> None:
             following = self._follow == key
@@ -465,7 +483,7 @@ class ImagegenApp(App[None]):
             outcome = await self.studio.run(request, profile, parent_id=parent_id, on_partial=on_partial, on_event=on_event)
         except ImageAPIError as exc:
             failed(exc.kind.value)
-        except InvalidRequest as exc:  # the config changed under a queued job
+        except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
             self.notify(str(exc), title="Not sent", severity="error")
         except OutputError as exc:
             failed("not saved" if exc.kind == "unsaved" else "output folder")
@@ -493,17 +511,25 @@ class ImagegenApp(App[None]):
         finally:
             jobs.remove(key)
             self._job_workers.pop(key, None)
+            self._partial_steps.pop(key, None)
             self._update_title()
             self._exit_when_idle()
 
-    @work(thread=True, group="partial")
-    def _show_partial(self, data: bytes, caption: str) -> None:
+    @in_thread(group="partial")
+    def _show_partial(self, key: int, step: int, data: bytes, caption: str) -> None:
         from PIL import Image
 
         preview = self.query_one(Preview)
         width, height = preview.stage_pixels()
         rendition = render_partial(self.graphics, Image.open(io.BytesIO(data)), width, height, preview.background_rgb())
-        self.call_from_thread(preview.show_partial, rendition, caption)
+        self.call_from_thread(self._partial_ready, key, step, rendition, caption)
+
+    def _partial_ready(self, key: int, step: int, rendition: Any, caption: str) -> None:
+        """Encoded in a thread, it may come late: never after the final image, never out of order."""
+        if self._follow != key or key not in self._job_workers or step <= self._partial_steps.get(key, -1):
+            return
+        self._partial_steps[key] = step
+        self.query_one(Preview).show_partial(rendition, caption)
 
     def action_cancel_job(self) -> None:
         key = self.query_one(JobsPanel).newest_key()
@@ -545,12 +571,12 @@ class ImagegenApp(App[None]):
         )
         self.query_one(HistoryList).reload(filters)
 
-    @work(thread=True, group="models")
+    @in_thread(group="models")
     def _load_models(self) -> None:
         models = self.studio.models()
-        self.call_from_thread(self.query_one("#filter-model", Select).set_options, [("any model", "")] + [(m, m) for m in models])
+        self.call_from_thread(self.query_one("#filter-model", Select).set_options, [("any model", "")] + [(line(m), m) for m in models])
 
-    @work(thread=True, group="recall")
+    @in_thread(group="recall")
     def _load_recall(self) -> None:
         prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
         self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
@@ -602,7 +628,7 @@ class ImagegenApp(App[None]):
             return
         self._recover(g.id)
 
-    @work(thread=True, exclusive=True, group="recover")
+    @in_thread(exclusive=True, group="recover")
     def _recover(self, gen_id: int) -> None:
         try:
             result = self.studio.recover(gen_id)
@@ -617,7 +643,7 @@ class ImagegenApp(App[None]):
         self.call_from_thread(self.notify, message, severity=severity)
         self.call_from_thread(self.query_one(HistoryList).reload)
 
-    @work(thread=True, group="favourite")
+    @in_thread(group="favourite")
     def action_favourite(self) -> None:
         g = self.call_from_thread(self._selected)
         if g is None:
@@ -667,7 +693,7 @@ class ImagegenApp(App[None]):
         files = f"also delete its {len(g.images)} file(s)" if g.images else None
         self.push_screen(ConfirmScreen(template("Delete #$id from the history?\n\n$prompt", id=g.id, prompt=g.prompt[:200]), "Delete", files), answered)
 
-    @work(thread=True, group="delete")
+    @in_thread(group="delete")
     def _delete(self, g: Generation, files: bool) -> None:
         report = self.studio.delete(g.id, files)
         if report is not None and report.failed:
@@ -805,6 +831,9 @@ def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notice
 def run(studio: Studio, graphics: Graphics, notices: list[str]) -> int:
     """The exit status: non-zero after a crash."""
     app = preloaded(ImagegenApp, studio, graphics, notices)
-    app.run()
+    try:
+        app.run()
+    finally:
+        app.pictures.close()
     return app.return_code or 0
 

@@ -32,13 +32,13 @@ class Graphics:
     def pixels(self, columns: int, rows: int) -> tuple[int, int]:
         """How many image pixels fit in a pane of columns x rows cells."""
         width, height = self.cell_size
-        if self.protocol in ("halfcell", "unicode"):
+        if self.protocol == "halfcell":
             return columns, rows * 2  # one pixel a column, two a row
         return columns * width, rows * height
 
     def cells(self, width: int, height: int) -> tuple[int, int]:
         """How many cells an image of width x height pixels (already fitted) takes."""
-        if self.protocol in ("halfcell", "unicode"):
+        if self.protocol == "halfcell":
             return max(1, width), max(1, -(-height // 2))
         cell_width, cell_height = self.cell_size
         return max(1, -(-width // cell_width)), max(1, -(-height // cell_height))
@@ -75,7 +75,9 @@ def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> 
         cell_size = (cell.width, cell.height)
     except Exception:  # a closed stdout: keep the VT340 default
         cell_size = (10, 20)
-    if requested != "auto":
+    if requested == "unicode":  # kept as a name for old configs: the same text blocks
+        protocol, reason = "halfcell", "unicode was chosen: pictures are drawn with half-cell blocks"
+    elif requested != "auto":
         protocol, reason = requested, "chosen with --graphics or ui.graphics in the config"
         if requested == "kitty" and detected == "kitty" and (old := _old_kitty()):
             reason += f"; but kitty {old} cannot show these images (needs 0.28+): use halfcell"
@@ -103,7 +105,6 @@ _DETECTED = {
     "sixel": "the terminal answered the Sixel query",
     "kitty": "the terminal answered the kitty graphics query",
     "halfcell": "no graphics protocol answered; using half-cell blocks",
-    "unicode": "not attached to a terminal",
 }
 
 

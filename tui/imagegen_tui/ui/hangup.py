@@ -71,20 +71,36 @@ def let_go(driver: Any) -> None:
     """Stop using the terminal. When it still exists, leave it as it was before the app."""
     with suppress(Exception):
         driver.disable_input()
-    output_fd = getattr(getattr(driver, "_file", None), "fileno", lambda: 2)()
-    terminal_out, terminal_in = os.dup(output_fd), os.dup(0)
+    terminal_out, terminal_in = _dup(_output_fd(driver)), _dup(0)
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         for fd in (0, 1, 2):  # what Textual still writes (frames, the exit) goes nowhere
             os.dup2(devnull, fd)
-        with suppress(OSError):
-            os.write(terminal_out, RESTORE.encode())
+        if terminal_out is not None:
+            with suppress(OSError):
+                os.write(terminal_out, RESTORE.encode())
         attributes = getattr(driver, "attrs_before", None)
-        if attributes is not None:
+        if attributes is not None and terminal_in is not None:
             import termios  # POSIX only, as the drivers that set attrs_before
 
             with suppress(termios.error, OSError):
                 termios.tcsetattr(terminal_in, termios.TCSANOW, attributes)
     finally:
         for fd in (devnull, terminal_out, terminal_in):
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
+
+
+def _output_fd(driver: Any) -> int:
+    try:
+        return int(driver._file.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 2
+
+
+def _dup(fd: int) -> int | None:
+    """A copy of `fd` that outlives the redirection, or None when it is already gone."""
+    try:
+        return os.dup(fd)
+    except OSError:
+        return None

@@ -35,7 +35,7 @@ from PIL import Image as PILImage
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -211,8 +211,6 @@ renditions = RenditionCache()
 class Picture(Widget):
     """A picture sized in exact cells; see the module's docstring for how each protocol draws."""
 
-    DEFAULT_CSS = "Picture { width: auto; height: auto; }"
-
     def __init__(self, rendition: Rendition | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rendition: Rendition | None = None
@@ -229,12 +227,6 @@ class Picture(Widget):
         if painter is not None:
             painter.changed(self)
         self.refresh()
-
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        return self.rendition.cells[0] if self.rendition else 0
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self.rendition.cells[1] if self.rendition else 0
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -271,11 +263,13 @@ class _Shown:
     origin: tuple[int, int, int, int] = (0, 0, 0, 0)  # the visible region the cells refer to
     intact: set[Cell] = field(default_factory=set)  # showing the current picture now
     pending: set[Cell] = field(default_factory=set)  # Sixel: erased by this frame's text, to draw
+    drawing: frozenset[Cell] = frozenset()  # the pending cells a drawing in flight was made for
     epoch: int = 0  # bumped whenever drawings in flight may have become wrong
 
     def reset(self) -> None:
         self.intact.clear()
         self.pending.clear()
+        self.drawing = frozenset()
         self.epoch += 1
 
 
@@ -321,13 +315,15 @@ class Painter:
     # --- around each frame ------------------------------------------------------------------
 
     def before_frame(self, screen: Screen[Any], update: Any) -> None:
-        if self.graphics.protocol == "kitty":
-            self._transmit()
+        fresh = self._transmit() if self.graphics.protocol == "kitty" else []
         self._spare(screen, update)
+        for picture in fresh:  # this frame still writes blanks there: the placeholders come next
+            self.changed(picture)
 
-    def _transmit(self) -> None:
+    def _transmit(self) -> list[Picture]:
         """kitty: transmit each picture about to be shown that the terminal does not hold; its
-        placeholders render from the next frame on."""
+        placeholders render from the next frame on. Returns the pictures sent."""
+        fresh = []
         for picture in list(self._pictures):
             rendition = picture.rendition
             if rendition is None or rendition.kitty_id is None:
@@ -340,9 +336,10 @@ class Painter:
             assert rendition.kitty_transmit is not None
             self._write(rendition.kitty_transmit)
             self._sent[rendition.kitty_id] = len(rendition.kitty_transmit)
-            self.changed(picture)  # its cells turn from blanks to placeholders
+            fresh.append(picture)
             picture.refresh()
             self._forget_oldest(keep=rendition.kitty_id)
+        return fresh
 
     def _forget_oldest(self, keep: int) -> None:
         """Delete pictures from the terminal only when memory asks: over the budget, least
@@ -392,7 +389,10 @@ class Painter:
             rendition = picture.rendition
             if state is None or not state.pending or rendition is None or rendition.protocol != "sixel":
                 continue
+            if state.pending == state.drawing:
+                continue  # a frame that erased nothing new (a ticking jobs panel): the drawing stands
             state.epoch += 1
+            state.drawing = frozenset(state.pending)
             self._draw(picture, rendition, region, state)
         self._placed = {}
 
@@ -403,6 +403,7 @@ class Painter:
             self._write(_at(region.x, region.y, rendition.sixel))
             state.intact |= state.pending
             state.pending.clear()
+            state.drawing = frozenset()
             return
         rectangles = _rectangles(state.pending)
         epoch = state.epoch
@@ -410,6 +411,8 @@ class Painter:
         cell_width, cell_height = self.graphics.cell_size
 
         def encode() -> None:
+            if state.epoch != epoch:
+                return  # superseded while it waited its turn
             drawings = []
             for x, y, width, height in rectangles:
                 box = (x * cell_width, y * cell_height, min(rendition.image.width, (x + width) * cell_width), min(rendition.image.height, (y + height) * cell_height))
@@ -424,6 +427,7 @@ class Painter:
             drawn = {(x + dx, y + dy) for x, y, width, height in rectangles for dx in range(width) for dy in range(height)}
             state.intact |= drawn & state.pending
             state.pending -= drawn
+            state.drawing = frozenset()
 
         self._encoder.submit(encode)
 

@@ -20,6 +20,7 @@ from imagegen_tui.errors import ConfigError
 from imagegen_tui.naming import check_template, render_stem
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.safe import line, template, text
+from imagegen_tui.ui.workers import in_thread
 
 
 SAMPLE_TIME = datetime(2026, 1, 31, 14, 5, 9)  # the example name shows the pattern, not the clock
@@ -252,7 +253,7 @@ class SettingsScreen(Screen[bool]):
         config.ui.concurrency = concurrency
         self._save()
 
-    @work(thread=True, exclusive=True, group="save-settings")
+    @in_thread(exclusive=True, group="save-settings")
     def _save(self) -> None:
         try:
             path = self.studio.save_config()

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
-from textual import work
 from textual.binding import Binding
 from textual.events import Click
 from textual.geometry import Size
@@ -21,6 +20,7 @@ from textual.strip import Strip
 
 from imagegen_tui.store import Filters, Generation
 from imagegen_tui.textsafe import one_line
+from imagegen_tui.ui.workers import in_thread
 
 PAGE = 100
 ICONS = {"done": "✓", "failed": "✗", "running": "◐", "queued": "…", "cancelled": "⊘", "interrupted": "⚠"}
@@ -76,7 +76,7 @@ class HistoryList(ScrollView, can_focus=True):
         self._epoch += 1
         self._load_first(self._epoch, self.filters)
 
-    @work(thread=True, exclusive=True, group="history-reload")
+    @in_thread(exclusive=True, group="history-reload")
     def _load_first(self, epoch: int, filters: Filters) -> None:
         total = self._count(filters)
         rows = self._fetch(filters, 0, PAGE)
@@ -113,7 +113,7 @@ class HistoryList(ScrollView, can_focus=True):
         self._loading.add(page)
         self._load_page(self._epoch, self.filters, page)
 
-    @work(thread=True, group="history-page")
+    @in_thread(group="history-page")
     def _load_page(self, epoch: int, filters: Filters, page: int) -> None:
         rows = self._fetch(filters, page * PAGE, PAGE)
         self.app.call_from_thread(self._apply_page, epoch, page, rows)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image as PILImage
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, HorizontalScroll, Vertical
@@ -32,6 +31,7 @@ from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
 from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.workers import in_thread
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
@@ -55,7 +55,8 @@ HINTS = {
     "internal": "A bug in imagegen-tui; the message says where its report is. Retry with r.",
 }
 
-Key = tuple[Any, ...]  # (file, mtime, fitted width, fitted height, protocol, background)
+RGB = tuple[int, int, int]
+Wanted = tuple[str, int, int, RGB]  # the picture the stage asks for: file, pixels, background
 
 
 class Stage(Container):
@@ -105,11 +106,12 @@ class Preview(Vertical, can_focus=True):
         self._strip_for: int | None = None  # the generation whose thumbnails are in the strip
         self.generation: Generation | None = None
         self._picture: Picture | None = None
-        self._shown: Key | None = None
-        self._wanted: Key | None = None  # the newest picture asked for
+        self._shown: Wanted | None = None
+        self._wanted: Wanted | None = None  # the newest picture asked for
         self._last_picture = 0.0  # when a picture was last asked for
         self._settle: Timer | None = None
         self._picture_path: Path | None = None  # the file the stage should show, if any
+        self._strip_load: object = None  # the thumbnail load whose answer counts
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
@@ -143,7 +145,7 @@ class Preview(Vertical, can_focus=True):
         main = self.query_one("#preview-main", Container)
         return self.graphics.pixels(max(1, main.size.width), max(1, main.size.height))
 
-    def background_rgb(self) -> tuple[int, int, int]:
+    def background_rgb(self) -> RGB:
         """What transparent pixels are laid on: the stage's own colour."""
         return self.query_one("#preview-main", Container).background_colors[1].rgb
 
@@ -153,8 +155,8 @@ class Preview(Vertical, can_focus=True):
         width, height = self.stage_pixels()
         self._prefetch(path, width, height, self.background_rgb())
 
-    @work(thread=True, group="preview-prefetch")
-    def _prefetch(self, path: Path, width: int, height: int, background: tuple[int, int, int]) -> None:
+    @in_thread(group="preview-prefetch")
+    def _prefetch(self, path: Path, width: int, height: int, background: RGB) -> None:
         try:
             prepared(self.graphics, path, width, height, background)
         except Exception:  # the real load will say what is wrong
@@ -215,7 +217,7 @@ class Preview(Vertical, can_focus=True):
         if self._picture_path is None:
             return
         width, height = self.stage_pixels()
-        key: Key = (str(self._picture_path), width, height, self.background_rgb())
+        key: Wanted = (str(self._picture_path), width, height, self.background_rgb())
         if key in (self._shown, self._wanted):
             return
         if self._settle is not None:
@@ -232,7 +234,7 @@ class Preview(Vertical, can_focus=True):
             self._wanted = key
             self._fetch(key)
 
-    def _fetch(self, key: Key) -> None:
+    def _fetch(self, key: Wanted) -> None:
         if key != self._wanted:
             return
         path, width, height, background = key
@@ -243,17 +245,21 @@ class Preview(Vertical, can_focus=True):
         else:
             self._load(key)
 
-    @work(thread=True, exclusive=True, group="preview-load")
-    def _load(self, key: Key) -> None:
+    @in_thread(exclusive=True, group="preview-load")
+    def _load(self, key: Wanted) -> None:
         path, width, height, background = key
         try:
             rendition = prepared(self.graphics, Path(path), width, height, background)
         except Exception as exc:  # unreadable or damaged file: say so, keep running
-            self.app.call_from_thread(self._message, template("[b]Cannot show this image[/b]\n\n$path\n\n$why", path=path, why=exc))
+            self.app.call_from_thread(self._failed, key, exc)
             return
         self.app.call_from_thread(self._loaded, key, rendition)
 
-    def _loaded(self, key: Key, rendition: Rendition) -> None:
+    def _failed(self, key: Wanted, error: Exception) -> None:
+        if key == self._wanted:  # not when the user has moved on since
+            self._message(template("[b]Cannot show this image[/b]\n\n$path\n\n$why", path=key[0], why=error))
+
+    def _loaded(self, key: Wanted, rendition: Rendition) -> None:
         if key != self._wanted:
             return  # the user moved on, or the pane changed size since: a newer load is coming
         self._shown = key
@@ -294,16 +300,17 @@ class Preview(Vertical, can_focus=True):
         assert g is not None
         if self._strip_for != g.id:
             self._strip_for = g.id
+            self._strip_load = object()  # a thread worker runs on when superseded: its answer must not count
             strip.remove_children()
             width, height = self.graphics.pixels(THUMB_CELLS[0] - 2, THUMB_CELLS[1] - 2)
-            self._load_thumbnails(g, width, height, self.background_rgb())
+            self._load_thumbnails(self._strip_load, g, width, height, self.background_rgb())
         for i, box in enumerate(strip.children):
             box.set_class(i == self.index, "current")
             if i == self.index:
                 strip.scroll_to_widget(box, animate=False)
 
-    @work(thread=True, exclusive=True, group="preview-thumbnails")
-    def _load_thumbnails(self, g: Generation, width: int, height: int, background: tuple[int, int, int]) -> None:
+    @in_thread(exclusive=True, group="preview-thumbnails")
+    def _load_thumbnails(self, load: object, g: Generation, width: int, height: int, background: RGB) -> None:
         thumbs: list[Rendition | None] = []
         for image in g.images:
             try:
@@ -311,10 +318,10 @@ class Preview(Vertical, can_focus=True):
                 thumbs.append(prepared(self.graphics, source, width, height, background))
             except Exception:  # a missing file: an empty box keeps the numbering
                 thumbs.append(None)
-        self.app.call_from_thread(self._show_thumbnails, g.id, thumbs)
+        self.app.call_from_thread(self._show_thumbnails, load, thumbs)
 
-    def _show_thumbnails(self, gen_id: int, thumbs: list[Rendition | None]) -> None:
-        if gen_id != self._strip_for:
+    def _show_thumbnails(self, load: object, thumbs: list[Rendition | None]) -> None:
+        if load is not self._strip_load:
             return
         strip = self.query_one("#preview-strip", HorizontalScroll)
         boxes = [Thumb(i, *([Picture(thumb)] if thumb else []), classes="thumb" + (" current" if i == self.index else "")) for i, thumb in enumerate(thumbs)]
@@ -347,7 +354,7 @@ class Preview(Vertical, can_focus=True):
         return facts
 
 
-def prepared(graphics: Graphics, path: Path, width: int, height: int, background: tuple[int, int, int]) -> Rendition:
+def prepared(graphics: Graphics, path: Path, width: int, height: int, background: RGB) -> Rendition:
     """The picture at `path` fitted into width x height pixels and encoded for the terminal;
     cached. Slow on a miss: call from a thread. Raises OSError (or PIL's errors) for a missing
     or unreadable file."""
@@ -358,7 +365,7 @@ def prepared(graphics: Graphics, path: Path, width: int, height: int, background
     return found
 
 
-def cached(graphics: Graphics, path: Path, width: int, height: int, background: tuple[int, int, int]) -> Rendition | None:
+def cached(graphics: Graphics, path: Path, width: int, height: int, background: RGB) -> Rendition | None:
     """The prepared picture if nothing needs doing: lets the UI skip a thread hop."""
     try:
         return renditions.get(_key(graphics, path, width, height, background))
@@ -366,11 +373,12 @@ def cached(graphics: Graphics, path: Path, width: int, height: int, background: 
         return None
 
 
-def _key(graphics: Graphics, path: Path, width: int, height: int, background: tuple[int, int, int]) -> Key:
+def _key(graphics: Graphics, path: Path, width: int, height: int, background: RGB) -> tuple[str, int, int, int, str, RGB]:
+    """The rendition cache's key: the file as it is now (mtime), the fit, the protocol."""
     return (str(path), os.stat(path).st_mtime_ns, width, height, graphics.protocol, background)
 
 
-def render_partial(graphics: Graphics, image: PILImage.Image, width: int, height: int, background: tuple[int, int, int]) -> Rendition:
+def render_partial(graphics: Graphics, image: PILImage.Image, width: int, height: int, background: RGB) -> Rendition:
     """A streamed partial image, fitted and encoded (not cached: it is shown once). Thread."""
     image.thumbnail((width, height))
     return render(image, graphics, background)

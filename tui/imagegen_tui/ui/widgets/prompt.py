@@ -32,8 +32,11 @@ class PromptArea(TextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            if self.text.strip():
-                self.post_message(self.Submitted(self.text))
+            if self.text.strip():  # cleared now, not when the app gets to it: what is typed
+                text = self.text  # next (type-ahead) goes into an empty box
+                self.remember(text)
+                self.load_text("")
+                self.post_message(self.Submitted(text))
             return
         if event.key in NEWLINE_KEYS:
             event.stop()

@@ -21,8 +21,9 @@ FIELDS = ("model", "size", "quality", "n", "background", "output_format", "outpu
 SWITCHES = ("stream",)
 
 
-def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [("provider default", DEFAULT)] + [(v, v) for v in values]
+def _choices(values: tuple[str, ...]) -> list[tuple[Any, str]]:
+    """Qualities can come from the config file: shown as text, never as markup."""
+    return [("provider default", DEFAULT)] + [(line(v), v) for v in values]
 
 
 def _field(label: str, widget: Input | Select) -> ComposeResult:
