@@ -431,7 +431,7 @@ def _proxy(url: str, key: str) -> str:
     except ValueError:
         raise ConfigError("is not a valid URL", key=key) from None
     if parts.scheme not in PROXY_SCHEMES or not parts.hostname or any(c.isspace() for c in url):
-        got = f" (got a {parts.scheme}:// URL)" if parts.scheme else ""
+        got = f" (got a {parts.scheme}:// URL)" if "://" in url else ""
         raise ConfigError(f"must be an http://, https://, socks5:// or socks5h:// URL with a host name{got}", key=key)
     return url
 
