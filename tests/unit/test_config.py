@@ -259,3 +259,12 @@ def test_a_bad_proxy_or_ca_bundle_names_its_key(dirs, line, message):
 def test_an_unknown_key_near_a_new_one_is_named(dirs):
     write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\nca_bundel = "/x.pem"\n')
     assert load_config().error.message == "unknown key 'ca_bundel'; did you mean 'ca_bundle'?"
+
+
+def test_proxy_passwords_are_among_the_secrets_crash_reports_redact(dirs, monkeypatch):
+    from imagegen_tui import crashlog
+
+    monkeypatch.setenv("https_proxy", "http://bob:pw-env-0123456789@proxy.corp:3128")
+    write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\nproxy = "http://alice:pw-secret-0000@proxy.corp:3128"\n')
+    secrets = crashlog.known_secrets(load_config())
+    assert {"pw-env-0123456789", "pw-secret-0000"} <= set(secrets)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from imagegen_tui import __version__, paths
+from imagegen_tui.endpoint import proxy_password
 from imagegen_tui.errors import redact
 from imagegen_tui.textsafe import one_line
 
@@ -48,10 +49,14 @@ def sentence(exc: BaseException, what: str, report: Path | None, secrets: Iterab
 
 
 def known_secrets(config: object | None = None, environ: dict[str, str] | None = None) -> list[str]:
-    """Every key the process may hold: the profiles' own and the variables they name."""
+    """Every key the process may hold: the profiles' own and the variables they name, and the
+    passwords in proxy URLs (the profiles' and HTTPS_PROXY & co.)."""
     environ = dict(os.environ) if environ is None else environ
     found = [value for name, value in environ.items() if name.endswith(("_API_KEY", "_TOKEN", "_KEY")) and value]
+    proxies = [value for name, value in environ.items() if name.lower().endswith("_proxy")]
     for profile in getattr(config, "profiles", {}).values():
         if getattr(profile, "api_key", None):
             found.append(profile.api_key)
-    return found
+        if getattr(profile, "proxy", None):
+            proxies.append(profile.proxy)
+    return found + [password for url in proxies if (password := proxy_password(url))]

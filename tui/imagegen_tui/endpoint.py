@@ -47,3 +47,11 @@ def shown_proxy(url: str) -> str:
     host = parts.hostname or "?"
     host = f"[{host}]" if ":" in host else host
     return f"{host}:{port}" if port else host
+
+
+def proxy_password(url: str) -> str | None:
+    """The password in a proxy URL, for crash reports to redact."""
+    try:
+        return urlsplit(url if "://" in url else f"http://{url}").password or None
+    except ValueError:
+        return None

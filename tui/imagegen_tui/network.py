@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -183,7 +183,7 @@ def _variable(scheme: str) -> str:
     return names[0] if names else "the system's proxy settings"
 
 
-def _proxy_settings(proxy: Proxy, tls: Any) -> httpx.Proxy:
+def _proxy_settings(proxy: Proxy, tls: Callable[[], ssl.SSLContext]) -> httpx.Proxy:
     """httpx's Proxy; an https:// proxy is checked with the same CAs as the provider."""
     scheme = urlsplit(proxy.url).scheme.lower()
     if scheme not in PROXY_SCHEMES:
