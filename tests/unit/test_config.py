@@ -209,3 +209,62 @@ def test_profile_streaming_does_not_reach_models_that_cannot_stream():
     openai = load_config().profiles["openai"]
     assert openai.caps("gpt-image-1").streaming and openai.caps("gpt-image-2").streaming
     assert not openai.caps("dall-e-3").streaming and not openai.caps("dall-e-2").streaming
+
+
+# --- behind a proxy, with a company CA ------------------------------------------------------------
+
+CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"  # looked at, not parsed, at load
+
+
+def test_proxy_ca_bundle_and_verify_are_read(dirs):
+    (dirs.root / "home").mkdir()
+    (dirs.root / "home" / "corp-ca.pem").write_text(CA_PEM)
+    write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\nproxy = "http://alice:pw-secret-0000@proxy.corp:3128"\nca_bundle = "~/corp-ca.pem"\nverify = false\n')
+    config = load_config()
+    profile = config.profiles["corp"]
+    assert config.error is None
+    assert (profile.proxy, profile.ca_bundle, profile.verify) == ("http://alice:pw-secret-0000@proxy.corp:3128", str(dirs.root / "home" / "corp-ca.pem"), False)
+    endpoint = profile.endpoint({})
+    assert (endpoint.proxy, endpoint.ca_bundle, endpoint.verify, endpoint.direct) == (profile.proxy, profile.ca_bundle, False, False)
+    assert "pw-secret-0000" not in repr(profile) + repr(endpoint)
+    shown = describe(config, {})["profiles"]["corp"]
+    assert (shown["proxy"], shown["ca_bundle"], shown["verify"]) == ("proxy.corp:3128", profile.ca_bundle, False)
+    assert profile.warning().startswith("WARNING: the profile 'corp' has verify = false: the provider's TLS certificate is not checked")
+    assert config.profiles["openai"].warning() is None
+    assert config.profiles["demo"].endpoint({}).direct  # the embedded server is on this machine
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('proxy = "ftp://alice:pw-secret-0000@proxy.corp"', "must be an http://, https://, socks5:// or socks5h:// URL with a host name (got a ftp:// URL)"),
+        ('proxy = "proxy.corp:3128"', "must be an http://, https://, socks5:// or socks5h:// URL with a host name"),
+        ('proxy = "http://proxy.corp:port"', "is not a valid URL"),
+        ("proxy = 3128", "expected a string, got a whole number"),
+        ('verify = "no"', "expected true or false, got a string"),
+        ('ca_bundle = "corp-ca.pem"', "must be an absolute path, or start with ~/ (got 'corp-ca.pem')"),
+        ('ca_bundle = "{root}/missing.pem"', "no such file: {root}/missing.pem"),
+        ('ca_bundle = "{root}"', "is a folder, not a PEM file: {root}"),
+        ('ca_bundle = "{root}/config/imagegen-tui/config.toml"', "holds no PEM certificate (no -----BEGIN CERTIFICATE----- line): {root}/config/imagegen-tui/config.toml"),
+    ],
+)
+def test_a_bad_proxy_or_ca_bundle_names_its_key(dirs, line, message):
+    write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\n' + line.replace("{root}", str(dirs.root)) + "\n")
+    error = load_config().error
+    key = line.split(" ")[0]
+    assert (error.key, error.message) == (f"profiles.corp.{key}", message.replace("{root}", str(dirs.root)))
+    assert "pw-secret-0000" not in str(error)
+
+
+def test_an_unknown_key_near_a_new_one_is_named(dirs):
+    write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\nca_bundel = "/x.pem"\n')
+    assert load_config().error.message == "unknown key 'ca_bundel'; did you mean 'ca_bundle'?"
+
+
+def test_proxy_passwords_are_among_the_secrets_crash_reports_redact(dirs, monkeypatch):
+    from imagegen_tui import crashlog
+
+    monkeypatch.setenv("https_proxy", "http://bob:pw-env-0123456789@proxy.corp:3128")
+    write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\nproxy = "http://alice:pw-secret-0000@proxy.corp:3128"\n')
+    secrets = crashlog.known_secrets(load_config())
+    assert {"pw-env-0123456789", "pw-secret-0000"} <= set(secrets)

@@ -21,6 +21,7 @@ CORE = [
     "imagegen_tui.metadata",
     "imagegen_tui.models",
     "imagegen_tui.naming",
+    "imagegen_tui.network",
     "imagegen_tui.paths",
     "imagegen_tui.prices",
     "imagegen_tui.privatefile",

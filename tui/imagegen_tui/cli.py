@@ -274,6 +274,8 @@ def run_generation(config: Any, profile: Any, request: Any, *, as_json: bool, ou
 
     if profile.demo:
         say(DEMO_NOTICE, err=True)
+    if warning := profile.warning():
+        say(warning, err=True)
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir)

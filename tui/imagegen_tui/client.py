@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from imagegen_tui import __version__
 from imagegen_tui.endpoint import Endpoint
 from imagegen_tui.errors import ErrorKind, ImageAPIError, redact
 from imagegen_tui.models import ModelCaps
+from imagegen_tui.network import Network, ProxyFailed, caused_by, trust_hint
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import (
     GenerationResult,
@@ -76,7 +78,7 @@ class ImagesClient:
         self.endpoint = endpoint
         self._sleep = sleep
         self._http = httpx.AsyncClient(
-            transport=transport or _SchemeTransports(),
+            transport=transport or Network(endpoint),
             # reads wait for as long as the whole call's deadline allows (see generate)
             timeout=httpx.Timeout(None, connect=endpoint.connect_timeout),
             follow_redirects=False,
@@ -320,6 +322,10 @@ class ImagesClient:
 
     def _transport_error(self, exc: httpx.TransportError) -> ImageAPIError:
         host = self.endpoint.host
+        if isinstance(exc, ProxyFailed):
+            return exc.error
+        if (untrusted := caused_by(exc, ssl.SSLCertVerificationError)) is not None:
+            return ImageAPIError(ErrorKind.CERTIFICATE, f"its TLS certificate is not trusted ({untrusted.verify_message})", hint=trust_hint(self.endpoint), host=host)
         if isinstance(exc, httpx.ConnectTimeout):
             return ImageAPIError(
                 ErrorKind.TIMEOUT,
@@ -351,29 +357,10 @@ class ImagesClient:
         )
 
 
-class _SchemeTransports(httpx.AsyncBaseTransport):
-    """httpx's default transport builds a certifi SSL context up front (about 50 ms here) even
-    when every URL is http://, as with the demo server or a LAN gateway; build it on first use."""
-
-    def __init__(self) -> None:
-        self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        scheme = request.url.scheme
-        if scheme not in self._transports:
-            self._transports[scheme] = httpx.AsyncHTTPTransport(verify=scheme == "https")
-        return await self._transports[scheme].handle_async_request(request)
-
-    async def aclose(self) -> None:
-        for transport in self._transports.values():
-            await transport.aclose()
-
-
 _BROKEN = (
     (httpx.RemoteProtocolError, "the server closed the connection before the answer was complete"),
     (httpx.ReadError, "the connection broke while the answer was arriving"),
     (httpx.WriteError, "the connection broke while the request was being sent"),
-    (httpx.ProxyError, "the proxy failed to pass the request on"),
     (httpx.UnsupportedProtocol, "the URL is not http:// or https://"),
     (httpx.LocalProtocolError, "the request could not be sent as valid HTTP"),
 )
@@ -381,6 +368,8 @@ _BROKEN = (
 
 def _what_broke(exc: httpx.TransportError) -> str:
     """What happened, in words: httpx's class names mean nothing to a person."""
+    if isinstance(exc, ProxyFailed):
+        return str(exc.error)
     return next((words for kind, words in _BROKEN if isinstance(exc, kind)), "the connection broke")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from imagegen_tui import paths
-from imagegen_tui.endpoint import Endpoint
+from imagegen_tui.endpoint import PROXY_SCHEMES, Endpoint, shown_proxy
 from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
 from imagegen_tui.naming import DEFAULT_TEMPLATE, check_template
@@ -62,6 +62,9 @@ class Profile:
     capabilities: Capabilities = field(default_factory=Capabilities)
     key_required: bool = True  # false for a local gateway that takes no key
     demo: bool = False  # the embedded offline provider; base_url is filled in when it starts
+    proxy: str | None = field(default=None, repr=False)  # overrides HTTPS_PROXY & co.; may hold a password
+    ca_bundle: str | None = None  # a PEM file of CAs trusted besides the usual ones (a company's)
+    verify: bool = True  # false: certificates are not checked, and every run says so (warning)
 
     def key(self, environ: Mapping[str, str]) -> str | None:
         if self.api_key:
@@ -83,6 +86,17 @@ class Profile:
         return (
             f"the profile {self.name!r} has no key: add one in Settings (F2), name its environment variable "
             "in api_key_env, or set key_required = false if the provider needs none"
+        )
+
+    def warning(self) -> str | None:
+        """Said on every run that sends with this profile (stderr, or the TUI's notice), for
+        as long as the profile turns certificate checks off."""
+        if self.verify or self.demo:
+            return None
+        return (
+            f"WARNING: the profile {self.name!r} has verify = false: the provider's TLS certificate is not checked, "
+            "so anyone on the way (a proxy too) can pose as the provider and read the key, the prompts and the images; "
+            "put your company's CA file in ca_bundle instead"
         )
 
     def caps(self, model: str | None = None) -> ModelCaps:
@@ -111,6 +125,10 @@ class Profile:
                 retry_server_errors=self.retry_server_errors,
                 retry_timeouts=self.retry_timeouts,
             ),
+            proxy=self.proxy,
+            ca_bundle=self.ca_bundle,
+            verify=self.verify,
+            direct=self.demo,
         )
 
 
@@ -379,7 +397,11 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
     for key in ("base_url", "api_key", "api_key_env", "model"):
         if key in table:
             values[key] = _expect(table[key], str, f"{where}.{key}")
-    for key in ("retry_server_errors", "retry_timeouts", "key_required", "demo"):
+    if "proxy" in table:
+        values["proxy"] = _proxy(_expect(table["proxy"], str, f"{where}.proxy"), f"{where}.proxy")
+    if "ca_bundle" in table:
+        values["ca_bundle"] = _ca_bundle(_expect(table["ca_bundle"], str, f"{where}.ca_bundle"), f"{where}.ca_bundle")
+    for key in ("retry_server_errors", "retry_timeouts", "key_required", "demo", "verify"):
         if key in table:
             values[key] = _expect(table[key], bool, f"{where}.{key}")
     for key, (low, high) in _NUMBER_RANGES.items():
@@ -399,6 +421,38 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
     if not profile.demo and (wrong := url_problem(profile.base_url)) is not None:
         raise ConfigError(f"{wrong} (got {profile.base_url!r})", key=f"{where}.base_url")
     return profile
+
+
+def _proxy(url: str, key: str) -> str:
+    """A proxy URL httpx can use. Never quoted back: it may hold a password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises for a port that is not a number)
+    except ValueError:
+        raise ConfigError("is not a valid URL", key=key) from None
+    if parts.scheme not in PROXY_SCHEMES or not parts.hostname or any(c.isspace() for c in url):
+        got = f" (got a {parts.scheme}:// URL)" if "://" in url else ""
+        raise ConfigError(f"must be an http://, https://, socks5:// or socks5h:// URL with a host name{got}", key=key)
+    return url
+
+
+def _ca_bundle(value: str, key: str) -> str:
+    """The path of a readable PEM file of certificates, checked now rather than at the first
+    call: a typo should not look like an untrusted provider."""
+    path = Path(os.path.expanduser(value))
+    if not path.is_absolute():
+        raise ConfigError(f"must be an absolute path, or start with ~/ (got {value!r})", key=key)
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"no such file: {path}", key=key) from None
+    except IsADirectoryError:
+        raise ConfigError(f"is a folder, not a PEM file: {path}", key=key) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror}): {path}", key=key) from None
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ConfigError(f"holds no PEM certificate (no -----BEGIN CERTIFICATE----- line): {path}", key=key)
+    return str(path)
 
 
 def _capabilities(table: dict[str, Any], where: str) -> Capabilities:
@@ -453,6 +507,9 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
             "models": list(profile.models),
             "timeout": profile.timeout,
             "max_retries": profile.max_retries,
+            "proxy": shown_proxy(profile.proxy) if profile.proxy else None,
+            "ca_bundle": profile.ca_bundle,
+            "verify": profile.verify,
             "problem": problem.message if problem is not None and problem is not config.error else None,
         }
     return {

@@ -16,6 +16,7 @@ from pathlib import Path
 from secrets import token_hex
 
 from imagegen_tui import __version__, paths
+from imagegen_tui.endpoint import proxy_password
 from imagegen_tui.errors import redact
 from imagegen_tui.textsafe import one_line
 
@@ -49,11 +50,15 @@ def sentence(exc: BaseException, what: str, report: Path | None, secrets: Iterab
 
 
 def known_secrets(config: object | None = None, environ: dict[str, str] | None = None) -> list[str]:
-    """Every key the process may hold: the profiles' own and the variables they name."""
+    """Every key the process may hold: the profiles' own and the variables they name, and the
+    passwords in proxy URLs (the profiles' and HTTPS_PROXY & co.)."""
     environ = dict(os.environ) if environ is None else environ
     # a short value ("1", "yes") is no key, and redacting it everywhere would wreck the report
     found = [value for name, value in environ.items() if name.endswith(("_API_KEY", "_TOKEN", "_KEY")) and len(value) >= 8]
+    proxies = [value for name, value in environ.items() if name.lower().endswith("_proxy")]
     for profile in getattr(config, "profiles", {}).values():
         if getattr(profile, "api_key", None):
             found.append(profile.api_key)
-    return found
+        if getattr(profile, "proxy", None):
+            proxies.append(profile.proxy)
+    return found + [password for url in proxies if (password := proxy_password(url))]

@@ -22,6 +22,8 @@ class ErrorKind(StrEnum):
     SERVER = "server"
     TIMEOUT = "timeout"
     NETWORK = "network"
+    PROXY = "proxy"  # the proxy failed the request; nothing reached the provider
+    CERTIFICATE = "certificate"  # a TLS certificate is not trusted: trying again cannot help
     BAD_RESPONSE = "bad_response"
 
 
@@ -43,6 +45,7 @@ class ImageAPIError(Exception):
         request_id: str | None = None,
         host: str | None = None,
         retry_after: float | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.kind = kind
         self.summary = summary
@@ -53,13 +56,17 @@ class ImageAPIError(Exception):
         self.request_id = request_id
         self.host = host
         self.retry_after = retry_after
+        self.proxy = proxy  # host:port of the proxy that failed (never its user or password)
         super().__init__(self.sentence())
 
     def sentence(self) -> str:
         """One line, every control character shown as an escape: the provider's message and
         request id are text from outside, and may try to drive the terminal."""
-        origin = f"{self.status} from {self.host}" if self.status else (self.host or "provider")
-        text = f"{origin}: {self.summary}"
+        if self.proxy:  # the summary goes on from "the proxy HOST:PORT", or says what its status meant
+            text = f"{self.status} from the proxy {self.proxy}: {self.summary}" if self.status else f"the proxy {self.proxy} {self.summary}"
+        else:
+            origin = f"{self.status} from {self.host}" if self.status else (self.host or "provider")
+            text = f"{origin}: {self.summary}"
         if self.hint:
             text += f"; {self.hint}"
         if self.provider_message and self.provider_message not in text:
@@ -79,6 +86,7 @@ class ImageAPIError(Exception):
             "message": self.sentence(),
             "provider_message": self.provider_message,
             "request_id": self.request_id,
+            "proxy": self.proxy,
         }
 
 

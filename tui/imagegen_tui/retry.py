@@ -31,6 +31,8 @@ class RetryPolicy:
             return False
         if verdict == "true":
             return True
+        if kind is ErrorKind.CERTIFICATE:  # the same certificate would be refused again
+            return False
         if status is None:
             if not sent:
                 return True

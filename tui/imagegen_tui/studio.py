@@ -50,6 +50,11 @@ class Studio:
         base_url), or None: for a screen to show before the user presses Enter."""
         return self.config.problem(profile, self.environ)
 
+    def warning(self, profile: Profile) -> str | None:
+        """A sentence to show whenever `profile` is picked or sends (verify = false: its
+        provider's certificate is not checked), or None."""
+        return profile.warning()
+
     def check(self, profile: Profile) -> None:
         """Raise ProfileUnusable (an InvalidRequest on "profile") when nothing may be sent."""
         if (problem := self.problem(profile)) is not None:

@@ -13,6 +13,8 @@ import json
 import re
 import secrets
 import socket
+import ssl
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -51,16 +53,22 @@ FAILURES: dict[str, tuple[int, str, str | None, str]] = {
 class DemoServer:
     """Serve on a loopback port in a background thread; `base_url` is what a profile calls."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: serve https with this server-side context (for testing certificates and
+        proxy tunnels); the handshake happens in each request's own thread, on its first read,
+        so a client that never finishes one holds up nobody else."""
         self.httpd = _HTTPServer((host, port), _Handler)
         self.httpd.latency = latency
         self.httpd.key = key
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
+            self.httpd.scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"{self.httpd.scheme}://{host}:{port}/v1"
 
     def start(self) -> DemoServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="imagegen-demo", daemon=True)
@@ -90,6 +98,7 @@ class _HTTPServer(ThreadingHTTPServer):
     latency: float
     key: str | None
     log = None  # a callable taking one line, set by `serve-demo`
+    scheme = "http"
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -98,6 +107,11 @@ class _HTTPServer(ThreadingHTTPServer):
         self.flaky: dict[str, int] = {}
         self.generation_requests = 0  # POSTs to the generations route, whatever their fate
         self.files: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that refused our certificate, or left, is not the server's error."""
+        if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            super().handle_error(request, client_address)
 
     def keep_file(self, data: bytes, ext: str) -> str:
         name = f"{secrets.token_hex(8)}.{ext}"
@@ -227,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif as_url:
                 name = self.server.keep_file(data, "jpg" if p["format"] == "jpeg" else p["format"])
                 host, port = self.server.server_address[:2]
-                entries.append({"url": f"http://{host}:{port}/v1/files/{name}"})
+                entries.append({"url": f"{self.server.scheme}://{host}:{port}/v1/files/{name}"})
             else:
                 entries.append({"b64_json": base64.b64encode(data).decode()})
             if p["revised"]:
