@@ -248,7 +248,7 @@ def _recover(store: HistoryStore, g: Generation, to: Path | None, config: Any) -
         return EXIT_USAGE
     folder = to or config.output.folder
     try:
-        report = recover(store, g.id, folder, config.output.template)
+        report = recover(store, g.id, folder, config.output.template, config.output.slug)
     except OSError as exc:
         say(f"error: {folder} cannot take files: {reason(exc)}; the images stay where they are", err=True)
         return EXIT_FAILED

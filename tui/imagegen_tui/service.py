@@ -113,7 +113,7 @@ async def generate(
     except Exception as exc:
         await row.update("record its failure", HistoryStore.fail, *_failure(exc))
         raise
-    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now())
+    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug)
     saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
     cancelled = False
     while not saving.done():
