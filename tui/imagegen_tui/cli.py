@@ -355,14 +355,15 @@ def _pipe(saved: list[Any], form: str, folder: Path) -> None:
 
     for image in saved:
         note(f"saved: {image.path}")
-    out = sys.stdout.buffer
-    if form == "image":
-        out.write(saved[0].path.read_bytes())
-    else:
-        with tarfile.open(fileobj=out, mode="w|") as tar:
-            for image in saved:
-                tar.add(image.path, arcname=str(image.path.relative_to(folder)), recursive=False)
-    out.flush()
+    # buffered whatever PYTHONUNBUFFERED says: unbuffered, sys.stdout.buffer is the raw file,
+    # whose write() may take only part of a pipe's worth and drop the rest
+    with open(sys.stdout.fileno(), "wb", closefd=False) as out:
+        if form == "image":
+            out.write(saved[0].path.read_bytes())
+        else:
+            with tarfile.open(fileobj=out, mode="w|") as tar:
+                for image in saved:
+                    tar.add(image.path, arcname=str(image.path.relative_to(folder)), recursive=False)
 
 
 def open_store() -> Any:
