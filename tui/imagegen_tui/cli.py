@@ -378,11 +378,12 @@ def open_store() -> Any:
 
 
 async def _attended(job: Any, profile: Any, request: Any) -> Any:
-    """Run the job, showing the elapsed time on stderr when a person watches it. The call is
-    paid for once sent, so if the terminal goes away (a hangup, or writes to it failing) the
-    job carries on without one: output goes to /dev/null, and the images are still saved and
-    recorded."""
+    """Run the job, showing a spinner and the elapsed time on stderr when a person watches it
+    (stderr a terminal, no --quiet): image calls can take minutes. The call is paid for once
+    sent, so if the terminal goes away (a hangup, or writes to it failing) the job carries on
+    without one: output goes to /dev/null, and the images are still saved and recorded."""
     import asyncio
+    import itertools
     import signal
     import time
 
@@ -407,13 +408,14 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
             return False
 
     async def tick() -> None:
-        turn = 0
-        while True:
+        for turn in itertools.count():
             line = visible(f"{SPINNER[turn % len(SPINNER)]} {_elapsed(time.monotonic() - started)}  {request.model} via {where}, {request.n} image(s)…", newlines=False)
-            width = os.get_terminal_size(sys.stderr.fileno()).columns - 1  # a wrapped line would not be overwritten
+            try:
+                width = os.get_terminal_size(sys.stderr.fileno()).columns - 1  # a wrapped line would not be overwritten
+            except OSError:  # stderr is no longer the terminal
+                return
             if not show(f"\r{line[:width]}\033[K"):
                 return
-            turn += 1
             await asyncio.sleep(0.1)
 
     loop = asyncio.get_running_loop()
