@@ -411,10 +411,10 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
         for turn in itertools.count():
             line = visible(f"{SPINNER[turn % len(SPINNER)]} {_elapsed(time.monotonic() - started)}  {request.model} via {where}, {request.n} image(s)…", newlines=False)
             try:
-                width = os.get_terminal_size(sys.stderr.fileno()).columns - 1  # a wrapped line would not be overwritten
+                columns = os.get_terminal_size(sys.stderr.fileno()).columns  # 0 when the terminal does not say
             except OSError:  # stderr is no longer the terminal
                 return
-            if not show(f"\r{line[:width]}\033[K"):
+            if not show(f"\r{line[: columns - 1] if columns else line}\033[K"):  # a wrapped line would not be overwritten
                 return
             await asyncio.sleep(0.1)
 
