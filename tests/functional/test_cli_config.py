@@ -66,8 +66,10 @@ def test_a_config_problem_stops_generate_before_anything_is_sent(dirs, server, m
     for command in (["config", "show"], ["doctor"]):  # they show the same problem
         shown = run_cli(*command)
         assert shown.returncode == 2 and where in shown.stderr + shown.stdout and message in shown.stderr + shown.stdout
-    parts = json.loads(run_cli("config", "show", "--json").stdout)["config_error"]
-    assert parts["file"] == str(dirs.config_file) and parts["key"] == key and parts["line"] == line and message in parts["message"]
+    refused = run_cli("config", "show", "--json")
+    parts = json.loads(refused.stdout)["error"]
+    assert refused.returncode == 2 and parts["kind"] == "config" and message in parts["message"]
+    assert parts["file"] == str(dirs.config_file) and parts["key"] == key and parts["line"] == line
 
 
 def test_history_rerun_stops_on_a_config_problem_too(dirs, server, monkeypatch):

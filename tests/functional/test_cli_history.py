@@ -61,7 +61,7 @@ def test_show_delete_export_stats_and_missing(dirs, tmp_path):
     assert "MISSING" in history("show", gid).stdout
     assert "1 file(s) missing" in history("missing").stdout
     write_config(dirs, '[prices."gpt-image-2"]\ninput_text = 5\noutput_image = 40\n')
-    stats = json.loads(history("stats", "--json").stdout)[0]
+    [stats] = json.loads(history("stats", "--json").stdout)["rows"]
     assert stats["generations"] == 1 and stats["images"] == 2 and stats["cost"] > 0
     deleted = history("delete", gid, "--files").stdout
     assert "already gone" in deleted and "removed" in deleted

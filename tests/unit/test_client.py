@@ -214,7 +214,7 @@ async def test_key_echoed_by_provider_is_redacted():
         return httpx.Response(401, json={"error": {"message": f"Invalid key {KEY} for Bearer {KEY}", "type": "auth", "code": None, "param": None}})
 
     error = await fails("https://gw.example/v1", "x", transport=mock(handler))
-    assert KEY not in str(error) and KEY not in repr(error) and KEY not in json.dumps(error.as_dict())
+    assert KEY not in str(error) and KEY not in repr(error) and KEY not in json.dumps(error.failure().as_json())
     assert "[redacted]" in error.provider_message
 
 

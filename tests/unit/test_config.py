@@ -106,6 +106,7 @@ profile = "gw"
 [output]
 folder = "{dirs.root / 'out'}"
 template = "{{model}}/{{date}}-{{slug}}-{{index}}"
+slug = "ascii"
 [profiles.model-go]
 api_key = "{KEY}"
 timeout = 600
@@ -133,6 +134,7 @@ concurrency = 5
     assert gw.headers == {"X-Title": "imagegen-tui"} and gw.retry_server_errors and gw.key_required
     assert config.profiles["model-go"].timeout == 600.0
     assert config.output.folder == dirs.root / "out" and config.output.template.startswith("{model}/")
+    assert config.output.slug == "ascii" and load_config(dirs.root / "absent.toml").output.slug == "unicode"
     assert config.prices["gpt-image-2"].output_image == 30.0
     assert (config.ui.graphics, config.ui.concurrency) == ("sixel", 5)
     assert config.active_profile({}).name == "gw"
@@ -154,6 +156,10 @@ concurrency = 5
         ("[profiles.model-go]\ntimeout = 'abc'", "profiles.model-go.timeout", "must be a number from 1 to 3600"),
         ("[output]\ntemplate = '../{slug}'", "output.template", "'..'"),
         ("[output]\ntemplate = '{prompt}'", "output.template", "unknown field {prompt}"),
+        ("[output]\nslug = 'asci'", "output.slug", "'asci' is not a slug mode: choose 'unicode' or 'ascii'; did you mean 'ascii'?"),
+        ("[output]\nslug = 'pinyin'", "output.slug", "'pinyin' is not a slug mode: choose 'unicode' or 'ascii'"),
+        ("[output]\nslug = true", "output.slug", "expected a string, got true or false"),
+        ("[output]\nslgu = 'ascii'", "output", "unknown key 'slgu'; did you mean 'slug'?"),
         ("[ui]\nconcurrency = '3'", "ui.concurrency", "expected a whole number, got a string"),
         ("[profiles.gw]\nbase_url = 'https://x'\n[profiles.gw.capabilities]\ncustom_sizes = 'yes'", "profiles.gw.capabilities.custom_sizes", "expected true or false"),
     ],

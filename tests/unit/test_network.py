@@ -138,7 +138,7 @@ async def test_407_on_connect_asks_for_credentials_and_is_not_retried(tls_demo, 
         monkeypatch.setenv("HTTPS_PROXY", proxy.url(f"alice:{PASSWORD}x"))
         error = await refusal(tls_demo.base_url, ca_bundle=str(authority.pem))
         assert str(error) == f"407 from the proxy 127.0.0.1:{proxy.port}: it refused the user name and password given; nothing was sent to the provider; check them in HTTPS_PROXY"
-        assert PASSWORD not in str(error) + repr(error) + str(error.as_dict())
+        assert PASSWORD not in str(error) + repr(error) + str(error.failure().as_json())
         monkeypatch.setenv("HTTPS_PROXY", proxy.url(f"alice:{PASSWORD}"))
         assert (await generate(tls_demo.base_url, ca_bundle=str(authority.pem))).images
         assert proxy.lines == [f"CONNECT 127.0.0.1:{tls_demo.httpd.server_address[1]} HTTP/1.1"] * 3

@@ -7,26 +7,28 @@ headless command ever imports Textual.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 from imagegen_tui import __version__
-from imagegen_tui.console import say, say_json
+from imagegen_tui.console import be_quiet, note, quiet, say, say_failure, say_result
+from imagegen_tui.errors import ErrorKind, Failure
 from imagegen_tui.textsafe import visible
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK = 0
 EXIT_PIPE = 128 + 13  # as a process killed by SIGPIPE, like other tools whose reader left
+SPINNER = "|/-\\"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse quotes a bad argument back, and an argument may hold control characters."""
+    """A refused command line is a Failure like any other, so that under --json it is told as
+    JSON too; on stderr it reads as argparse's own (`say` escapes the bad argument it quotes
+    back, which may hold control characters)."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message)}\n")
+        raise Failure(ErrorKind.USAGE, message, sentence=f"{self.format_usage()}{self.prog}: error: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--user", help="end-user id passed to the provider")
     gen.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
     gen.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
-    gen.add_argument("--output", "-o", type=Path, metavar="DIR", help="save into DIR instead of the configured folder")
+    gen.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
+    gen.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
+    gen.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
     gen.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
-    gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths")
+    gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths, failures included")
+    gen.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
 
     cfg = commands.add_parser("config", help="show the configuration", description="Where the config file is, and what is in effect (keys masked).")
     cfg.add_argument("action", choices=("path", "show"))
@@ -78,23 +83,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a command; whatever goes wrong ends in a sentence and an exit status, never a
-    traceback."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    traceback, and under --json in one JSON object on stdout as well."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except Failure as failure:
+        return _tell(failure, as_json=_asks_json(argv))
+    as_json = getattr(args, "json", False)
+    be_quiet(getattr(args, "quiet", False))
     try:
         status = _run(args)
         sys.stdout.flush()  # here, where a reader that left can still be told from a crash
         return status
+    except Failure as failure:
+        return _tell(failure, as_json=as_json)
     except KeyboardInterrupt:
-        say("interrupted", err=True)
-        return 130
+        return _tell(Failure(ErrorKind.INTERRUPTED, "interrupted", billed=_billable(args), sentence="interrupted"), as_json=as_json)
     except BrokenPipeError:
-        from imagegen_tui.console import detach
-
-        detach()
-        return EXIT_PIPE
+        return _reader_left()
     except Exception as exc:
-        return _last_resort(exc, args)
+        return _tell(_last_resort(exc, args), as_json=as_json)
+
+
+def _tell(failure: Failure, *, as_json: bool) -> int:
+    try:
+        status = say_failure(failure, as_json=as_json)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _reader_left() -> int:
+    from imagegen_tui.console import detach
+
+    detach()
+    return EXIT_PIPE
+
+
+def _asks_json(argv: list[str]) -> bool:
+    """Whether a command line argparse refused asked for --json (or a prefix of it, which
+    argparse takes), so that its refusal is told as JSON too."""
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return any(len(arg) > 2 and "--json".startswith(arg) for arg in options)
+
+
+def _billable(args: argparse.Namespace) -> bool | None:
+    """What a command that stopped unexpectedly may have cost: a generation may have been
+    sent (None: maybe), nothing else sends anything."""
+    sends = args.command == "generate" or getattr(args, "history_command", None) == "rerun"
+    return None if sends else False
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -113,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
     return _tui(args)
 
 
-def _last_resort(exc: Exception, args: argparse.Namespace) -> int:
+def _last_resort(exc: Exception, args: argparse.Namespace) -> Failure:
     """An exception nobody expected: one line saying what failed and where the full report
     (traceback, keys redacted) was written."""
     from imagegen_tui import crashlog
@@ -126,8 +164,8 @@ def _last_resort(exc: Exception, args: argparse.Namespace) -> int:
         config = None
     secrets = crashlog.known_secrets(config)
     what = f"running `{command}`"
-    say(crashlog.sentence(exc, what, crashlog.write_report(exc, what, secrets), secrets), err=True)
-    return EXIT_FAILED
+    sentence = crashlog.sentence(exc, what, crashlog.write_report(exc, what, secrets), secrets)
+    return Failure(ErrorKind.INTERNAL, sentence, billed=_billable(args), sentence=sentence)
 
 
 def _tui(args: argparse.Namespace) -> int:
@@ -139,13 +177,10 @@ def _tui(args: argparse.Namespace) -> int:
 
     config = _load(args)
     protocol = _graphics(args, config)
-    if protocol is None:
-        return EXIT_USAGE
     try:
         config.active_profile(os.environ)
     except ConfigError as exc:  # IMAGEGEN_TUI_PROFILE names no profile
-        say(f"error: {exc}", err=True)
-        return EXIT_USAGE
+        raise exc.failure() from None
     notices = [f"{config.error}\nNothing is generated until the file is fixed; it is not overwritten meanwhile."] if config.error else []
     store = open_store()
     if store is None:
@@ -165,14 +200,13 @@ def _tui(args: argparse.Namespace) -> int:
             store.close()
 
 
-def _graphics(args: argparse.Namespace, config: Any) -> str | None:
+def _graphics(args: argparse.Namespace, config: Any) -> str:
     """The protocol asked for, checked here rather than by argparse so that building the
     parser for every command does not load the config module."""
     from imagegen_tui.config import GRAPHICS
 
     if args.graphics is not None and args.graphics not in GRAPHICS:
-        say(f"error: --graphics {args.graphics!r}: choose one of {', '.join(GRAPHICS)}", err=True)
-        return None
+        raise Failure(ErrorKind.USAGE, f"--graphics {args.graphics!r}: choose one of {', '.join(GRAPHICS)}")
     return args.graphics or config.ui.graphics
 
 
@@ -185,8 +219,6 @@ def _doctor(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, must_exist=args.config is not None)
     protocol = _graphics(args, config)
-    if protocol is None:
-        return EXIT_USAGE
     facts = dict(graphics.setup(protocol).facts())
     facts["config"] = str(config.error or (config.path if config.path.exists() else f"{config.path} (none yet: built-in settings)"))
     try:
@@ -199,21 +231,20 @@ def _doctor(args: argparse.Namespace) -> int:
         facts["profile"] = f"{profile.name}: " + ("the embedded demo, nothing is sent" if profile.demo else f"ready, {profile.base_url}")
     for key, value in facts.items():
         say(f"{key:>14}: {value}")
-    return EXIT_USAGE if problem else EXIT_OK
+    return ErrorKind.CONFIG.exit_code if problem else EXIT_OK
 
 
-def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config | None, without importing config at module level
+def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config, without importing config at module level
     """The config (a --config file must exist). A problem with it stops a `strict` command, one
-    that would send something: said on stderr and None returned, for the caller to exit 2.
-    Other commands warn and go on with the built-in settings."""
+    that would send something (a config Failure, exit 2). Other commands warn and go on with
+    the built-in settings."""
     from imagegen_tui.config import load_config
 
     config = load_config(args.config, must_exist=args.config is not None)
     if config.error is None:
         return config
     if strict:
-        say(f"error: {config.error}", err=True)
-        return None
+        raise config.error.failure()
     say(f"warning: {config.error} (the file is not used)", err=True)
     return config
 
@@ -224,19 +255,16 @@ def _generate(args: argparse.Namespace) -> int:
     from imagegen_tui.errors import ConfigError
     from imagegen_tui.request import ImageRequest
 
+    piped = _piped_images(args)
     prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
     config = _load(args, strict=True)
-    if config is None:
-        return EXIT_USAGE
     try:
         profile = config.usable_profile(os.environ, args.profile)
     except ConfigError as exc:
-        say(f"error: {exc}", err=True)
-        return EXIT_USAGE
+        raise exc.failure() from None
     if args.timeout is not None:
         if args.timeout <= 0:
-            say("error: --timeout must be positive", err=True)
-            return EXIT_USAGE
+            raise Failure(ErrorKind.USAGE, "--timeout must be positive")
         profile = replace(profile, timeout=args.timeout)
     request = ImageRequest(
         prompt=prompt,
@@ -252,7 +280,23 @@ def _generate(args: argparse.Namespace) -> int:
         stream=args.stream,
         partial_images=args.partial_images,
     )
-    return run_generation(config, profile, request, as_json=args.json, output_dir=args.output)
+    output_dir = None if args.output in (None, "-") else Path(args.output)
+    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped)
+
+
+def _piped_images(args: argparse.Namespace) -> str | None:
+    """"image" or "tar" when the images are asked for on standard output (-o -, --stdout,
+    --stdout-format), else None. What cannot work is refused here, before anything is sent."""
+    if not (args.stdout or args.stdout_format or args.output == "-"):
+        return None
+    form = args.stdout_format or "image"
+    if args.json:
+        raise Failure(ErrorKind.USAGE, "--json and the image cannot share standard output: choose one (with the image, the saved file's path is said on stderr)")
+    if form == "image" and args.n != 1:
+        raise Failure(ErrorKind.USAGE, f"standard output takes one image and -n {args.n} asks for {args.n}: add --stdout-format tar for a tar stream of them all, or save them with -o DIR")
+    if sys.stdout.isatty():
+        raise Failure(ErrorKind.USAGE, "standard output is a terminal, which cannot show an image's bytes: redirect it (imagegen-tui generate … -o - > fox.png) or pipe it (… -o - | viu -)")
+    return form
 
 
 def _stdin_prompt() -> str:
@@ -264,8 +308,11 @@ def _stdin_prompt() -> str:
     return text
 
 
-def run_generation(config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None) -> int:
-    """Generate, save, record in the history, print: shared by `generate` and `history rerun`."""
+def run_generation(
+    config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None, piped: str | None = None
+) -> int:
+    """Generate, save, record in the history, print: shared by `generate` and `history rerun`.
+    `piped` ("image" or "tar"): the saved images go to stdout too, and their paths to stderr."""
     import asyncio
 
     from imagegen_tui import service
@@ -273,41 +320,52 @@ def run_generation(config: Any, profile: Any, request: Any, *, as_json: bool, ou
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
     if profile.demo:
-        say(DEMO_NOTICE, err=True)
+        note(DEMO_NOTICE)
     if warning := profile.warning():
-        say(warning, err=True)
+        say(warning, err=True)  # even under --quiet: nothing checks this provider's certificate
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir)
         outcome = asyncio.run(_attended(job, profile, request))
-    except InvalidRequest as exc:
-        say(f"error: invalid parameters: {exc}", err=True)
-        return EXIT_USAGE
-    except ImageAPIError as exc:
-        say(f"error: {exc}", err=True)
-        if as_json:
-            say_json({"ok": False, "error": exc.as_dict()})
-        return EXIT_FAILED
+    except (InvalidRequest, ImageAPIError) as exc:
+        raise exc.failure() from exc
     except OutputError as exc:
-        say(f"error: {exc}", err=True)
-        paths = [str(image.path) for image in exc.saved]
-        if as_json:
-            say_json({"ok": False, "error": {"kind": exc.kind, "message": str(exc)}, "paths": paths})
-        else:
-            for path in paths:
-                say(path)
-        return EXIT_FAILED
+        if not as_json and not piped:
+            for image in exc.saved:  # what did land is still printed
+                say(str(image.path))
+        raise exc.failure() from exc
     finally:
         if store is not None:
             store.close()
-    for note in outcome.notes:
-        say(f"note: {note}", err=True)
-    if as_json:
-        say_json(_outcome_json(outcome))
+    for text in outcome.notes:
+        note(f"note: {text}")
+    if piped:
+        _pipe(outcome.saved, piped, (output_dir or config.output.folder).resolve())
+    elif as_json:
+        say_result(_outcome_json(outcome))
     else:
         for image in outcome.saved:
             say(str(image.path))
     return EXIT_OK
+
+
+def _pipe(saved: list[Any], form: str, folder: Path) -> None:
+    """The saved files, as saved (settings embedded), to stdout: one image's bytes, or a tar
+    stream of them all named as below the output folder. They stay where they were saved and
+    recorded, so nothing paid for lives only in a pipe; stderr says where."""
+    import tarfile
+
+    for image in saved:
+        note(f"saved: {image.path}")
+    # buffered whatever PYTHONUNBUFFERED says: unbuffered, sys.stdout.buffer is the raw file,
+    # whose write() may take only part of a pipe's worth and drop the rest
+    with open(sys.stdout.fileno(), "wb", closefd=False) as out:
+        if form == "image":
+            out.write(saved[0].path.read_bytes())
+        else:
+            with tarfile.open(fileobj=out, mode="w|") as tar:
+                for image in saved:
+                    tar.add(image.path, arcname=str(image.path.relative_to(folder)), recursive=False)
 
 
 def open_store() -> Any:
@@ -322,11 +380,12 @@ def open_store() -> Any:
 
 
 async def _attended(job: Any, profile: Any, request: Any) -> Any:
-    """Run the job, showing the elapsed time on stderr when a person watches it. The call is
-    paid for once sent, so if the terminal goes away (a hangup, or writes to it failing) the
-    job carries on without one: output goes to /dev/null, and the images are still saved and
-    recorded."""
+    """Run the job, showing a spinner and the elapsed time on stderr when a person watches it
+    (stderr a terminal, no --quiet): image calls can take minutes. The call is paid for once
+    sent, so if the terminal goes away (a hangup, or writes to it failing) the job carries on
+    without one: output goes to /dev/null, and the images are still saved and recorded."""
     import asyncio
+    import itertools
     import signal
     import time
 
@@ -351,12 +410,19 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
             return False
 
     async def tick() -> None:
-        while show("\r" + visible(f"{time.monotonic() - started:6.1f} s  {request.model} via {where}, {request.n} image(s)… ", newlines=False)):
+        for turn in itertools.count():
+            line = visible(f"{SPINNER[turn % len(SPINNER)]} {_elapsed(time.monotonic() - started)}  {request.model} via {where}, {request.n} image(s)…", newlines=False)
+            try:
+                columns = os.get_terminal_size(sys.stderr.fileno()).columns  # 0 when the terminal does not say
+            except OSError:  # stderr is no longer the terminal
+                return
+            if not show(f"\r{line[: columns - 1] if columns else line}\033[K"):  # a wrapped line would not be overwritten
+                return
             await asyncio.sleep(0.1)
 
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGHUP, hung_up)
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and not quiet():
         ticker = asyncio.create_task(tick())
     try:
         return await job
@@ -367,11 +433,14 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
             show("\r\033[K")
 
 
+def _elapsed(seconds: float) -> str:
+    return f"{seconds:4.1f} s" if seconds < 60 else f"{int(seconds) // 60} min {int(seconds) % 60:02d} s"
+
+
 def _outcome_json(outcome: Any) -> dict[str, Any]:
     result = outcome.result
     revised = next((image.revised_prompt for image in outcome.saved if image.revised_prompt), None)
     return {
-        "ok": True,
         "id": outcome.history_id,
         "uid": outcome.generation_id,
         "profile": outcome.profile,
@@ -400,18 +469,14 @@ def _config(args: argparse.Namespace) -> int:
     from imagegen_tui.errors import ConfigError
 
     config = load_config(args.config, must_exist=args.config is not None)
-    if config.error is not None:  # the problem, in parts for a script with --json
-        say(f"error: {config.error}", err=True)
-        if args.json:
-            say_json({"config_file": str(config.path), "config_error": config.error.as_dict()}, indent=2)
-        return EXIT_USAGE
+    if config.error is not None:  # the problem, in parts (file, key, line) for a script with --json
+        raise config.error.failure()
     try:
         info = describe(config, os.environ)
     except ConfigError as exc:
-        say(f"error: {exc}", err=True)
-        return EXIT_USAGE
+        raise exc.failure() from None
     if args.json:
-        say_json(info, indent=2)
+        say_result(info, indent=2)
         return EXIT_OK
     say(f"config file:    {info['config_file']}{'' if Path(info['config_file']).exists() else '  (not created yet)'}")
     say(f"active profile: {info['active_profile']}")

@@ -11,11 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui.console import say, say_json
+from imagegen_tui.console import note, say, say_result
+from imagegen_tui.errors import ErrorKind, Failure
 from imagegen_tui.store import STATUSES, Filters, Generation, HistoryStore, StoreError
 from imagegen_tui.textsafe import one_line
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def add_parser(commands: Any) -> None:
@@ -42,7 +43,8 @@ def add_parser(commands: Any) -> None:
     rerun = sub.add_parser("rerun", help="the same parameters again, as a new generation linked to it")
     rerun.add_argument("id", type=int)
     rerun.add_argument("-n", "--n", type=int, dest="n", help="a different number of images")
-    rerun.add_argument("--json", action="store_true")
+    rerun.add_argument("--json", action="store_true", help="print one JSON object, failures included")
+    rerun.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
     delete = sub.add_parser("delete", help="remove a generation from the history")
     delete.add_argument("id", type=int)
     delete.add_argument("--files", action="store_true", help="also delete its image files")
@@ -77,23 +79,21 @@ def _count(text: str) -> int:
 
 
 def run(args: argparse.Namespace, load_config: Any, run_generation: Any) -> int:
+    """The action asked for; raises Failure (usage, config, history…) when it cannot be done."""
     try:
         since = parse_since(getattr(args, "since", None))
     except ValueError as exc:
-        say(f"error: {exc}", err=True)
-        return EXIT_USAGE
+        raise Failure(ErrorKind.USAGE, str(exc)) from None
     try:
         store = HistoryStore.open_default()
     except (StoreError, OSError) as exc:
-        say(f"error: {exc}", err=True)
-        return EXIT_FAILED
+        raise Failure(ErrorKind.HISTORY, str(exc)) from None
     if store.recovered:
-        say(f"note: {store.recovered} generation(s) cut off by an earlier crash are now marked interrupted", err=True)
+        note(f"note: {store.recovered} generation(s) cut off by an earlier crash are now marked interrupted")
     try:
         return _action(store, args, since, load_config, run_generation)
     except StoreError as exc:  # a full disk, a damaged file
-        say(f"error: {exc}", err=True)
-        return EXIT_FAILED
+        raise Failure(ErrorKind.HISTORY, str(exc)) from None
     finally:
         store.close()
 
@@ -110,8 +110,7 @@ def _action(store: HistoryStore, args: argparse.Namespace, since: float | None, 
         return _missing(store, args)
     generation = store.get(args.id)
     if generation is None:
-        say(f"error: no generation #{args.id} in the history", err=True)
-        return EXIT_USAGE
+        raise Failure(ErrorKind.USAGE, f"no generation #{args.id} in the history")
     if action == "show":
         return _show(generation, args, load_config(args))
     if action == "favourite":
@@ -146,7 +145,7 @@ def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) ->
     )
     rows = store.page(filters, limit=args.limit, offset=args.offset)
     if args.json:
-        say_json({"total": store.count(filters), "generations": [_as_json(g) for g in rows]})
+        say_result({"total": store.count(filters), "generations": [_as_json(g) for g in rows]})
         return EXIT_OK
     if not rows:
         say("no generations match" if getattr(args, "text", None) or args.status or args.model else "the history is empty")
@@ -165,7 +164,7 @@ def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) ->
 def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
     spent = g.cost(config.prices)
     if args.json:
-        say_json({**_as_json(g), "cost": spent}, indent=2)
+        say_result({**_as_json(g), "cost": spent}, indent=2)
         return EXIT_OK
     say(f"#{g.id}  {g.status}  {datetime.fromtimestamp(g.created_at):%Y-%m-%d %H:%M:%S}  (id {g.uid}){'  ★' if g.favourite else ''}")
     if g.parent_id:
@@ -196,15 +195,11 @@ def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
 
 def _rerun(g: Generation, args: argparse.Namespace, load_config: Any, run_generation: Any) -> int:
     config = load_config(args, strict=True)
-    if config is None:
-        return EXIT_USAGE
     profile = config.profiles.get(g.profile)
     if profile is None:
-        say(f"error: the profile {g.profile!r} of #{g.id} no longer exists; known: {', '.join(config.profiles)}", err=True)
-        return EXIT_USAGE
+        raise Failure(ErrorKind.CONFIG, f"the profile {g.profile!r} of #{g.id} no longer exists; known: {', '.join(config.profiles)}")
     if (problem := config.problem(profile, os.environ)) is not None:
-        say(f"error: {problem}", err=True)
-        return EXIT_USAGE
+        raise problem.failure()
     request = g.request()
     if args.n is not None:
         request = replace(request, n=args.n)
@@ -244,14 +239,12 @@ def _recover(store: HistoryStore, g: Generation, to: Path | None, config: Any) -
     from imagegen_tui.recovery import reason, recover
 
     if not any(image.kept for image in g.images):
-        say(f"error: #{g.id} has no images waiting to be saved", err=True)
-        return EXIT_USAGE
+        raise Failure(ErrorKind.USAGE, f"#{g.id} has no images waiting to be saved")
     folder = to or config.output.folder
     try:
-        report = recover(store, g.id, folder, config.output.template)
+        report = recover(store, g.id, folder, config.output.template, config.output.slug)
     except OSError as exc:
-        say(f"error: {folder} cannot take files: {reason(exc)}; the images stay where they are", err=True)
-        return EXIT_FAILED
+        raise Failure(ErrorKind.DISK, f"{folder} cannot take files: {reason(exc)}; the images stay where they are") from None
     for path in report.saved:
         say(str(path))
     for path, why in report.failed:
@@ -264,7 +257,7 @@ def _recover(store: HistoryStore, g: Generation, to: Path | None, config: Any) -
 def _stats(store: HistoryStore, args: argparse.Namespace, since: float | None, config: Any) -> int:
     rows = store.stats(since=since, by=args.by, prices=config.prices)
     if args.json:
-        say_json([asdict(r) for r in rows])
+        say_result({"rows": [asdict(r) for r in rows]})
         return EXIT_OK
     if not rows:
         say("the history is empty")
@@ -283,11 +276,10 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
     from imagegen_tui.history_import import import_folder
 
     if not args.folder.is_dir():
-        say(f"error: {args.folder} is not a folder", err=True)
-        return EXIT_USAGE
+        raise Failure(ErrorKind.USAGE, f"{args.folder} is not a folder")
     report = import_folder(store, args.folder)
     if args.json:
-        say_json(asdict(report))
+        say_result(asdict(report))
     else:
         unreadable = f"; {len(report.damaged)} unreadable skipped" if report.damaged else ""
         say(f"added {report.generations} generation(s) with {report.images} image(s); "
@@ -300,7 +292,7 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
 def _missing(store: HistoryStore, args: argparse.Namespace) -> int:
     images = store.missing_files()
     if args.json:
-        say_json([{"generation": i.generation_id, "index": i.index, "path": str(i.path)} for i in images])
+        say_result({"missing": [{"generation": i.generation_id, "index": i.index, "path": str(i.path)} for i in images]})
     else:
         for image in images:
             say(f"#{image.generation_id} {image.index}. {image.path}")

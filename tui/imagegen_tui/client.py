@@ -45,6 +45,7 @@ PartialCallback = Callable[[int, int, ImagePayload], None]
 class _AttemptFailed(Exception):
     def __init__(self, error: ImageAPIError, *, sent: bool, headers: Mapping[str, str]) -> None:
         self.error, self.sent, self.headers = error, sent, headers
+        error.sent = sent  # what a script is told: could running it again pay twice?
 
 
 @dataclass
@@ -340,7 +341,7 @@ class ImagesClient:
     def _deadline_error(self, sent: bool) -> ImageAPIError:
         limit = f"within {self.endpoint.timeout:g} s (the whole call's time limit, retries included: the profile's timeout or --timeout)"
         if not sent:
-            return ImageAPIError(ErrorKind.TIMEOUT, f"the request could not be sent {limit}", hint="nothing was billed; check the network and the base URL", host=self.endpoint.host)
+            return ImageAPIError(ErrorKind.TIMEOUT, f"the request could not be sent {limit}", hint="nothing was billed; check the network and the base URL", host=self.endpoint.host, sent=False)
         return ImageAPIError(
             ErrorKind.TIMEOUT,
             f"no complete answer {limit}",

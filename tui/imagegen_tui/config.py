@@ -22,7 +22,7 @@ from imagegen_tui import paths
 from imagegen_tui.endpoint import PROXY_SCHEMES, Endpoint, shown_proxy
 from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
-from imagegen_tui.naming import DEFAULT_TEMPLATE, check_template
+from imagegen_tui.naming import DEFAULT_SLUG, DEFAULT_TEMPLATE, SLUG_MODES, check_template
 from imagegen_tui.prices import Price, parse_prices
 from imagegen_tui.retry import RetryPolicy
 
@@ -164,6 +164,7 @@ def builtin_profiles(environ: Mapping[str, str]) -> dict[str, Profile]:
 class OutputSettings:
     folder: Path
     template: str = DEFAULT_TEMPLATE
+    slug: str = DEFAULT_SLUG  # how {slug} writes the prompt's words: naming.SLUG_MODES
 
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
@@ -268,7 +269,7 @@ def url_problem(url: str) -> str | None:
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
 _CAPS_KEYS = {f.name for f in fields(Capabilities)}
 _TOP_KEYS = {"profile", "output", "profiles", "prices", "ui"}
-_OUTPUT_KEYS = {"folder", "template"}
+_OUTPUT_KEYS = {f.name for f in fields(OutputSettings)}
 _UI_KEYS = {f.name for f in fields(UISettings)}
 
 
@@ -362,7 +363,12 @@ def _output(table: dict[str, Any], current: OutputSettings) -> OutputSettings:
         check_template(template)
     except ValueError as exc:
         raise ConfigError(str(exc), key="output.template") from None
-    return OutputSettings(folder=folder, template=template)
+    slug = _expect(table.get("slug", current.slug), str, "output.slug")
+    if slug not in SLUG_MODES:
+        close = nearest(slug, SLUG_MODES)
+        hint = f"; did you mean {close!r}?" if close else ""
+        raise ConfigError(f"{slug!r} is not a slug mode: choose {' or '.join(map(repr, SLUG_MODES))}{hint}", key="output.slug")
+    return OutputSettings(folder=folder, template=template, slug=slug)
 
 
 def _ui(table: dict[str, Any]) -> UISettings:
@@ -515,6 +521,6 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
     return {
         "config_file": str(config.path),
         "active_profile": active.name,
-        "output": {"folder": str(config.output.folder), "template": config.output.template},
+        "output": {"folder": str(config.output.folder), "template": config.output.template, "slug": config.output.slug},
         "profiles": profiles,
     }

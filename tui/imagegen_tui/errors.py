@@ -7,11 +7,19 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagegen_tui.textsafe import one_line
 
+if TYPE_CHECKING:
+    from imagegen_tui.saving import SavedImage
+
 
 class ErrorKind(StrEnum):
+    """Every way a command can fail, as scripts see it (`--json`'s error.kind), the history
+    records it (error_kind) and the README's table lists it. The exit status follows the kind."""
+
+    # the provider said no, or the way there failed: exit 1
     AUTH = "auth"
     PERMISSION = "permission"
     NOT_FOUND = "not_found"
@@ -25,6 +33,55 @@ class ErrorKind(StrEnum):
     PROXY = "proxy"  # the proxy failed the request; nothing reached the provider
     CERTIFICATE = "certificate"  # a TLS certificate is not trusted: trying again cannot help
     BAD_RESPONSE = "bad_response"
+    # refused before anything was sent: exit 2
+    USAGE = "usage"  # the command line: an unknown option, a bad value, no such generation
+    CONFIG = "config"  # the config file, or a profile that cannot send (no key, no such profile)
+    INVALID_REQUEST = "invalid_request"  # the image parameters, each problem naming its field
+    # on this machine: exit 1
+    DISK = "disk"  # the output folder cannot take files; nothing was sent
+    UNSAVED = "unsaved"  # paid-for images that could not all be saved; kept for `history recover`
+    HISTORY = "history"  # the history database cannot be opened or written
+    INTERNAL = "internal"  # a bug: the sentence names the report
+    INTERRUPTED = "interrupted"  # ctrl+c (exit 130, as for other programs)
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT_CODES.get(self, 1)
+
+
+_EXIT_CODES = {ErrorKind.USAGE: 2, ErrorKind.CONFIG: 2, ErrorKind.INVALID_REQUEST: 2, ErrorKind.INTERRUPTED: 130}
+
+
+class Failure(Exception):
+    """How a command ended when it failed, told twice: `sentence` for a person (stderr) and
+    `as_json()` for a script (stdout under --json). `retryable`: running the same command again,
+    unchanged, may succeed without paying twice (after `retry_after` seconds when given).
+    `billed`: False when nothing was charged, True when the images were paid for, None when
+    it may have been (the request reached the provider and no answer said otherwise)."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retryable: bool = False,
+        billed: bool | None = False,
+        request_id: str | None = None,
+        sentence: str | None = None,
+        **details: object,
+    ) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.retryable, self.billed, self.request_id = kind, message, retryable, billed, request_id
+        self.sentence = f"error: {message}" if sentence is None else sentence
+        self.details = details  # the kind's own fields: an API error's status, a config error's key…
+
+    @property
+    def exit_code(self) -> int:
+        return self.kind.exit_code
+
+    def as_json(self) -> dict[str, object]:
+        error = {"kind": self.kind.value, "message": self.message, "request_id": self.request_id, "retryable": self.retryable, "billed": self.billed, **self.details}
+        return {"ok": False, "error": error, "exit_code": self.exit_code}
 
 
 class ImageAPIError(Exception):
@@ -46,6 +103,7 @@ class ImageAPIError(Exception):
         host: str | None = None,
         retry_after: float | None = None,
         proxy: str | None = None,
+        sent: bool = True,
     ) -> None:
         self.kind = kind
         self.summary = summary
@@ -57,6 +115,7 @@ class ImageAPIError(Exception):
         self.host = host
         self.retry_after = retry_after
         self.proxy = proxy  # host:port of the proxy that failed (never its user or password)
+        self.sent = sent  # the request reached the provider (when unsure, say it did: it may be billed)
         super().__init__(self.sentence())
 
     def sentence(self) -> str:
@@ -78,16 +137,18 @@ class ImageAPIError(Exception):
     def __repr__(self) -> str:
         return f"ImageAPIError(kind={self.kind.value!r}, status={self.status!r}, code={self.code!r})"
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind.value,
-            "status": self.status,
-            "code": self.code,
-            "message": self.sentence(),
-            "provider_message": self.provider_message,
-            "request_id": self.request_id,
-            "proxy": self.proxy,
-        }
+    def failure(self) -> Failure:
+        """Retryable exactly when the default retry rules would have tried again (a rate limit,
+        a gateway's 502-504, a request that never reached the provider): those never pay twice.
+        A 4xx was refused, so not billed; anything else that reached the provider may be."""
+        from imagegen_tui.retry import RetryPolicy
+
+        retryable = RetryPolicy().should_retry(self.kind, self.status, self.sent, {})
+        billed = False if retryable or (self.status is not None and self.status < 500) else None
+        return Failure(
+            self.kind, self.sentence(), retryable=retryable, billed=billed, request_id=self.request_id,
+            status=self.status, code=self.code, provider_message=self.provider_message, retry_after=self.retry_after, proxy=self.proxy,
+        )
 
 
 class InvalidRequest(ValueError):
@@ -97,15 +158,22 @@ class InvalidRequest(ValueError):
         self.problems = problems
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
 
+    def failure(self) -> Failure:
+        fields = [{"field": field, "message": message} for field, message in self.problems]
+        return Failure(ErrorKind.INVALID_REQUEST, f"invalid parameters: {self}", fields=fields)
+
 
 class OutputError(OSError):
     """Images could not be saved where asked. `str()` is the whole sentence: what failed, whether
     anything was sent or billed, and where the images that did arrive are."""
 
-    def __init__(self, sentence: str, kind: str, saved: Sequence[object] = ()) -> None:
+    def __init__(self, sentence: str, kind: ErrorKind, saved: Sequence[SavedImage] = ()) -> None:
         super().__init__(sentence)
-        self.kind = kind  # "disk": nothing was sent; "unsaved": images arrived and wait for recovery
+        self.kind = kind  # DISK: nothing was sent; UNSAVED: images arrived and wait for recovery
         self.saved = list(saved)  # the images that did reach the output folder
+
+    def failure(self) -> Failure:
+        return Failure(self.kind, str(self), billed=self.kind is ErrorKind.UNSAVED, paths=[str(image.path) for image in self.saved])
 
 
 class ConfigError(Exception):
@@ -127,8 +195,8 @@ class ConfigError(Exception):
     def in_file(self, file: Path) -> ConfigError:
         return ConfigError(self.message, key=self.key, line=self.line, file=file)
 
-    def as_dict(self) -> dict[str, object]:
-        return {"file": str(self.file) if self.file else None, "key": self.key, "line": self.line, "message": self.message}
+    def failure(self) -> Failure:
+        return Failure(ErrorKind.CONFIG, str(self), file=str(self.file) if self.file else None, key=self.key, line=self.line)
 
 
 def nearest(name: str, known: Iterable[str]) -> str | None:
@@ -154,6 +222,9 @@ class ProfileUnusable(InvalidRequest):
     def __init__(self, problem: ConfigError) -> None:
         self.problem = problem
         super().__init__([("profile", str(problem))])
+
+    def failure(self) -> Failure:
+        return self.problem.failure()
 
 
 _TOKENISH = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{8,}")

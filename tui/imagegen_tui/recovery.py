@@ -86,7 +86,7 @@ def unsaved_sentence(folder: Path, unsaved: Unsaved, kept: Kept, total: int, his
     return text
 
 
-def recover(store: HistoryStore, gen_id: int, folder: Path, template: str) -> Recovered:
+def recover(store: HistoryStore, gen_id: int, folder: Path, template: str, slug_mode: str) -> Recovered:
     """Save a generation's kept images into `folder` with the usual names (their settings are
     already embedded), point its images there, and mark it done once none is left waiting.
     Raises OSError when the folder cannot take files, before anything is moved."""
@@ -98,7 +98,7 @@ def recover(store: HistoryStore, gen_id: int, folder: Path, template: str) -> Re
     check_writable(folder)
     request = generation.request()
     when = _saved_at(kept[0].path) or datetime.fromtimestamp(generation.created_at)
-    target = SaveTarget(folder, template, generation.profile, generation.provider, generation.uid, when)
+    target = SaveTarget(folder, template, generation.profile, generation.provider, generation.uid, when, slug_mode)
     moved: dict[int, Path] = {}
     for image in kept:
         try:

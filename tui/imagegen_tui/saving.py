@@ -20,7 +20,7 @@ from typing import Any
 
 from imagegen_tui import __version__, locks
 from imagegen_tui.metadata import embed
-from imagegen_tui.naming import contained_path, render_stem
+from imagegen_tui.naming import DEFAULT_SLUG, contained_path, render_stem
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, ImagePayload
 
@@ -48,6 +48,7 @@ class SaveTarget:
     provider: str
     generation_id: str
     when: datetime
+    slug_mode: str = DEFAULT_SLUG
 
 
 def metadata_for(request: ImageRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> dict[str, Any]:
@@ -113,6 +114,7 @@ def stem_for(request: ImageRequest, target: SaveTarget, index: int) -> str:
         profile=target.profile,
         gen_id=target.generation_id,
         when=target.when,
+        slug_mode=target.slug_mode,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from imagegen_tui import recovery
 from imagegen_tui.client import ImagesClient, PartialCallback
 from imagegen_tui.config import Config, Profile
-from imagegen_tui.errors import ImageAPIError, OutputError, ProfileUnusable
+from imagegen_tui.errors import ErrorKind, ImageAPIError, OutputError, ProfileUnusable
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage
 from imagegen_tui.saving import SavedImage, SaveTarget, Unsaved, check_writable, save_result
@@ -124,7 +124,7 @@ async def generate(
     finally:
         if held:
             slot.release()  # the saving below needs no slot: the next job may start
-    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now())
+    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug)
     saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
     cancelled = False
     while not saving.done():
@@ -144,7 +144,7 @@ async def _check_output(folder: Path) -> None:
     except OSError as exc:
         raise OutputError(
             f"the output folder {folder} cannot take files: {recovery.reason(exc)}; nothing was sent to the provider, so nothing was billed",
-            "disk",
+            ErrorKind.DISK,
         ) from exc
 
 
@@ -161,18 +161,16 @@ async def _save(request: ImageRequest, result: GenerationResult, target: SaveTar
             "record the images", HistoryStore.complete, unsaved.saved + kept.images, usage,
             elapsed=result.elapsed, request_id=result.request_id, error=("unsaved", sentence),
         )
-        raise OutputError(sentence, "unsaved", unsaved.saved) from unsaved.cause
+        raise OutputError(sentence, ErrorKind.UNSAVED, unsaved.saved) from unsaved.cause
     await row.update("record the images", HistoryStore.complete, saved, usage, elapsed=result.elapsed, request_id=result.request_id)
     return saved
 
 
 def _failure(exc: Exception) -> tuple[str, str]:
     """(error kind, sentence) for the history row of a generation that failed with `exc`."""
-    if isinstance(exc, ImageAPIError):
+    if isinstance(exc, (ImageAPIError, OutputError)):
         return exc.kind.value, str(exc)
-    if isinstance(exc, OutputError):
-        return exc.kind, str(exc)
-    return "internal", f"unexpected error: {type(exc).__name__}: {exc}"
+    return ErrorKind.INTERNAL.value, f"unexpected error: {type(exc).__name__}: {exc}"
 
 
 class _Row:

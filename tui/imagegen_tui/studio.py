@@ -272,7 +272,8 @@ class Studio:
 
         if self.store is None:
             return Recovered()
-        return recover(self.store, gen_id, folder or self.config.output.folder, self.config.output.template)
+        output = self.config.output
+        return recover(self.store, gen_id, folder or output.folder, output.template, output.slug)
 
     def thumbnail(self, image: StoredImage) -> Path | None:
         return ensure_thumbnail(self.store, image) if self.store else None

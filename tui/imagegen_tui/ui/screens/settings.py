@@ -226,7 +226,7 @@ class SettingsScreen(Screen[bool]):
         except ValueError as exc:
             example.update(text(str(exc), "red"))
             return
-        stem = render_stem(template, prompt="A lighthouse at dusk, oil painting", index=1, model="gpt-image-2", profile=self.current or "model-go", gen_id="3f9a1c2b7d4e", when=SAMPLE_TIME)
+        stem = render_stem(template, prompt="A lighthouse at dusk, oil painting", index=1, model="gpt-image-2", profile=self.current or "model-go", gen_id="3f9a1c2b7d4e", when=SAMPLE_TIME, slug_mode=self.studio.config.output.slug)
         example.update(text(f"e.g. {self.query_one('#g-folder', Input).value.rstrip('/')}/{stem}.png"))
 
     @on(Select.Changed, "#g-theme")
