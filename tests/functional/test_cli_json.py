@@ -21,8 +21,9 @@ import jsonschema
 import pytest
 
 from conftest import run_cli, write_config
-from imagegen_tui.demo.server import EVIL
+from imagegen_tui.demo.server import EVIL, DemoServer
 from imagegen_tui.errors import ErrorKind
+from proxy import Authority
 
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 EXIT_CODES = {"usage": 2, "config": 2, "invalid_request": 2, "interrupted": 130}  # the README's table; every other kind exits 1
@@ -103,6 +104,18 @@ def unreachable(dirs, demo, tmp_path):
     return run_cli("generate", "a fox", "--json")
 
 
+def proxy_refuses(dirs, demo, tmp_path):
+    write_config(dirs, f'profile = "corp"\n[profiles.corp]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\nproxy = "http://127.0.0.1:{refused_port()}"\nmax_retries = 0\n')
+    return run_cli("generate", "a fox", "--json")
+
+
+def untrusted_certificate(dirs, demo, tmp_path):
+    """The demo server behind TLS with a certificate from a CA nobody was told about."""
+    with DemoServer(tls=Authority(tmp_path).server_context()) as tls:
+        write_config(dirs, f'profile = "corp"\n[profiles.corp]\nbase_url = "{tls.base_url}"\napi_key = "fake-local-demo-key"\n')
+        return run_cli("generate", "a fox", "--json")
+
+
 def broken_config(dirs, demo, tmp_path):
     write_config(dirs, f'profile = "local"\n[profiles.local]\nbase_url = "{demo.base_url}"\ntimout = 3\n')
     return run_cli("generate", "a fox", "--json")
@@ -167,6 +180,9 @@ CASES = {
     "429": Case("rate_limited", True, False, generate("a fox #fail:429")),
     "503": Case("server", True, False, generate("a fox #fail:503")),
     "refused": Case("network", True, False, unreachable),
+    "proxy": Case("proxy", True, False, proxy_refuses),
+    # trying again cannot help: the same certificate would be refused
+    "certificate": Case("certificate", False, False, untrusted_certificate),
     # sent, and no answer said otherwise: it may be billed, so running it again may pay twice
     "500": Case("server", False, None, generate("a fox #fail:500")),
     "timeout": Case("timeout", False, None, generate("a fox #fail:timeout", "--timeout", "1")),

@@ -140,11 +140,12 @@ class ImageAPIError(Exception):
     def failure(self) -> Failure:
         """Retryable exactly when the default retry rules would have tried again (a rate limit,
         a gateway's 502-504, a request that never reached the provider): those never pay twice.
-        A 4xx was refused, so not billed; anything else that reached the provider may be."""
+        Nothing that never reached the provider, or was refused with a 4xx, is billed; anything
+        else that reached it may be."""
         from imagegen_tui.retry import RetryPolicy
 
         retryable = RetryPolicy().should_retry(self.kind, self.status, self.sent, {})
-        billed = False if retryable or (self.status is not None and self.status < 500) else None
+        billed = False if not self.sent or retryable or (self.status is not None and self.status < 500) else None
         return Failure(
             self.kind, self.sentence(), retryable=retryable, billed=billed, request_id=self.request_id,
             status=self.status, code=self.code, provider_message=self.provider_message, retry_after=self.retry_after, proxy=self.proxy,
