@@ -145,3 +145,15 @@ async def test_notices_do_not_pile_up_past_three(dirs):
             app.notify(f"notice {i}")
         await settle(pilot)
         assert [n.message for n in app._notifications] == ["notice 3", "notice 4", "notice 5"]
+
+
+async def test_a_profile_with_verify_false_is_named_loudly_in_the_app(dirs, demo):
+    write_config(dirs, f'profile = "corp"\n[profiles.corp]\nbase_url = "{demo.base_url}"\napi_key = "fake-corp-key-123456"\nverify = false\n'
+                 f'[profiles.home]\nbase_url = "{demo.base_url}"\napi_key = "fake-home-key-123456"\n')
+    async with running_app() as (app, pilot):
+        await settle(pilot)
+        assert "the profile 'corp' has verify = false" in notices(app)
+        assert "corp (TLS NOT CHECKED)" in app.sub_title
+        app.switch_profile(app.studio.config.profiles["home"])
+        await settle(pilot)
+        assert "TLS NOT CHECKED" not in app.sub_title

@@ -381,6 +381,8 @@ class ImagegenApp(App[None]):
     def _update_title(self) -> None:
         jobs = self.query_one(JobsPanel).summary
         where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
+        if self.studio.warning(self.profile):
+            where += " (TLS NOT CHECKED)"
         self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
 
     # --- profile and parameters ---------------------------------------------------------------
@@ -390,6 +392,8 @@ class ImagegenApp(App[None]):
         self.query_one(ParamSidebar).load(profile, params or self.studio.last_params(profile))
         self._validate()
         self._update_title()
+        if warning := self.studio.warning(profile):
+            self.notify(warning, severity="warning", timeout=15)
 
     @on(ParamSidebar.ProfileChosen)
     def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
