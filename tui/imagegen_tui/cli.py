@@ -353,13 +353,16 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
             await asyncio.sleep(0.1)
 
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, hung_up)
+    hangups = hasattr(signal, "SIGHUP")  # not on Windows
+    if hangups:
+        loop.add_signal_handler(signal.SIGHUP, hung_up)
     if sys.stderr.isatty():
         ticker = asyncio.create_task(tick())
     try:
         return await job
     finally:
-        loop.remove_signal_handler(signal.SIGHUP)
+        if hangups:
+            loop.remove_signal_handler(signal.SIGHUP)
         if ticker is not None and not ticker.done():
             ticker.cancel()
             show("\r\033[K")
