@@ -421,13 +421,17 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
             await asyncio.sleep(0.1)
 
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, hung_up)
+    # not on Windows; under nohup the hangup is already ignored, and stays so
+    hangups = hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
+    if hangups:
+        loop.add_signal_handler(signal.SIGHUP, hung_up)
     if sys.stderr.isatty() and not quiet():
         ticker = asyncio.create_task(tick())
     try:
         return await job
     finally:
-        loop.remove_signal_handler(signal.SIGHUP)
+        if hangups:
+            loop.remove_signal_handler(signal.SIGHUP)
         if ticker is not None and not ticker.done():
             ticker.cancel()
             show("\r\033[K")

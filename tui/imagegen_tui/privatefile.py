@@ -1,6 +1,9 @@
 """Replace a small private file (the config, the state) so that it is never seen half-written
 and never readable by others: a temporary file in the same folder, mode 0600, fsynced, then
-renamed over the old one. Its folder is created mode 0700."""
+renamed over the old one. Its folder is created mode 0700.
+
+Modes are POSIX: where os.fchmod does not exist (Windows before Python 3.13) they are left to
+the platform, whose files in the user's profile are the user's own."""
 
 from __future__ import annotations
 
@@ -9,12 +12,18 @@ import tempfile
 from pathlib import Path
 
 
+def set_mode(fd: int, mode: int) -> None:
+    """chmod an open file, where the platform has modes."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+
+
 def write_private(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
+            set_mode(handle.fileno(), 0o600)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -3,22 +3,21 @@
 Meant to run in a worker thread. Each file is written to a hidden temporary name in its target
 folder, fsynced, then hard-linked to its final name (which fails instead of overwriting) and the
 temporary name removed; a crash leaves at most a hidden `.part` file, never a half image. The
-writer holds a lock on its `.part` file, so the next writer into that folder can tell one a
-killed process left (its lock is free) and remove it.
+writer owns its `.part` file (locks.py), so the next writer into that folder can tell one a
+killed process left and remove it.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui import __version__, locks
+from imagegen_tui import __version__, locks, privatefile
 from imagegen_tui.metadata import embed
 from imagegen_tui.naming import DEFAULT_SLUG, contained_path, render_stem
 from imagegen_tui.request import ImageRequest
@@ -137,8 +136,7 @@ def check_writable(folder: Path) -> None:
     try:
         os.write(fd, b"probe")
     finally:
-        probe.unlink(missing_ok=True)
-        os.close(fd)
+        locks.release(fd, probe)
 
 
 def write_new_file(path: Path, data: bytes) -> Path:
@@ -147,28 +145,26 @@ def write_new_file(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     _sweep_once(path.parent)
     fd, tmp = _owned_temp(path.parent)
-    with os.fdopen(fd, "wb") as handle:  # open, and so locked, until the temporary name is gone
-        try:
-            os.fchmod(handle.fileno(), 0o666 & ~_UMASK)  # mkstemp makes 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:  # open, and so owned, until it has its name
+            privatefile.set_mode(handle.fileno(), 0o666 & ~_UMASK)  # mkstemp makes 0600
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
             for attempt in range(1, MAX_NAME_TRIES + 1):
                 candidate = path if attempt == 1 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
                 if _link_new(tmp, candidate):
-                    _fsync_dir(path.parent)
-                    return candidate
-            raise FileExistsError(errno.EEXIST, "no free file name", str(path))
-        finally:
-            tmp.unlink(missing_ok=True)
+                    break
+            else:
+                raise FileExistsError(errno.EEXIST, "no free file name", str(path))
+    finally:
+        tmp.unlink(missing_ok=True)  # once closed: Windows cannot remove an open file
+    _fsync_dir(path.parent)
+    return candidate
 
 
 def _owned_temp(folder: Path) -> tuple[int, Path]:
-    def create() -> tuple[int, Path]:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
-        return fd, Path(name)
-
-    return locks.create_owned(create)
+    return locks.create_owned(folder, TEMP_PREFIX, TEMP_SUFFIX)
 
 
 _swept: set[Path] = set()
@@ -177,12 +173,12 @@ _swept_lock = threading.Lock()
 
 def _sweep_once(folder: Path) -> None:
     """Remove abandoned `.part` files from a folder the first time this process writes there:
-    a live writer holds its file's lock, so only a killed process's are taken."""
+    a live writer owns its file, so only a killed process's are taken."""
     with _swept_lock:
         if folder in _swept:
             return
         _swept.add(folder)
-    locks.sweep(folder, f"{TEMP_PREFIX}*{TEMP_SUFFIX}")
+    locks.sweep(folder, TEMP_PREFIX, TEMP_SUFFIX)
 
 
 def _link_new(tmp: Path, target: Path) -> bool:

@@ -2,17 +2,15 @@
 
 A generation's row is written before its request is sent and completed after, so a crash
 never loses a prompt. Several processes (the TUI, headless commands) share the file: WAL, a
-busy timeout and BEGIN IMMEDIATE for writes. Each writing process holds an flock on a file of
-its own for as long as it lives; at open, rows left `running` or `queued` by a process whose
+busy timeout and BEGIN IMMEDIATE for writes. Each writing process owns a lock file of its own
+(locks.py) for as long as it lives; at open, rows left `running` or `queued` by a process whose
 lock is gone become `interrupted`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import sqlite3
 import threading
 import time
@@ -247,22 +245,21 @@ class StatsRow:
 
 
 class _RunnerLock:
-    """This process's claim on the rows it runs, held as an flock until the process ends."""
+    """This process's claim on the rows it runs, owned (locks.py) until the process ends. Its
+    token, `{pid}-{random}`, is the lock file's name without `.lock`."""
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
-        path = folder / f"{self.token}.lock"
-        self._fd, self.path = locks.create_owned(lambda: (os.open(path, os.O_CREAT | os.O_RDWR, 0o600), path))
+        self._fd, self.path = locks.create_owned(folder, "", ".lock")
+        self.token = self.path.name.removesuffix(".lock")
 
     def release(self) -> None:
-        self.path.unlink(missing_ok=True)
-        os.close(self._fd)
+        locks.release(self._fd, self.path)
 
 
 def _runner_alive(folder: Path, token: str) -> bool:
-    """Alive while its process holds the lock; a lock found free is removed on the way."""
-    return not locks.remove_if_abandoned(folder / f"{token}.lock")
+    """Alive while its process owns the lock file; one found abandoned is removed on the way."""
+    return not locks.remove_if_abandoned(folder / f"{token}.lock", "")
 
 
 class HistoryStore:
@@ -284,7 +281,7 @@ class HistoryStore:
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-            locks.sweep(self._runners, "*.lock")  # left by killed processes
+            locks.sweep(self._runners, "", ".lock")  # left by killed processes
             self.recovered = self._recover_interrupted()
         except sqlite3.Error as exc:
             self._db.close()
