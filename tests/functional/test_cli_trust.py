@@ -177,7 +177,7 @@ SLOW_DISK = textwrap.dedent("""
 """)
 
 
-def _image_parts(folder):
+def image_parts(folder):
     """The temporary files of images being written (over 1 MB: not the empty probe that checks
     the folder is writable before sending)."""
     parts = []
@@ -194,8 +194,8 @@ def test_kill_during_a_large_save_leaves_nothing_the_next_run_does_not_clear(loc
     config_with(dirs, local, '[output]\ntemplate = "{slug}-{index}"')
     victim = subprocess.Popen([sys.executable, "-c", SLOW_DISK, "generate", "a grainy fox #photo", "--size", "1024x1024"], env=dict(os.environ))
     try:
-        wait_for(lambda: bool(_image_parts(dirs.output)), "the save began")
-        [part] = _image_parts(dirs.output)
+        wait_for(lambda: bool(image_parts(dirs.output)), "the save began")
+        [part] = image_parts(dirs.output)
         assert part.stat().st_size > 1_000_000  # the whole photo-sized image, waiting for its fsync
         assert run_cli("generate", "a fox beside it").returncode == 0
         assert part.exists()  # its writer is alive: not touched

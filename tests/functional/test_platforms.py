@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from test_cli_trust import config_with, local, rows, wait_for  # noqa: F401 (local is a fixture)
+from test_cli_trust import image_parts, config_with, local, rows, wait_for  # noqa: F401 (local is a fixture)
 
 WITHOUT_POSIX = textwrap.dedent("""
     import os, signal, sys
@@ -58,8 +58,8 @@ def test_without_fcntl_a_killed_writers_files_are_told_from_a_live_ones_by_its_p
     victim = subprocess.Popen([sys.executable, "-c", WITHOUT_POSIX + SLOW_DISK + MAIN, "generate", "a grainy fox #photo", "--size", "1024x1024"], env=dict(os.environ))
     runners = dirs.data / "imagegen-tui" / "runners"
     try:
-        wait_for(lambda: any(dirs.output.glob(".imagegen-*.part")), "the save began")
-        [part] = dirs.output.glob(".imagegen-*.part")
+        wait_for(lambda: image_parts(dirs.output), "the save began")
+        [part] = image_parts(dirs.output)
         [lock] = runners.glob("*.lock")
         assert part.name.startswith(f".imagegen-{victim.pid}-") and lock.name.startswith(f"{victim.pid}-")
         beside = run_without_posix("generate", "a fox beside it")
