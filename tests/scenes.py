@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from imagegen_tui.config import load_config
 from imagegen_tui.demo import artist
 from imagegen_tui.request import ImageRequest
@@ -39,7 +41,13 @@ def use_utc() -> None:
     time.tzset()
 
 
-def seed(store: HistoryStore, output: Path) -> None:
+# One flat colour per image: any Pillow draws and scales it to the same cells, so snapshots do
+# not change with Pillow's resampling (the demo artist's pictures differ between 10.3 and 13).
+FLAT_COLOURS = [(178, 64, 40), (40, 96, 160), (212, 180, 60), (60, 150, 90)]
+
+
+def seed(store: HistoryStore, output: Path, flat: bool = False) -> None:
+    """`flat`: single-colour images instead of the demo artist's, for snapshots."""
     for i, (prompt, n, size, quality, status, kind, message) in enumerate(HISTORY):
         when = START.replace(hour=9 + i, minute=7 * i % 60)
         request = ImageRequest(prompt=prompt, model="gpt-image-2", n=n, size=size, quality=quality)
@@ -47,7 +55,8 @@ def seed(store: HistoryStore, output: Path) -> None:
         usage = Usage()
         if status == "done":
             width, height = (int(v) for v in size.split("x"))
-            payloads = [verify_image(artist.encode(artist.draw(prompt, width // 2, height // 2, k), "png", None)) for k in range(n)]
+            drawn = [Image.new("RGB", (width // 2, height // 2), FLAT_COLOURS[k]) if flat else artist.draw(prompt, width // 2, height // 2, k) for k in range(n)]
+            payloads = [verify_image(artist.encode(image, "png", None)) for image in drawn]
             usage = Usage(input_tokens=len(prompt) // 4, output_tokens=4160 * n, total_tokens=len(prompt) // 4 + 4160 * n)
             result = GenerationResult(images=payloads, created=int(when.timestamp()), usage=usage, request_id=f"req_scene_{i}", elapsed=38.5 + 11 * i)
             target = SaveTarget(folder=output, template="{date}/{time}-{slug}-{index}", profile="model-go", provider="model-go.com", generation_id=f"scene{i:07d}", when=when.astimezone().replace(tzinfo=None))
@@ -59,15 +68,15 @@ def seed(store: HistoryStore, output: Path) -> None:
         )])
 
 
-def make_app(environ: dict[str, str] | None = None) -> tuple[Any, HistoryStore]:
-    """The app on a seeded history; the caller closes the store."""
+def make_app(environ: dict[str, str] | None = None, flat: bool = False) -> tuple[Any, HistoryStore]:
+    """The app on a seeded history (see `seed` for `flat`); the caller closes the store."""
     from imagegen_tui.ui import graphics
     from imagegen_tui.ui.app import ImagegenApp
 
     config = load_config()
     store = HistoryStore.open_default()
     if store.count() == 0:
-        seed(store, config.output.folder)
+        seed(store, config.output.folder, flat)
     environ = {"MODEL_GO_API_KEY": "fake-key-scenes"} if environ is None else environ
     return ImagegenApp(Studio(config, store, environ), graphics.setup("halfcell")), store
 

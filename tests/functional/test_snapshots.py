@@ -1,5 +1,5 @@
 """SVG snapshots of the app's main states (pytest-textual-snapshot), half-cell forced, fixed
-history and times. Re-make them after an intended change with `pytest --snapshot-update`."""
+history and times, flat-colour pictures (the same cells whatever Pillow scales them). Re-make them after an intended change with `pytest --snapshot-update`."""
 
 import pytest
 
@@ -14,7 +14,7 @@ def fixed_home(dirs, monkeypatch):
 
 @pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.name)
 def test_snapshot(snap_compare, scene):
-    app, store = make_app()
+    app, store = make_app(flat=True)
     try:
         assert snap_compare(app, terminal_size=scene.size, run_before=scene.prepare)
     finally:
