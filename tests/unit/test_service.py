@@ -150,8 +150,10 @@ async def test_of_two_jobs_sent_at_once_with_one_slot_the_second_is_recorded_as_
                                 on_event=lambda event, row: events.append((prompt, event)))
 
     await asyncio.gather(job("first #sleep:0.3"), job("second"))
-    assert events[:2] == [("first #sleep:0.3", "recorded"), ("second", "queued")]
+    assert [event for prompt, event in events if prompt == "first #sleep:0.3"] == ["recorded", "started"]
+    assert [event for prompt, event in events if prompt == "second"] == ["queued", "started"]
     assert events.index(("second", "started")) > events.index(("first #sleep:0.3", "started"))
+    assert [row.status for row in store.page()] == ["done", "done"]
 
 
 async def test_cancelled_once_the_answer_arrived_still_saves_and_records(local, store, tmp_path, monkeypatch):
