@@ -86,3 +86,41 @@ def test_import_folder_and_favourites(dirs):
 def test_bad_since_is_a_usage_error():
     out = run_cli("history", "list", "--since", "last tuesday")
     assert out.returncode == 2 and "--since" in out.stderr
+
+
+def test_history_tree_and_show_tell_the_lineage(dirs):
+    from dataclasses import replace
+
+    from imagegen_tui.sources import Source
+    from imagegen_tui.store import FinishedGeneration, HistoryStore
+
+    root = generate("a fox at dawn")
+    other = generate("a green hat")
+    rerun = json.loads(run_cli("history", "rerun", str(root["id"]), "--json").stdout)
+    with HistoryStore.open_default() as store:  # an edit of both, as `edit --from` records it
+        base = store.get(root["id"])
+        made_from = (Source("image", "fox.png", "a" * 64, base.id, base.uid, 1), Source("image", "hat.png", "b" * 64, other["id"], other["uid"], 1),
+                     Source("mask", "mask.png", "c" * 64))
+        store.add_finished([FinishedGeneration(uid="edit1", created_at=base.created_at + 60, profile="demo", provider="demo",
+                                               request=replace(base.request(), prompt="the fox wears the hat"), kind="edit", sources=made_from)])
+        edit_id = next(g.id for g in store.page() if g.uid == "edit1")
+    tree = history("tree", str(edit_id)).stdout.splitlines()
+    assert tree == [
+        f"#{root['id']}  done        a fox at dawn",
+        f"├─ #{rerun['id']}  done        re-run  a fox at dawn",
+        f"└─ #{edit_id}  done        edit + #{other['id']}  the fox wears the hat  ◀",
+        f"#{other['id']}  done        a green hat",
+        f"└─ #{edit_id} (above)  ◀",
+    ]
+    as_json = json.loads(history("tree", str(rerun["id"]), "--json").stdout)
+    assert as_json["roots"] == [root["id"], other["id"]]
+    parents = {g["id"]: g["parents"] for g in as_json["generations"]}
+    assert parents[edit_id] == [{"id": root["id"], "how": "edit"}, {"id": other["id"], "how": "edit"}]
+    assert parents[rerun["id"]] == [{"id": root["id"], "how": "re-run"}]
+    shown = history("show", str(edit_id)).stdout
+    assert f"from:       #{root['id']} image 1  (sha256 aaaaaaaaaaaa…)" in shown
+    assert "mask:       mask.png  (sha256 cccccccccccc…)" in shown
+    assert f"lineage:    #{edit_id} ← #{root['id']}   (history tree {edit_id})" in shown
+    shown_json = json.loads(history("show", str(edit_id), "--json").stdout)
+    assert shown_json["chain"] == [edit_id, root["id"]] and shown_json["kind"] == "edit"
+    assert [s["name"] for s in shown_json["sources"]] == ["fox.png", "hat.png", "mask.png"]

@@ -31,6 +31,7 @@ CORE = [
     "imagegen_tui.retry",
     "imagegen_tui.saving",
     "imagegen_tui.service",
+    "imagegen_tui.sources",
     "imagegen_tui.state",
     "imagegen_tui.store",
     "imagegen_tui.studio",

@@ -40,6 +40,9 @@ def add_parser(commands: Any) -> None:
     show = sub.add_parser("show", help="parameters, files, usage, error of one generation")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
+    tree = sub.add_parser("tree", help="the family of a generation: what it was made from and what was made from it")
+    tree.add_argument("id", type=int)
+    tree.add_argument("--json", action="store_true")
     rerun = sub.add_parser("rerun", help="the same parameters again, as a new generation linked to it")
     rerun.add_argument("id", type=int)
     rerun.add_argument("-n", "--n", type=int, dest="n", help="a different number of images")
@@ -112,7 +115,9 @@ def _action(store: HistoryStore, args: argparse.Namespace, since: float | None, 
     if generation is None:
         raise Failure(ErrorKind.USAGE, f"no generation #{args.id} in the history")
     if action == "show":
-        return _show(generation, args, load_config(args))
+        return _show(store, generation, args, load_config(args))
+    if action == "tree":
+        return _tree(store, generation, args)
     if action == "favourite":
         store.set_favourite(generation.id, not args.off)
         return EXIT_OK
@@ -161,14 +166,20 @@ def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) ->
     return EXIT_OK
 
 
-def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
+def _show(store: HistoryStore, g: Generation, args: argparse.Namespace, config: Any) -> int:
     spent = g.cost(config.prices)
+    family = store.lineage(g.id)
+    chain = family.chain(g.id) if family else [g.id]
     if args.json:
-        say_result({**_as_json(g), "cost": spent}, indent=2)
+        say_result({**_as_json(g), "cost": spent, "chain": chain}, indent=2)
         return EXIT_OK
     say(f"#{g.id}  {g.status}  {datetime.fromtimestamp(g.created_at):%Y-%m-%d %H:%M:%S}  (id {g.uid}){'  ★' if g.favourite else ''}")
     if g.parent_id:
         say(f"re-run of #{g.parent_id}")
+    for source in g.sources:
+        say(f"{'mask' if source.role == 'mask' else 'from'}:       {one_line(source.label())}  (sha256 {source.sha256[:12]}…)")
+    if len(chain) > 1:
+        say("lineage:    " + " ← ".join(f"#{gen_id}" for gen_id in chain) + f"   (history tree {g.id})")
     say(f"prompt:     {g.prompt}")
     say(f"profile:    {g.profile} ({g.provider})")
     params = ", ".join(f"{k}={v}" for k, v in g.params.items() if v not in (None, False))
@@ -190,6 +201,42 @@ def _show(g: Generation, args: argparse.Namespace, config: Any) -> int:
         say(f"  {image.index}. {image.path}  {detail}")
         if image.revised_prompt:
             say(f"     revised prompt: {image.revised_prompt}")
+    return EXIT_OK
+
+
+def _tree(store: HistoryStore, g: Generation, args: argparse.Namespace) -> int:
+    family = store.lineage(g.id)
+    assert family is not None  # g is in the store
+    if args.json:
+        say_result({
+            "id": g.id,
+            "roots": family.roots(),
+            "generations": [
+                {"id": m.id, "uid": m.uid, "kind": m.kind, "status": m.status, "prompt": m.prompt, "created_at": m.created_at,
+                 "parents": [{"id": parent, "how": how} for parent, how in family.parents.get(m.id, [])]}
+                for m in family.generations.values()
+            ],
+        })
+        return EXIT_OK
+    shown: set[int] = set()
+
+    def node(gen_id: int, under: int | None, how: str | None, lead: str, more: str) -> None:
+        m = family.generations[gen_id]
+        marker = "  ◀" if gen_id == g.id else ""
+        if gen_id in shown:  # an edit of several pictures sits under each of them
+            say(f"{lead}#{m.id} (above){marker}")
+            return
+        shown.add(gen_id)
+        others = [f"#{parent}" for parent, _ in family.parents.get(gen_id, []) if parent != under]
+        label = f"{how}{' + ' + ', '.join(others) if others else ''}  " if how else ""
+        say(f"{lead}#{m.id}  {m.status:<11} {label}{one_line(m.prompt)[:60]}{marker}")
+        children = family.children(gen_id)
+        for position, (child, child_how) in enumerate(children):
+            last = position == len(children) - 1
+            node(child, gen_id, child_how, more + ("└─ " if last else "├─ "), more + ("   " if last else "│  "))
+
+    for root in family.roots():
+        node(root, None, None, "", "")
     return EXIT_OK
 
 
@@ -303,6 +350,7 @@ def _missing(store: HistoryStore, args: argparse.Namespace) -> int:
 def _as_json(g: Generation) -> dict[str, Any]:
     data = asdict(g)
     data["images"] = [{**asdict(i), "path": str(i.path), "thumbnail": str(i.thumbnail) if i.thumbnail else None, "missing": i.missing} for i in g.images]
+    data["sources"] = [source.as_dict() for source in g.sources]
     return data
 
 

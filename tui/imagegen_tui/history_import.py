@@ -13,6 +13,7 @@ from imagegen_tui.metadata import MetadataError, read_metadata
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage, too_large
 from imagegen_tui.saving import SavedImage
+from imagegen_tui.sources import Source
 from imagegen_tui.store import FinishedGeneration, HistoryStore
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
@@ -63,6 +64,7 @@ def import_folder(store: HistoryStore, folder: Path) -> ImportReport:
             report.damaged.extend(f"{path}: the embedded settings are incomplete ({exc})" for path, _ in files)
             continue
         report.images += len(files)
+    records.sort(key=lambda record: record.created_at)  # an edit's sources first, so its links are found
     report.generations = store.add_finished(records)
     return report
 
@@ -100,6 +102,8 @@ def _record(uid: str, files: list[tuple[Path, dict[str, Any]]]) -> FinishedGener
         elapsed=meta.get("elapsed"),
         request_id=meta.get("request_id"),
         images=tuple(images),
+        kind="edit" if meta.get("kind") == "edit" else "generate",
+        sources=tuple(Source.from_dict(s) for s in meta.get("sources") or () if isinstance(s, dict)),
     )
 
 

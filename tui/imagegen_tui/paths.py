@@ -40,6 +40,12 @@ def recovery_dir() -> Path:
     return data_dir() / "recovery"
 
 
+def sources_dir() -> Path:
+    """Copies of the images and masks an edit was made from, named by their sha256, so that
+    a re-run works after the originals have moved or gone."""
+    return data_dir() / "sources"
+
+
 def crash_dir() -> Path:
     return state_dir() / "crashes"
 

@@ -22,6 +22,7 @@ from imagegen_tui.metadata import embed
 from imagegen_tui.naming import DEFAULT_SLUG, contained_path, render_stem
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, ImagePayload
+from imagegen_tui.sources import Source
 
 MAX_NAME_TRIES = 1000
 TEMP_PREFIX, TEMP_SUFFIX = ".imagegen-", ".part"
@@ -48,6 +49,7 @@ class SaveTarget:
     generation_id: str
     when: datetime
     slug_mode: str = DEFAULT_SLUG
+    sources: tuple[Source, ...] = ()  # what an edit was made from: named in every image's metadata
 
 
 def metadata_for(request: ImageRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> dict[str, Any]:
@@ -69,6 +71,7 @@ def metadata_for(request: ImageRequest, result: GenerationResult, target: SaveTa
         "elapsed": round(result.elapsed, 3),
         "echoed": result.echoed or None,
         "saved_at": target.when.isoformat(timespec="seconds"),
+        **({"kind": "edit", "sources": [source.as_dict() for source in target.sources]} if target.sources else {}),
     }
 
 

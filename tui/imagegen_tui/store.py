@@ -25,6 +25,7 @@ from imagegen_tui.prices import Price, Spend, cost
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
+from imagegen_tui.sources import Source
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
@@ -110,6 +111,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 3: images paid for but not yet in the output folder: their bytes wait in a recovery folder
         "ALTER TABLE images ADD COLUMN kept INTEGER NOT NULL DEFAULT 0",
     ),
+    (  # 4: edits and their lineage: what each was made from, by content and by history id
+        "ALTER TABLE generations ADD COLUMN kind TEXT NOT NULL DEFAULT 'generate'",
+        """CREATE TABLE sources (
+            generation_id INTEGER NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,  -- image | mask
+            position INTEGER NOT NULL,  -- order among the images sent
+            name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            source_generation_id INTEGER REFERENCES generations(id) ON DELETE SET NULL,
+            source_generation_uid TEXT,
+            source_index INTEGER,
+            PRIMARY KEY (generation_id, role, position)
+        )""",
+        "CREATE INDEX sources_from ON sources(source_generation_id) WHERE source_generation_id IS NOT NULL",
+        "CREATE INDEX generations_parent ON generations(parent_id) WHERE parent_id IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -175,7 +192,9 @@ class Generation:
     note: str | None
     parent_id: int | None
     image_count: int
+    kind: str = "generate"  # or "edit"
     images: list[StoredImage] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # an edit's inputs and mask, in order
 
     def request(self) -> ImageRequest:
         return ImageRequest.from_params(self.prompt, self.params)
@@ -222,6 +241,31 @@ class FinishedGeneration:
     error_message: str | None = None
     favourite: bool = False
     images: tuple[SavedImage, ...] = ()
+    kind: str = "generate"
+    sources: tuple[Source, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The family a generation belongs to: every generation reachable from it through re-runs
+    (parent_id) and edits (sources from the history), oldest first, and who came from whom."""
+
+    generations: dict[int, Generation]
+    parents: dict[int, list[tuple[int, str]]]  # child id -> [(parent id, "re-run" | "edit")]
+
+    def roots(self) -> list[int]:
+        return [gid for gid in self.generations if not self.parents.get(gid)]
+
+    def children(self, gen_id: int) -> list[tuple[int, str]]:
+        """Oldest first, as `generations` is ordered."""
+        return [(child, how) for child in self.generations for parent, how in self.parents.get(child, []) if parent == gen_id]
+
+    def chain(self, gen_id: int) -> list[int]:
+        """`gen_id` and its first parents back to a root: the path `history show` prints."""
+        path = [gen_id]
+        while (parents := self.parents.get(path[-1])) and parents[0][0] not in path:
+            path.append(parents[0][0])
+        return path
 
 
 @dataclass
@@ -373,17 +417,24 @@ class HistoryStore:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def begin(self, uid: str, request: ImageRequest, profile: str, provider: str, *, queued: bool = False, parent_id: int | None = None) -> int:
-        """Record a generation before its request is sent; returns its id."""
+    def begin(
+        self, uid: str, request: ImageRequest, profile: str, provider: str, *, queued: bool = False,
+        parent_id: int | None = None, kind: str = "generate", sources: Sequence[Source] = (),
+    ) -> int:
+        """Record a generation (or an edit, with what it was made from) before its request is
+        sent; returns its id."""
         now = time.time()
         with self._write() as db:
             cursor = db.execute(
                 """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
-                   status, started_at, parent_id, runner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   status, started_at, parent_id, runner, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (uid, now, _day(now), profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
-                 request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id, self._runner_token()),
+                 request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id,
+                 self._runner_token(), kind),
             )
-            return int(cursor.lastrowid)
+            gen_id = int(cursor.lastrowid)
+            self._insert_sources(db, gen_id, sources)
+            return gen_id
 
     def start(self, gen_id: int) -> None:
         with self._write() as db:
@@ -447,16 +498,37 @@ class HistoryStore:
                 cursor = db.execute(
                     """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
                        status, error_kind, error_message, started_at, finished_at, elapsed, input_tokens, output_tokens,
-                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count, kind)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (r.uid, r.created_at, _day(r.created_at), r.profile, r.provider, q.model, q.prompt, json.dumps(q.params()), q.n, q.size, q.quality,
                      r.status, r.error_kind, r.error_message, r.created_at, r.created_at + (r.elapsed or 0), r.elapsed,
                      u.input_tokens, u.output_tokens, u.total_tokens, u.input_text_tokens, u.input_image_tokens,
-                     r.request_id, int(r.favourite), len(r.images)),
+                     r.request_id, int(r.favourite), len(r.images), r.kind),
                 )
                 self._insert_images(db, int(cursor.lastrowid), r.images)
+                self._insert_sources(db, int(cursor.lastrowid), r.sources)
                 count += 1
         return count
+
+    @staticmethod
+    def _insert_sources(db: sqlite3.Connection, gen_id: int, sources: Iterable[Source]) -> None:
+        """Links to history generations are by uid first (stable across machines, so an import
+        finds them), else by id; a generation no longer in this history leaves no link."""
+        rows = []
+        for position, source in enumerate(sources):
+            linked = None
+            if source.generation_uid:
+                found = db.execute("SELECT id FROM generations WHERE uid = ?", (source.generation_uid,)).fetchone()
+                linked = found[0] if found else None
+            elif source.generation_id is not None:
+                found = db.execute("SELECT id FROM generations WHERE id = ?", (source.generation_id,)).fetchone()
+                linked = found[0] if found else None
+            rows.append((gen_id, source.role, position, source.name, source.sha256, linked, source.generation_uid, source.index))
+        db.executemany(
+            """INSERT INTO sources (generation_id, role, position, name, sha256, source_generation_id, source_generation_uid,
+               source_index) VALUES (?,?,?,?,?,?,?,?)""",
+            rows,
+        )
 
     @staticmethod
     def _insert_images(db: sqlite3.Connection, gen_id: int, images: Iterable[SavedImage]) -> None:
@@ -510,6 +582,46 @@ class HistoryStore:
         """Newest first."""
         where, args = _where(filters)
         return self._generations(f"SELECT * FROM generations {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+
+    def lineage(self, gen_id: int) -> Lineage | None:
+        """The whole family of `gen_id`: everything linked to it by re-runs and edits, in either
+        direction (an edit of two pictures joins both their families)."""
+        if self.get(gen_id) is None:
+            return None
+        parents: dict[int, list[tuple[int, str]]] = {}
+        family = {gen_id}
+        frontier = [gen_id]
+        while frontier:
+            found = self._parents_of(frontier)
+            parents.update(found)
+            marks = ",".join("?" * len(frontier))
+            children = self._read(
+                f"""SELECT id FROM generations WHERE parent_id IN ({marks})
+                    UNION SELECT generation_id FROM sources WHERE source_generation_id IN ({marks})""",
+                (*frontier, *frontier),
+            )
+            linked = {p for ps in found.values() for p, _ in ps} | {row[0] for row in children}
+            frontier = sorted(linked - family)
+            family.update(frontier)
+        generations = {g.id: g for g in self._generations(
+            f"SELECT * FROM generations WHERE id IN ({','.join('?' * len(family))}) ORDER BY created_at, id", sorted(family))}
+        return Lineage(generations, parents)
+
+    def _parents_of(self, ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        found: dict[int, list[tuple[int, str]]] = {}
+        for row in self._read(
+            f"""SELECT id, parent_id, 're-run' FROM generations WHERE id IN ({marks}) AND parent_id IS NOT NULL
+                UNION ALL SELECT DISTINCT generation_id, source_generation_id, 'edit' FROM sources
+                WHERE generation_id IN ({marks}) AND source_generation_id IS NOT NULL""",
+            (*ids, *ids),
+        ):
+            pair = (row[1], row[2])
+            if pair not in found.setdefault(row[0], []):
+                found[row[0]].append(pair)
+        return found
 
     def count(self, filters: Filters = Filters()) -> int:
         where, args = _where(filters)
@@ -584,10 +696,14 @@ class HistoryStore:
         if not rows:
             return []
         ids = [row["id"] for row in rows]
+        marks = ",".join("?" * len(ids))
         images: dict[int, list[StoredImage]] = {}
-        for row in self._read(f"SELECT * FROM images WHERE generation_id IN ({','.join('?' * len(ids))}) ORDER BY generation_id, idx", ids):
+        for row in self._read(f"SELECT * FROM images WHERE generation_id IN ({marks}) ORDER BY generation_id, idx", ids):
             images.setdefault(row["generation_id"], []).append(_image(row))
-        return [_generation(row, images.get(row["id"], [])) for row in rows]
+        sources: dict[int, list[Source]] = {}
+        for row in self._read(f"SELECT * FROM sources WHERE generation_id IN ({marks}) ORDER BY generation_id, role, position", ids):
+            sources.setdefault(row["generation_id"], []).append(_source(row))
+        return [_generation(row, images.get(row["id"], []), sources.get(row["id"], [])) for row in rows]
 
 
 def _unopenable(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -635,8 +751,15 @@ def _image(row: sqlite3.Row) -> StoredImage:
     )
 
 
-def _generation(row: sqlite3.Row, images: list[StoredImage]) -> Generation:
+def _source(row: sqlite3.Row) -> Source:
+    return Source(
+        role="mask" if row["role"] == "mask" else "image", name=row["name"], sha256=row["sha256"],
+        generation_id=row["source_generation_id"], generation_uid=row["source_generation_uid"], index=row["source_index"],
+    )
+
+
+def _generation(row: sqlite3.Row, images: list[StoredImage], sources: list[Source]) -> Generation:
     values = {key: row[key] for key in row.keys() if key not in ("runner", "day")}
     values["params"] = json.loads(values["params"])
     values["favourite"] = bool(values["favourite"])
-    return Generation(**values, images=images)
+    return Generation(**values, images=images, sources=sources)
