@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from imagegen_tui.errors import ErrorKind, ImageAPIError, OutputError, ProfileUn
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage
 from imagegen_tui.saving import SavedImage, SaveTarget, Unsaved, check_writable, save_result
+from imagegen_tui.sources import Source
 from imagegen_tui.store import HistoryStore, StoreError
 
 DEMO_PROVIDER = "demo (synthesized locally)"
@@ -67,6 +68,7 @@ async def generate(
     *,
     store: HistoryStore | None = None,
     parent_id: int | None = None,
+    sources: Sequence[Source] = (),
     slot: asyncio.Semaphore | None = None,
     output_dir: Path | None = None,
     on_partial: PartialCallback | None = None,
@@ -101,7 +103,8 @@ async def generate(
     row = _Row(store)
     sent = False
     try:
-        await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued)
+        await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued,
+                        kind="edit" if sources else "generate", sources=sources)
         notify = on_event or (lambda event, row_id: None)
         notify("queued" if queued else "recorded", row.id)
         await _check_output(folder)
@@ -124,7 +127,7 @@ async def generate(
     finally:
         if held:
             slot.release()  # the saving below needs no slot: the next job may start
-    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug)
+    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug, tuple(sources))
     saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
     cancelled = False
     while not saving.done():
