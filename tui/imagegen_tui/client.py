@@ -71,7 +71,7 @@ class _Payload:
 
 @dataclass
 class _Call:
-    """One generation's deadline, and whether any of its requests has reached the provider
+    """One generation's or edit's deadline, and whether any of its requests has reached the provider
     (then it may be billed, whatever happens next)."""
 
     deadline: asyncio.Timeout
@@ -340,8 +340,8 @@ class ImagesClient:
         where = f"the profile '{self.endpoint.profile}'" if self.endpoint.profile else "the profile"
         env = f" or in {self.endpoint.key_env}" if self.endpoint.key_env else ""
         if route == EDITS and (status == 405 or (status == 404 and "model" not in text)):
-            # the route itself is missing (a 404 about the model names it): generations work
-            # with the same base URL, so the base URL is not what to check
+            # the route itself is missing (a 404 about the model names it); a wrong base URL
+            # would fail generations too, so that is not what to suggest
             return (
                 ErrorKind.NOT_FOUND,
                 f"this provider does not offer image edits (POST /{EDITS})",

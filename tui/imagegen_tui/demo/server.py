@@ -193,23 +193,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(body, _generation)
 
     def _edit(self, raw: bytes) -> None:
-        """The form's fields in the types the JSON route takes, then as a generation, drawn
-        from the uploaded images."""
+        """The form's fields in the types the JSON route takes and its files checked, then
+        served as a generation is, drawn from the uploaded images."""
         try:
             parts = parse_form(self.headers.get("Content-Type", ""), raw)
             body = _typed_fields({part.name: part.text() for part in parts if part.filename is None})
+            uploads = _Uploads.of(parts)
         except _Refused as refused:
             self._refuse(refused)
             return
-        images = [part for part in parts if part.name in ("image", "image[]") and part.filename is not None]
-        mask = next((part for part in parts if part.name == "mask" and part.filename is not None), None)
-        self._serve(body, lambda prompt, p: _edition(prompt, p, images, mask), _sized_like_first(images))
+        self._serve(body, uploads.painter, uploads.default_size())
 
     # --- answering ----------------------------------------------------------------------------
 
     def _serve(self, body: dict[str, Any], paint: Callable[[str, dict[str, Any]], _Painter], default_size: str = "1024x1024") -> None:
-        """Answer one request as the directives in its prompt say, else with `paint`'s pictures.
-        `paint` may refuse (_Refused) as the real API would, once the parameters are known."""
+        """Answer one request as the directives in its prompt say, else with `paint`'s pictures
+        of the checked parameters; `auto` (or no size) is `default_size`."""
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             self._error(400, "invalid_request_error", "empty_string", "Invalid 'prompt': empty string.", "prompt")
@@ -241,11 +240,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             params = _params(body, default_size)
-            params["photo"] = "photo" in directives
-            painter = paint(prompt, params)
         except _Refused as refused:
             self._refuse(refused)
             return
+        params["photo"] = "photo" in directives
+        painter = paint(prompt, params)
         if delay and not body.get("stream"):
             self.server.stopping.wait(delay)
         if body.get("stream") and failure != "nostream":
@@ -480,51 +479,56 @@ def _generation(prompt: str, p: dict[str, Any]) -> _Painter:
     )
 
 
-def _edition(prompt: str, p: dict[str, Any], images: list[FormPart], mask: FormPart | None) -> _Painter:
-    """Refuse what OpenAI refuses (no image, one that is not a PNG, WebP or JPEG, a mask that
-    is not a PNG with alpha of the first image's size), else the first image redrawn."""
-    if not images:
-        raise _Refused("image", "Missing required parameter: 'image'.", "missing_required_parameter")
-    sizes = []
-    for number, part in enumerate(images, 1):
-        try:
-            sizes.append(artist.input_size(part.data, ("PNG", "JPEG", "WEBP")))
-        except ValueError as exc:
-            raise _Refused("image", f"Invalid image file for image {number} ({part.filename}): {exc}.", "invalid_image_format") from None
-    if mask is not None:
-        try:
-            mask_size = artist.input_size(mask.data, ("PNG",), alpha=True)
-        except ValueError as exc:
-            raise _Refused("mask", f"Invalid mask: {exc}.", "invalid_image_format") from None
-        if mask_size != sizes[0]:
-            raise _Refused(
-                "mask",
-                f"Invalid mask: it is {mask_size[0]}x{mask_size[1]} but the image is {sizes[0][0]}x{sizes[0][1]}; they must have the same dimensions.",
-                "invalid_image_dimensions",
-            )
-    sources = tuple(part.data for part in images)
-    shape = (p["width"], p["height"], p["transparent"])
-    mask_data = mask.data if mask is not None else None
-    return _Painter(
-        "image_edit",
-        lambda i: artist.render_edit(prompt, sources, mask_data, *shape, i, p["format"], p["compression"]),
-        lambda i, step, steps: artist.render_edit_partial(prompt, sources, mask_data, *shape, i, p["format"], step, steps),
-        sum(_image_tokens(*size) for size in sizes),
-    )
+@dataclass(frozen=True)
+class _Uploads:
+    """An edit's files, checked as OpenAI checks them: at least one image, each a PNG, WebP or
+    JPEG; a mask, if any, a PNG with alpha of the first image's size."""
+
+    sources: tuple[bytes, ...]
+    sizes: tuple[tuple[int, int], ...]
+    mask: bytes | None
+
+    @classmethod
+    def of(cls, parts: list[FormPart]) -> _Uploads:
+        images = [part for part in parts if part.name in ("image", "image[]") and part.filename is not None]
+        mask = next((part for part in parts if part.name == "mask" and part.filename is not None), None)
+        if not images:
+            raise _Refused("image", "Missing required parameter: 'image'.", "missing_required_parameter")
+        sizes = []
+        for number, part in enumerate(images, 1):
+            try:
+                sizes.append(artist.input_size(part.data, ("PNG", "JPEG", "WEBP")))
+            except ValueError as exc:
+                raise _Refused("image", f"Invalid image file for image {number} ({part.filename}): {exc}.", "invalid_image_format") from None
+        if mask is not None:
+            try:
+                mask_size = artist.input_size(mask.data, ("PNG",), alpha=True)
+            except ValueError as exc:
+                raise _Refused("mask", f"Invalid mask: {exc}.", "invalid_image_format") from None
+            if mask_size != sizes[0]:
+                (w, h), (width, height) = mask_size, sizes[0]
+                message = f"Invalid mask: it is {w}x{h} but the image is {width}x{height}; they must have the same dimensions."
+                raise _Refused("mask", message, "invalid_image_dimensions")
+        return cls(tuple(part.data for part in images), tuple(sizes), mask.data if mask is not None else None)
+
+    def default_size(self) -> str:
+        """The first image's size, when it is one the API could make; else 1024x1024."""
+        width, height = self.sizes[0]
+        return f"{width}x{height}" if custom_size_problem(width, height) is None else "1024x1024"
+
+    def painter(self, prompt: str, p: dict[str, Any]) -> _Painter:
+        shape = (p["width"], p["height"], p["transparent"])
+        return _Painter(
+            "image_edit",
+            lambda i: artist.render_edit(prompt, self.sources, self.mask, *shape, i, p["format"], p["compression"]),
+            lambda i, step, steps: artist.render_edit_partial(prompt, self.sources, self.mask, *shape, i, p["format"], step, steps),
+            sum(_image_tokens(*size) for size in self.sizes),
+        )
 
 
 def _image_tokens(width: int, height: int) -> int:
     """Tokens for one input image, counted in 512-pixel tiles as OpenAI's older models did."""
     return 85 + 170 * (-(-width // 512)) * (-(-height // 512))
-
-
-def _sized_like_first(images: list[FormPart]) -> str:
-    """An edit's default size: the first image's, when it is a size the API could make."""
-    try:
-        width, height = artist.input_size(images[0].data, ("PNG", "JPEG", "WEBP")) if images else (0, 0)
-    except ValueError:
-        return "1024x1024"  # refused later, with the reason
-    return f"{width}x{height}" if width and custom_size_problem(width, height) is None else "1024x1024"
 
 
 # --- the multipart form of edits ------------------------------------------------------------------
