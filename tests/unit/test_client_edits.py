@@ -30,9 +30,7 @@ class Sleeps(list):
 
 def source() -> Image.Image:
     """Every pixel different from its neighbours: a change anywhere shows."""
-    image = Image.new("RGB", SIZE)
-    image.putdata([(x * 2, y * 2, (x + y) % 256) for y in range(SIZE[1]) for x in range(SIZE[0])])
-    return image
+    return Image.frombytes("RGB", SIZE, bytes(v for y in range(SIZE[1]) for x in range(SIZE[0]) for v in (x * 2, y * 2, (x + y) % 256)))
 
 
 def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
