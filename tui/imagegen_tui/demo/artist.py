@@ -122,7 +122,7 @@ def _open(data: bytes) -> Image.Image:
 
 
 @lru_cache(maxsize=4)
-def edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int = 0) -> Image.Image:
+def edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int) -> Image.Image:
     """The first source redrawn in two colours taken from the prompt, inside the mask's fully
     transparent pixels (everywhere without a mask), the other sources set into that area as
     small insets; outside it the first source's pixels stay exactly as they were. Cached: a
