@@ -3,7 +3,7 @@
 Usage: python tests/tools/extract_openai_schemas.py [PATH/TO/openapi.yaml]
 (default: ../shared/openai-openapi/openapi.yaml beside the checkout)
 
-Keeps the image-generation schemas and everything they reference, rewrites $refs to $defs, and
+Keeps the image generation and edit schemas and everything they reference, rewrites $refs to $defs, and
 turns OpenAPI's `nullable: true` into JSON Schema's "or null", so jsonschema can validate.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-ROOTS = ("CreateImageRequest", "ImagesResponse", "ImageGenStreamEvent", "ErrorResponse")
+ROOTS = ("CreateImageRequest", "CreateImageEditRequest", "ImagesResponse", "ImageGenStreamEvent", "ImageEditStreamEvent", "ErrorResponse")
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = REPO.parent / "shared" / "openai-openapi" / "openapi.yaml"
 OUTPUT = REPO / "tests" / "data" / "openai-images-schemas.json"

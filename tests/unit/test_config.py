@@ -217,6 +217,18 @@ def test_profile_streaming_does_not_reach_models_that_cannot_stream():
     assert not openai.caps("dall-e-3").streaming and not openai.caps("dall-e-2").streaming
 
 
+def test_edits_are_a_capability_of_the_model_and_of_the_profile(dirs):
+    openai = load_config().profiles["openai"]
+    assert openai.caps("gpt-image-2").edits and openai.caps("gpt-image-1-mini").edits
+    assert not openai.caps("dall-e-3").edits and not openai.caps("dall-e-2").edits
+    assert openai.caps("gpt-image-1").input_fidelity and not openai.caps("gpt-image-1-mini").input_fidelity
+    write_config(dirs, "[profiles.gw]\nbase_url = 'https://gw.example/v1'\n[profiles.gw.capabilities]\nedits = false\n")
+    gw = load_config().profiles["gw"]
+    assert gw.capabilities == Capabilities(edits=False) and not gw.caps("gpt-image-2").edits
+    write_config(dirs, "[profiles.gw]\nbase_url = 'https://gw.example/v1'\n[profiles.gw.capabilities]\nedits = 'no'\n")
+    assert str(load_config().error).endswith("profiles.gw.capabilities.edits: expected true or false, got a string")
+
+
 # --- behind a proxy, with a company CA ------------------------------------------------------------
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"  # looked at, not parsed, at load

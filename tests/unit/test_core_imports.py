@@ -18,6 +18,7 @@ CORE = [
     "imagegen_tui.history_import",
     "imagegen_tui.imaging",
     "imagegen_tui.locks",
+    "imagegen_tui.masks",
     "imagegen_tui.metadata",
     "imagegen_tui.models",
     "imagegen_tui.naming",

@@ -9,6 +9,7 @@ import socket
 import struct
 import zlib
 
+import httpx
 import pytest
 
 from imagegen_tui.demo.server import EVIL
@@ -98,3 +99,99 @@ def test_generation_requests_are_counted(demo):
     answer(demo, "a fox")
     answer(demo, "a fox #fail:401")
     assert demo.httpd.generation_requests == 2
+
+
+# --- edits: a multipart form ----------------------------------------------------------------------
+
+
+def png(size=(64, 64), colour="red", mode="RGB", fmt="PNG") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def edit(server, prompt: str = "make it blue", images=(("image", png()),), mask: bytes | None = None, **fields) -> httpx.Response:
+    files = [(key, (f"in{i}.png", data, "image/png")) for i, (key, data) in enumerate(images)]
+    if mask is not None:
+        files.append(("mask", ("mask.png", mask, "image/png")))
+    data = {"model": "gpt-image-2", "prompt": prompt, **{k: str(v) for k, v in fields.items()}}
+    return httpx.post(f"{server.base_url}/images/edits", data=data, files=files, timeout=10)
+
+
+def decoded(answer: httpx.Response):
+    import io
+
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(base64.b64decode(item["b64_json"]))) for item in answer.json()["data"]]
+
+
+def test_an_edit_is_the_first_images_size_unless_asked(demo):
+    assert [i.size for i in decoded(edit(demo, images=[("image", png((96, 48)))]))] == [(96, 48)]
+    assert [i.size for i in decoded(edit(demo, images=[("image", png((90, 50)))]))] == [(1024, 1024)]  # not a size the API makes
+    answer = edit(demo, images=[("image", png((96, 48)))], size="64x32", n=2, output_format="webp", quality="low")
+    assert [(i.size, i.format) for i in decoded(answer)] == [((64, 32), "WEBP")] * 2
+    assert answer.json()["size"] == "64x32" and answer.json()["quality"] == "low"
+
+
+def test_an_edit_costs_input_image_tokens(demo):
+    usage = edit(demo, images=[("image[]", png()), ("image[]", png((600, 600)))]).json()["usage"]
+    assert usage["input_tokens_details"]["image_tokens"] == (85 + 170) + (85 + 170 * 4)
+    assert usage["input_tokens"] == usage["input_tokens_details"]["text_tokens"] + usage["input_tokens_details"]["image_tokens"]
+
+
+def test_a_transparent_edit_keeps_the_first_images_transparency(demo):
+    from imagegen_tui.masks import rect, region_mask
+
+    source = png(mode="RGBA", colour=(0, 0, 0, 0))
+    [image] = decoded(edit(demo, images=[("image", source)], mask=region_mask((64, 64), [rect("0,0,8,8")]), background="transparent"))
+    assert image.mode == "RGBA" and image.getpixel((40, 40))[3] == 0
+    [opaque] = decoded(edit(demo, images=[("image", source)]))
+    assert opaque.convert("RGBA").getpixel((40, 40))[3] == 255
+
+
+@pytest.mark.parametrize(
+    "kwargs, status, param, words",
+    [
+        ({"images": [], "mask": png(mode="RGBA")}, 400, "image", "Missing required parameter: 'image'."),
+        ({"images": [("image", png(fmt="GIF"))]}, 400, "image", "Invalid image file for image 1 (in0.png): the file is GIF; expected PNG or JPEG or WEBP."),
+        ({"mask": png((32, 32), mode="RGBA")}, 400, "mask", "Invalid mask: it is 32x32 but the image is 64x64; they must have the same dimensions."),
+        ({"mask": png()}, 400, "mask", "Invalid mask: it has no alpha channel (mode RGB)."),
+        ({"moderation": "low"}, 400, "moderation", "Unknown parameter: 'moderation'."),
+        ({"n": "two"}, 400, "n", "Invalid 'n': expected an integer, got 'two'."),
+        ({"prompt": "x #fail:401"}, 401, None, "Incorrect API key provided."),
+    ],
+    ids=["no-image", "gif", "mask-size", "mask-alpha", "moderation", "n", "directive"],
+)
+def test_edits_are_refused_as_openai_refuses_them(demo, kwargs, status, param, words):
+    answer = edit(demo, **kwargs)
+    error = answer.json()["error"]
+    assert (answer.status_code, error["param"], error["message"]) == (status, param, words)
+    assert demo.httpd.edit_requests == 1 and demo.httpd.generation_requests == 0
+
+
+def test_an_edit_that_is_not_a_form_is_refused(demo):
+    answer = httpx.post(f"{demo.base_url}/images/edits", json={"model": "gpt-image-2", "prompt": "x"})
+    assert answer.status_code == 400 and "expected multipart/form-data" in answer.json()["error"]["message"]
+
+
+def test_a_streamed_edit_sends_image_edit_events(demo):
+    files = [("image", ("a.png", png(), "image/png"))]
+    data = {"model": "gpt-image-2", "prompt": "x", "stream": "true", "partial_images": "2"}
+    with httpx.stream("POST", f"{demo.base_url}/images/edits", data=data, files=files) as answer:
+        kinds = [json.loads(line[6:])["type"] for line in answer.iter_lines() if line.startswith("data: ")]
+    assert kinds == ["image_edit.partial_image"] * 2 + ["image_edit.completed"]
+
+
+def test_a_demo_without_edits_has_no_such_route():
+    from imagegen_tui.demo.server import DemoServer
+
+    with DemoServer(edits=False) as server:
+        answer = edit(server)
+        assert answer.status_code == 404 and answer.json()["error"]["message"] == "No such route: POST /v1/images/edits"
+        assert server.httpd.edit_requests == 0
+        assert httpx.post(f"{server.base_url}/images/generations", json={"model": "gpt-image-2", "prompt": "x", "size": "64x64"}).status_code == 200

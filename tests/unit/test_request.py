@@ -2,7 +2,7 @@ import pytest
 
 from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.models import caps_for_model, with_overrides
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import EditRequest, ImageRequest, InputImage
 
 GPT2 = caps_for_model("gpt-image-2")
 GPT1 = caps_for_model("gpt-image-1")
@@ -118,3 +118,117 @@ def test_partial_images_only_with_stream():
 def test_params_round_trip():
     original = req(size="1536x1024", quality="high", n=3)
     assert ImageRequest.from_params(original.prompt, original.params()) == original
+
+
+# --- edits -----------------------------------------------------------------------------------------
+
+
+def picture(size=(64, 48), fmt="PNG", mode="RGB") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, "red").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+PNG = InputImage(picture(), "fox.png")
+
+
+def edit(**kw) -> EditRequest:
+    return EditRequest(**{"prompt": "make it blue", "model": "gpt-image-2", "images": (PNG,), **kw})
+
+
+def test_a_valid_edit_passes_and_keeps_its_images_as_a_tuple():
+    out = edit(images=[PNG, InputImage(picture(fmt="WEBP"), "b.webp")], output_format="JPG").validate(GPT2)
+    assert out.output_format == "jpeg" and isinstance(out.images, tuple) and len(out.images) == 2
+
+
+def test_edits_share_the_generation_checks():
+    found = problems(edit(prompt="", n=11, size="1000x1000", partial_images=2, background="transparent", output_format="jpeg"), with_overrides(GPT2, transparent_background=True))
+    assert set(found) == {"prompt", "n", "size", "partial_images", "background"}
+    assert "multiples of 16" in found["size"] and "png or webp" in found["background"]
+    assert edit(size="1536x864").validate(GPT2).size == "1536x864"
+
+
+def test_edits_have_no_moderation():
+    with pytest.raises(TypeError):
+        edit(moderation="low")
+
+
+@pytest.mark.parametrize("count, words", [(0, "at least one image is required"), (17, "at most 16 (got 17)")])
+def test_one_to_sixteen_images(count, words):
+    assert problems(edit(images=(PNG,) * count))["images"] == words
+    assert edit(images=(PNG,) * 16).validate(GPT2)
+
+
+def test_an_image_is_what_its_bytes_say_not_its_name():
+    named_jpeg = InputImage(picture(), "photo.jpg")
+    assert named_jpeg.mime == "image/png" and edit(images=(named_jpeg,)).validate(GPT2)
+    gif = InputImage(picture(fmt="GIF"), "cat.png")
+    assert gif.mime is None
+    assert problems(edit(images=(PNG, gif)))["images"] == "image 2 ('cat.png') is not a PNG, WebP or JPEG file (judged by its content, not its name)"
+    assert InputImage(picture(fmt="JPEG"), "x").mime == "image/jpeg" and InputImage(picture(fmt="WEBP"), "x").mime == "image/webp"
+
+
+def test_a_damaged_image_is_refused():
+    cut = InputImage(picture()[:30], "cut.png")
+    assert problems(edit(images=(cut,)))["images"] == "image 1 ('cut.png') cannot be read as an image (damaged or cut off?)"
+
+
+def test_each_image_must_be_under_50_mb():
+    from imagegen_tui.request import MAX_INPUT_BYTES
+
+    padded = InputImage(picture() + b"\0" * (MAX_INPUT_BYTES - len(picture())), "big.png")  # bytes after IEND
+    assert problems(edit(images=(padded,)))["images"] == "image 1 ('big.png') is 50.0 MB; each must be under 50 MB"
+
+
+def test_the_mask_must_be_an_alpha_png_the_size_of_the_first_image():
+    from imagegen_tui.masks import rect, region_mask
+
+    good = InputImage(region_mask((64, 48), [rect("0,0,8,8")]), "mask.png")
+    assert edit(mask=good, images=(PNG, InputImage(picture((10, 10)), "ref.png"))).validate(GPT2)
+    wrong = InputImage(region_mask((48, 64), [rect("0,0,8,8")]), "mask.png")
+    assert problems(edit(mask=wrong))["mask"].startswith("the mask is 48x64 but the first image is 64x48")
+    assert problems(edit(mask=InputImage(picture(), "m.png")))["mask"].startswith("has no alpha channel")
+
+
+def test_input_fidelity():
+    assert edit(input_fidelity="high").validate(GPT2).input_fidelity == "high"
+    assert problems(edit(input_fidelity="medium"))["input_fidelity"] == "'medium' is not one of high, low"
+    mini = caps_for_model("gpt-image-1-mini")
+    assert problems(edit(model="gpt-image-1-mini", input_fidelity="low"), mini)["input_fidelity"] == "gpt-image-1-mini does not take this parameter"
+    assert edit(model="gpt-image-1-mini").validate(mini)
+
+
+def test_no_edits_where_the_capabilities_say_none():
+    message = "this provider does not offer image edits with gpt-image-2 (the model has none, or the profile's capabilities say edits = false)"
+    assert problems(edit(), with_overrides(GPT2, edits=False))["model"] == message
+    assert "does not offer image edits with dall-e-3" in problems(edit(model="dall-e-3"), caps_for_model("dall-e-3"))["model"]
+
+
+def test_form_sends_every_field_as_text_and_one_image_as_image():
+    from imagegen_tui.masks import rect, region_mask
+
+    mask = region_mask((64, 48), [rect("0,0,8,8")])
+    request = edit(n=2, size="1024x1024", quality="high", output_format="webp", output_compression=50, input_fidelity="high",
+                   user="u-1", stream=True, partial_images=1, mask=InputImage(mask, "painted.png")).validate(GPT2)
+    fields, files = request.form(GPT2)
+    assert fields == {
+        "model": "gpt-image-2", "prompt": "make it blue", "n": "2", "size": "1024x1024", "quality": "high", "output_format": "webp",
+        "output_compression": "50", "input_fidelity": "high", "user": "u-1", "stream": "true", "partial_images": "1",
+    }
+    assert files == [("image", ("fox.png", PNG.data, "image/png")), ("mask", ("painted.png", mask, "image/png"))]
+
+
+def test_form_sends_several_images_as_image_brackets():
+    webp = InputImage(picture(fmt="WEBP"), "b.webp")
+    fields, files = edit(images=(PNG, webp)).validate(GPT2).form(GPT2)
+    assert fields == {"model": "gpt-image-2", "prompt": "make it blue", "n": "1"}
+    assert [(key, name, mime) for key, (name, _, mime) in files] == [("image[]", "fox.png", "image/png"), ("image[]", "b.webp", "image/webp")]
+
+
+def test_form_asks_dall_e_for_base64_where_a_profile_turns_its_edits_on():
+    caps = with_overrides(caps_for_model("dall-e-2"), edits=True)
+    assert edit(model="dall-e-2").validate(caps).form(caps)[0]["response_format"] == "b64_json"

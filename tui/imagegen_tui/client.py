@@ -19,7 +19,7 @@ from imagegen_tui.endpoint import Endpoint
 from imagegen_tui.errors import ErrorKind, ImageAPIError, redact
 from imagegen_tui.models import ModelCaps
 from imagegen_tui.network import Network, ProxyFailed, caused_by, trust_hint
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import EditRequest, ImageRequest
 from imagegen_tui.results import (
     GenerationResult,
     ImagePayload,
@@ -41,6 +41,9 @@ YIELD_EVERY = 1024 * 1024
 PartialCallback = Callable[[int, int, ImagePayload], None]
 """Called with (image index, partial index, the partial image) as streamed previews arrive."""
 
+GENERATIONS = "images/generations"
+EDITS = "images/edits"
+
 
 class _AttemptFailed(Exception):
     def __init__(self, error: ImageAPIError, *, sent: bool, headers: Mapping[str, str]) -> None:
@@ -48,9 +51,27 @@ class _AttemptFailed(Exception):
         error.sent = sent  # what a script is told: could running it again pay twice?
 
 
+@dataclass(frozen=True)
+class _Payload:
+    """What every attempt of one request posts: the route, and the body as httpx takes it
+    (`json=`, or `data=` and `files=` for a multipart form). Files are bytes, never open files,
+    so a retry sends the same body again, whole."""
+
+    route: str
+    content: Mapping[str, Any]
+    stream: bool
+
+    @classmethod
+    def of(cls, request: ImageRequest | EditRequest, caps: ModelCaps) -> _Payload:
+        if isinstance(request, EditRequest):
+            data, files = request.form(caps)
+            return cls(EDITS, {"data": data, "files": files}, request.stream)
+        return cls(GENERATIONS, {"json": request.body(caps)}, request.stream)
+
+
 @dataclass
 class _Call:
-    """One generation's deadline, and whether any of its requests has reached the provider
+    """One generation's or edit's deadline, and whether any of its requests has reached the provider
     (then it may be billed, whatever happens next)."""
 
     deadline: asyncio.Timeout
@@ -119,18 +140,33 @@ class ImagesClient:
     async def generate(
         self, request: ImageRequest, caps: ModelCaps, on_partial: PartialCallback | None = None
     ) -> GenerationResult:
-        """Run one validated request. Streamed completions carry no image index, so n>1 with
-        streaming becomes n parallel single-image calls.
+        """Run one validated generation (POST /images/generations). Streamed completions carry
+        no image index, so n>1 with streaming becomes n parallel single-image calls.
 
         The profile's timeout bounds the whole call: connecting, every attempt, the waits
         between them. httpx's own read timeout cannot: it restarts with every byte, so a server
         trickling bytes or SSE keep-alive comments would hold a call for ever."""
+        return await self._run(request, caps, on_partial)
+
+    async def edit(
+        self, request: EditRequest, caps: ModelCaps, on_partial: PartialCallback | None = None
+    ) -> GenerationResult:
+        """Run one validated edit (POST /images/edits, a multipart form), with generate's
+        deadline, retries, errors and answers; streamed, its events are `image_edit.*`. n>1
+        streamed becomes n parallel calls here too, each uploading the images again.
+
+        A provider without edits answers 404 or 405 on the route: that is said as "this
+        provider does not offer image edits", not as a wrong base URL. Edits refused by the
+        profile's capabilities never get here: EditRequest.validate refuses them."""
+        return await self._run(request, caps, on_partial)
+
+    async def _run(self, request: ImageRequest | EditRequest, caps: ModelCaps, on_partial: PartialCallback | None) -> GenerationResult:
         started = time.monotonic()
         call: _Call | None = None
         try:
             async with asyncio.timeout(self.endpoint.timeout) as deadline:
                 call = _Call(deadline)
-                result = await self._generate(request, caps, on_partial, call)
+                result = await self._request(request, caps, on_partial, call)
         except TimeoutError:
             if call is not None and call.deadline.expired():
                 raise self._deadline_error(call.sent) from None
@@ -138,11 +174,13 @@ class ImagesClient:
         result.elapsed = time.monotonic() - started
         return result
 
-    async def _generate(self, request: ImageRequest, caps: ModelCaps, on_partial: PartialCallback | None, call: _Call) -> GenerationResult:
+    async def _request(
+        self, request: ImageRequest | EditRequest, caps: ModelCaps, on_partial: PartialCallback | None, call: _Call
+    ) -> GenerationResult:
         if not (request.stream and request.n > 1):
-            return await self._call(request.body(caps), request.n, on_partial, 0, call)
-        single = replace(request, n=1)
-        parts = await asyncio.gather(*(self._call(single.body(caps), 1, on_partial, index, call) for index in range(request.n)))
+            return await self._call(_Payload.of(request, caps), request.n, on_partial, 0, call)
+        single = _Payload.of(replace(request, n=1), caps)
+        parts = await asyncio.gather(*(self._call(single, 1, on_partial, index, call) for index in range(request.n)))
         return GenerationResult(
             images=[image for part in parts for image in part.images],
             created=parts[0].created,
@@ -152,12 +190,12 @@ class ImagesClient:
             notes=[note for part in parts for note in part.notes],
         )
 
-    async def _call(self, body: dict[str, Any], wanted: int, on_partial: PartialCallback | None, index: int, call: _Call) -> GenerationResult:
+    async def _call(self, payload: _Payload, wanted: int, on_partial: PartialCallback | None, index: int, call: _Call) -> GenerationResult:
         policy = self.endpoint.retry
         attempt = 0
         while True:
             try:
-                return await self._attempt(body, wanted, on_partial, index, call)
+                return await self._attempt(payload, wanted, on_partial, index, call)
             except _AttemptFailed as failure:
                 error = failure.error
                 if attempt >= policy.max_retries or not policy.should_retry(
@@ -171,17 +209,17 @@ class ImagesClient:
                 await self._sleep(delay)
 
     async def _attempt(
-        self, body: dict[str, Any], wanted: int, on_partial: PartialCallback | None, index: int, call: _Call
+        self, payload: _Payload, wanted: int, on_partial: PartialCallback | None, index: int, call: _Call
     ) -> GenerationResult:
-        url = self._url("images/generations")
+        url = self._url(payload.route)
         headers = self._headers(url)
-        headers["Accept"] = "text/event-stream" if body.get("stream") else "application/json"
+        headers["Accept"] = "text/event-stream" if payload.stream else "application/json"
         try:
-            async with self._http.stream("POST", url, json=body, headers=headers, extensions={"trace": call.trace}) as response:
+            async with self._http.stream("POST", url, **payload.content, headers=headers, extensions={"trace": call.trace}) as response:
                 request_id = response.headers.get("x-request-id")
                 if response.status_code >= 400:
                     raw = await _read_bounded(response, MAX_ERROR_BYTES, truncate=True)
-                    error = self._status_error(response.status_code, response.headers, raw)
+                    error = self._status_error(response.status_code, response.headers, raw, payload.route)
                     raise _AttemptFailed(error, sent=True, headers=response.headers)
                 if response.status_code != 200:
                     error = self._bad_answer(f"unexpected HTTP status {response.status_code}", request_id)
@@ -277,12 +315,12 @@ class ImagesClient:
 
     # --- errors -----------------------------------------------------------------------------
 
-    def _status_error(self, status: int, headers: Mapping[str, str], raw: bytes) -> ImageAPIError:
+    def _status_error(self, status: int, headers: Mapping[str, str], raw: bytes, route: str | None = None) -> ImageAPIError:
         info = _error_info(raw)
         message = redact(info.get("message") or "", (self.endpoint.api_key or "",)) or None
         code = info.get("code") or info.get("type")
         text = " ".join(filter(None, (info.get("code"), info.get("type"), message))).lower()
-        kind, summary, hint = self._classify(status, text, bool(self.endpoint.api_key))
+        kind, summary, hint = self._classify(status, text, bool(self.endpoint.api_key), route)
         retry_after = server_asked_delay(headers)
         if kind is ErrorKind.RATE_LIMITED and retry_after is not None:
             hint = f"wait {retry_after:.0f} s and try again"
@@ -298,9 +336,17 @@ class ImagesClient:
             retry_after=retry_after,
         )
 
-    def _classify(self, status: int, text: str, had_key: bool) -> tuple[ErrorKind, str, str | None]:
+    def _classify(self, status: int, text: str, had_key: bool, route: str | None) -> tuple[ErrorKind, str, str | None]:
         where = f"the profile '{self.endpoint.profile}'" if self.endpoint.profile else "the profile"
         env = f" or in {self.endpoint.key_env}" if self.endpoint.key_env else ""
+        if route == EDITS and (status == 405 or (status == 404 and "model" not in text)):
+            # the route itself is missing (a 404 about the model names it); a wrong base URL
+            # would fail generations too, so that is not what to suggest
+            return (
+                ErrorKind.NOT_FOUND,
+                f"this provider does not offer image edits (POST /{EDITS})",
+                f"use a profile whose provider has them, or set edits = false in the capabilities of {where} so they are not offered",
+            )
         if status == 401:
             if not had_key:
                 return ErrorKind.AUTH, "no token was sent", f"set one in {where}{env}"

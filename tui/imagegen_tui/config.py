@@ -43,6 +43,7 @@ class Capabilities:
     transparent_background: bool | None = None
     custom_sizes: bool | None = None
     streaming: bool | None = None
+    edits: bool | None = None  # false: the provider has no /images/edits (model-go documents none)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Profile:
             transparent_background=c.transparent_background,
             custom_sizes=c.custom_sizes,
             streaming=None if base.wants_response_format else c.streaming,  # dall-e never streams
+            edits=c.edits,
         )
 
     def endpoint(self, environ: Mapping[str, str], base_url: str | None = None) -> Endpoint:
@@ -467,7 +469,7 @@ def _capabilities(table: dict[str, Any], where: str) -> Capabilities:
     for key in ("sizes", "qualities"):
         if key in table:
             values[key] = tuple(_string_list(table[key], f"{where}.capabilities.{key}"))
-    for key in ("transparent_background", "custom_sizes", "streaming"):
+    for key in ("transparent_background", "custom_sizes", "streaming", "edits"):
         if key in table:
             values[key] = _expect(table[key], bool, f"{where}.capabilities.{key}")
     return Capabilities(**values)

@@ -1,6 +1,6 @@
 """What each image model accepts, so a bad parameter is refused before it is sent.
 
-Facts come from OpenAI's CreateImageRequest description. Unknown models (a gateway's own) get the
+Facts come from OpenAI's CreateImageRequest and CreateImageEditRequest descriptions. Unknown models (a gateway's own) get the
 GPT-image rules; a profile's capabilities can widen or narrow any of them.
 """
 
@@ -14,6 +14,7 @@ GPT_QUALITIES = ("auto", "low", "medium", "high")
 FORMATS = ("png", "jpeg", "webp")
 BACKGROUNDS = ("auto", "opaque", "transparent")
 MODERATIONS = ("auto", "low")
+INPUT_FIDELITIES = ("high", "low")
 
 MAX_CUSTOM_EDGE = 3840
 MAX_CUSTOM_SHORT_EDGE = 2160
@@ -34,6 +35,8 @@ class ModelCaps:
     gpt_options: bool = True  # background, output_format, output_compression, moderation
     wants_response_format: bool = False  # dall-e answers with URLs unless asked for base64
     streaming: bool = False
+    edits: bool = True  # POST /images/edits: not every model has it, nor every gateway
+    input_fidelity: bool = True  # edits' input_fidelity; gpt-image-1-mini does not take it
 
 
 _DALL_E_2 = ModelCaps(
@@ -43,6 +46,8 @@ _DALL_E_2 = ModelCaps(
     transparent_background=False,
     gpt_options=False,
     wants_response_format=True,
+    edits=False,  # its legacy edits (one square PNG under 4 MB) are not offered here
+    input_fidelity=False,
 )
 _DALL_E_3 = ModelCaps(
     prompt_limit=4000,
@@ -52,11 +57,14 @@ _DALL_E_3 = ModelCaps(
     transparent_background=False,
     gpt_options=False,
     wants_response_format=True,
+    edits=False,
+    input_fidelity=False,
 )
 # gpt-image-2 takes any valid WxH; its transparent background is still in preview, so a profile
 # must say it supports it.
 _GPT_IMAGE_2 = ModelCaps(custom_sizes=True, transparent_background=False, streaming=True)
 _GPT_IMAGE = ModelCaps(streaming=True)
+_GPT_IMAGE_MINI = ModelCaps(streaming=True, input_fidelity=False)
 _UNKNOWN = ModelCaps(transparent_background=False)
 
 
@@ -68,6 +76,8 @@ def caps_for_model(model: str) -> ModelCaps:
         return _DALL_E_3
     if name.startswith("gpt-image-2"):
         return _GPT_IMAGE_2
+    if name.startswith("gpt-image-1-mini"):
+        return _GPT_IMAGE_MINI
     if name.startswith("gpt-image-"):
         return _GPT_IMAGE
     return _UNKNOWN

@@ -1,4 +1,5 @@
-"""Deterministic pictures from a prompt: the same prompt, size and index give the same image."""
+"""Deterministic pictures from a prompt (and, for edits, from the images given): the same inputs
+give the same image."""
 
 from __future__ import annotations
 
@@ -98,6 +99,66 @@ def render_partial(prompt: str, width: int, height: int, index: int, transparent
     full = draw(prompt, width, height, index, transparent)
     radius = max(1, (steps - step) * min(width, height) // 60)
     return encode(full.filter(ImageFilter.GaussianBlur(radius)), fmt, None)
+
+
+def input_size(data: bytes, formats: tuple[str, ...], alpha: bool = False) -> tuple[int, int]:
+    """The size of an uploaded image, read whole; ValueError saying why it cannot be used: not
+    one of `formats` (as Pillow names them), damaged, or without alpha when `alpha` is asked."""
+    image = _open(data)
+    if image.format not in formats:
+        raise ValueError(f"the file is {image.format or 'not an image'}; expected {' or '.join(formats)}")
+    if alpha and image.mode not in ("RGBA", "LA"):
+        raise ValueError(f"it has no alpha channel (mode {image.mode})")
+    return image.size
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"it cannot be read ({exc})") from None
+    return image
+
+
+@lru_cache(maxsize=4)
+def edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int) -> Image.Image:
+    """The first source redrawn in two colours taken from the prompt, inside the mask's fully
+    transparent pixels (everywhere without a mask), the other sources set into that area as
+    small insets; outside it the first source's pixels stay exactly as they were. Cached: a
+    stream draws the same edit for each partial. Callers must not change the image returned."""
+    rng = _rng(prompt, index)
+    base = _open(sources[0]).convert("RGBA")
+    if base.size != (width, height):
+        base = base.resize((width, height), Image.Resampling.LANCZOS)
+    area = Image.new("L", (width, height), 255)
+    if mask is not None:
+        area = _open(mask).getchannel("A").point(lambda a: 255 if a == 0 else 0).resize((width, height), Image.Resampling.NEAREST)
+    redrawn = ImageOps.colorize(base.convert("L"), _colour(rng), _colour(rng)).convert("RGBA")
+    redrawn.putalpha(base.getchannel("A"))
+    box = area.getbbox()
+    if box is not None and len(sources) > 1:  # a row of insets across the area's middle
+        side = max(8, min(box[2] - box[0], box[3] - box[1]) // 4)
+        insets = [ImageOps.expand(ImageOps.fit(_open(data).convert("RGBA"), (side, side)), border=max(1, side // 16), fill="white") for data in sources[1:]]
+        step = insets[0].width + 4
+        left, top = (box[0] + box[2] - step * len(insets)) // 2, (box[1] + box[3] - insets[0].height) // 2
+        for k, inset in enumerate(insets):
+            redrawn.paste(inset, (left + k * step, top))
+    result = base.copy()
+    result.paste(redrawn, (0, 0), area)
+    if transparent:
+        return result
+    return Image.alpha_composite(Image.new("RGBA", result.size, (255, 255, 255, 255)), result)
+
+
+def render_edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, fmt: str, compression: int | None) -> bytes:
+    return encode(edit(prompt, sources, mask, width, height, transparent, index), fmt, compression)
+
+
+def render_edit_partial(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, fmt: str, step: int, steps: int) -> bytes:
+    """The edit blurred, less with each step, as a streamed partial image."""
+    radius = max(1, (steps - step) * min(width, height) // 60)
+    return encode(edit(prompt, sources, mask, width, height, transparent, index).filter(ImageFilter.GaussianBlur(radius)), fmt, None)
 
 
 @lru_cache(maxsize=1)

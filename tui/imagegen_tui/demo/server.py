@@ -1,9 +1,9 @@
 """An OpenAI-compatible images server that runs offline, for first runs, demos and tests.
 
-It answers POST /v1/images/generations like the real API (JSON or SSE streaming, usage,
-x-request-id) and misbehaves on request: a prompt containing a directive such as `#fail:401`,
-`#fail:timeout` or `#flaky:429:1` produces that failure, so every error path can be shown and
-tested against real sockets.
+It answers POST /v1/images/generations and POST /v1/images/edits (a multipart form) like the
+real API (JSON or SSE streaming, usage, x-request-id) and misbehaves on request: a prompt
+containing a directive such as `#fail:401`, `#fail:timeout` or `#flaky:429:1` produces that
+failure on either route, so every error path can be shown and tested against real sockets.
 """
 
 from __future__ import annotations
@@ -18,13 +18,23 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from imagegen_tui.demo import artist
+from imagegen_tui.models import custom_size_problem
 
 MODELS = ("gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini")
 MAX_BODY = 1024 * 1024
+MAX_EDIT_BODY = 64 * 1024 * 1024  # a few large inputs; the real API takes up to 16 of 50 MB
+EDIT_FIELDS = frozenset({
+    "prompt", "model", "n", "size", "quality", "background", "output_format", "output_compression",
+    "user", "input_fidelity", "stream", "partial_images", "response_format",
+})
 HANG_SECONDS = 600.0
 _DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep|photo|trickle|keepalive|huge|revised|extra|fewer)(?::([a-z0-9._]+))?(?::(\d+))?")
 _OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
@@ -53,13 +63,17 @@ FAILURES: dict[str, tuple[int, str, str | None, str]] = {
 class DemoServer:
     """Serve on a loopback port in a background thread; `base_url` is what a profile calls."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None, tls: ssl.SSLContext | None = None, edits: bool = True
+    ) -> None:
         """`tls`: serve https with this server-side context (for testing certificates and
         proxy tunnels); the handshake happens in each request's own thread, on its first read,
-        so a client that never finishes one holds up nobody else."""
+        so a client that never finishes one holds up nobody else. `edits=False`: no
+        /images/edits route (404), like a gateway that offers generations only."""
         self.httpd = _HTTPServer((host, port), _Handler)
         self.httpd.latency = latency
         self.httpd.key = key
+        self.httpd.edits = edits
         if tls is not None:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
             self.httpd.scheme = "https"
@@ -97,6 +111,7 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     latency: float
     key: str | None
+    edits: bool
     log = None  # a callable taking one line, set by `serve-demo`
     scheme = "http"
 
@@ -106,6 +121,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.flaky: dict[str, int] = {}
         self.generation_requests = 0  # POSTs to the generations route, whatever their fate
+        self.edit_requests = 0  # and to the edits route
         self.files: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -149,29 +165,50 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, data, {"Content-Type": f"image/{'jpeg' if ext == 'jpg' else ext}"})
 
     def do_POST(self) -> None:
+        route = self.path.rstrip("/").removeprefix("/v1")
+        edits = route == "/images/edits" and self.server.edits
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        if length > (MAX_EDIT_BODY if edits else MAX_BODY):
             self._error(413, "invalid_request_error", None, "Request body too large.")
             return
         raw = self.rfile.read(length)
-        if self.path.rstrip("/") not in ("/v1/images/generations", "/images/generations"):
+        if not edits and route != "/images/generations":
             self._error(404, "invalid_request_error", None, f"No such route: POST {self.path}")
             return
         with self.server.lock:
-            self.server.generation_requests += 1
-        if not self._authorized():
-            return
+            if edits:
+                self.server.edit_requests += 1
+            else:
+                self.server.generation_requests += 1
+        if self._authorized():
+            (self._edit if edits else self._generate)(raw)
+
+    def _generate(self, raw: bytes) -> None:
         try:
             body = json.loads(raw)
             assert isinstance(body, dict)
         except (ValueError, AssertionError):
             self._error(400, "invalid_request_error", None, "We could not parse the JSON body of your request.")
             return
-        self._generate(body)
+        self._serve(body, _generation)
 
-    # --- generation ---------------------------------------------------------------------------
+    def _edit(self, raw: bytes) -> None:
+        """The form's fields in the types the JSON route takes and its files checked, then
+        served as a generation is, drawn from the uploaded images."""
+        try:
+            parts = parse_form(self.headers.get("Content-Type", ""), raw)
+            body = _typed_fields({part.name: part.text() for part in parts if part.filename is None})
+            uploads = _Uploads.of(parts)
+        except _Refused as refused:
+            self._refuse(refused)
+            return
+        self._serve(body, uploads.painter, uploads.default_size())
 
-    def _generate(self, body: dict[str, Any]) -> None:
+    # --- answering ----------------------------------------------------------------------------
+
+    def _serve(self, body: dict[str, Any], paint: Callable[[str, dict[str, Any]], _Painter], default_size: str = "1024x1024") -> None:
+        """Answer one request as the directives in its prompt say, else with `paint`'s pictures
+        of the checked parameters; `auto` (or no size) is `default_size`."""
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             self._error(400, "invalid_request_error", "empty_string", "Invalid 'prompt': empty string.", "prompt")
@@ -202,23 +239,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         try:
-            params = _params(body)
-        except ValueError as exc:
-            param, message = exc.args
-            self._error(400, "invalid_request_error", "invalid_value", message, param)
+            params = _params(body, default_size)
+        except _Refused as refused:
+            self._refuse(refused)
             return
+        params["photo"] = "photo" in directives
+        painter = paint(prompt, params)
         if delay and not body.get("stream"):
             self.server.stopping.wait(delay)
         if body.get("stream") and failure != "nostream":
-            self._stream(prompt, params, delay, failure)
+            self._stream(prompt, params, delay, failure, painter)
             return
-        params["photo"] = "photo" in directives
         params["huge"] = "huge" in directives
         params["revised"] = EVIL if directives.get("revised", ("", ""))[0] == "evil" else None
         params["count"] = _image_count(params["n"], directives)
-        self._answer(prompt, params, failure, "url" in directives, float(directives.get("trickle", ("0", ""))[0] or 0))
+        self._answer(prompt, params, failure, "url" in directives, float(directives.get("trickle", ("0", ""))[0] or 0), painter)
 
-    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float) -> None:
+    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float, painter: _Painter) -> None:
         if failure == "html":
             self._send(200, b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1></body></html>", {"Content-Type": "text/html"})
             return
@@ -228,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         if p["huge"]:
             drawn = [artist.huge_png()]
         else:
-            drawn = [artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"], p["photo"]) for i in range(min(p["n"], p["count"]))]
+            drawn = [painter.final(i) for i in range(min(p["n"], p["count"]))]
         images = [drawn[i % len(drawn)] for i in range(p["count"])]
         entries: list[dict[str, Any]] = []
         for data in images:
@@ -246,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
                 entries.append({"b64_json": base64.b64encode(data).decode()})
             if p["revised"]:
                 entries[-1]["revised_prompt"] = p["revised"]
-        answer = {"created": int(time.time()), "data": [] if failure == "empty" else entries, **_echo(p), "usage": _usage(prompt, p)}
+        answer = {"created": int(time.time()), "data": [] if failure == "empty" else entries, **_echo(p), "usage": _usage(prompt, p, painter.image_tokens)}
         payload = json.dumps(answer).encode()
         if failure == "truncated":
             payload = payload[: len(payload) // 2]
@@ -274,19 +311,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
 
-    def _stream(self, prompt: str, p: dict[str, Any], delay: float, failure: str | None) -> None:
+    def _stream(self, prompt: str, p: dict[str, Any], delay: float, failure: str | None, painter: _Painter) -> None:
         self._start_stream()
         steps = p["partial_images"]
         try:
             for i in range(p["n"]):
                 for step in range(steps):
                     self.server.stopping.wait(delay / (steps + 1) / p["n"])
-                    data = b"" if failure == "blankpartials" else artist.render_partial(prompt, p["width"], p["height"], i, p["transparent"], p["format"], step, steps)
-                    self._event("image_generation.partial_image", {"b64_json": base64.b64encode(data).decode(), "partial_image_index": step, **_echo(p)})
+                    data = b"" if failure == "blankpartials" else painter.partial(i, step, steps)
+                    self._event(f"{painter.events}.partial_image", {"b64_json": base64.b64encode(data).decode(), "partial_image_index": step, **_echo(p)})
                 self.server.stopping.wait(delay / (steps + 1) / p["n"])
-                data = artist.render(prompt, p["width"], p["height"], i, p["transparent"], p["format"], p["compression"])
-                usage = _usage(prompt, {**p, "n": 1})
-                self._event("image_generation.completed", {"b64_json": base64.b64encode(data).decode(), **_echo(p), "usage": usage})
+                data = painter.final(i)
+                usage = _usage(prompt, {**p, "n": 1}, painter.image_tokens)
+                self._event(f"{painter.events}.completed", {"b64_json": base64.b64encode(data).decode(), **_echo(p), "usage": usage})
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -305,6 +342,9 @@ class _Handler(BaseHTTPRequestHandler):
         shown = f"{given[:3]}****{given[-4:]}" if len(given) > 10 else "****"
         self._error(401, "invalid_request_error", "invalid_api_key", f"Incorrect API key provided: {shown}.")
         return False
+
+    def _refuse(self, refused: _Refused) -> None:
+        self._error(400, "invalid_request_error", refused.code, refused.message, refused.param)
 
     def _failure(self, name: str) -> None:
         status, kind, code, message = FAILURES[name]
@@ -347,35 +387,42 @@ def _request_id() -> str:
     return f"req_demo_{secrets.token_hex(8)}"
 
 
-def _params(body: dict[str, Any]) -> dict[str, Any]:
-    """Check the body as the real API would; ValueError(param, message) when it would refuse."""
+class _Refused(Exception):
+    """What the real API would refuse with a 400, as its error names it."""
+
+    def __init__(self, param: str | None, message: str, code: str = "invalid_value") -> None:
+        super().__init__(message)
+        self.param, self.message, self.code = param, message, code
+
+
+def _params(body: dict[str, Any], default_size: str = "1024x1024") -> dict[str, Any]:
+    """Check the body as the real API would; _Refused when it would refuse. `auto` (or no size)
+    is `default_size`."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise ValueError("model", "The demo provider needs 'model' (the real API would fall back to dall-e-2).")
+        raise _Refused("model", "The demo provider needs 'model' (the real API would fall back to dall-e-2).")
     n = body.get("n", 1)
     if not isinstance(n, int) or not 1 <= n <= 10:
-        raise ValueError("n", f"Invalid 'n': {n!r}. Expected a value between 1 and 10.")
+        raise _Refused("n", f"Invalid 'n': {n!r}. Expected a value between 1 and 10.")
     size = body.get("size") or "auto"
-    match = re.fullmatch(r"(\d+)x(\d+)", size) if isinstance(size, str) else None
-    if size == "auto":
-        width = height = 1024
-    elif match and all(16 <= int(v) <= 3840 for v in match.groups()):
+    match = re.fullmatch(r"(\d+)x(\d+)", default_size if size == "auto" else size) if isinstance(size, str) else None
+    if match and all(16 <= int(v) <= 3840 for v in match.groups()):
         width, height = int(match.group(1)), int(match.group(2))
     else:
-        raise ValueError("size", f"Invalid value for 'size': {size!r}.")
+        raise _Refused("size", f"Invalid value for 'size': {size!r}.")
     fmt = body.get("output_format") or "png"
     if fmt not in ("png", "jpeg", "webp"):
-        raise ValueError("output_format", f"Invalid value for 'output_format': {fmt!r}.")
+        raise _Refused("output_format", f"Invalid value for 'output_format': {fmt!r}.")
     background = body.get("background") or "auto"
     if background == "transparent" and fmt == "jpeg":
-        raise ValueError("background", "Transparent background requires output_format png or webp.")
+        raise _Refused("background", "Transparent background requires output_format png or webp.")
     compression = body.get("output_compression")
     if compression is not None and (not isinstance(compression, int) or not 0 <= compression <= 100):
-        raise ValueError("output_compression", "Invalid 'output_compression': expected 0-100.")
+        raise _Refused("output_compression", "Invalid 'output_compression': expected 0-100.")
     quality = body.get("quality") or "auto"
     partials = body.get("partial_images") or 0
     if not isinstance(partials, int) or not 0 <= partials <= 3:
-        raise ValueError("partial_images", "Invalid 'partial_images': expected 0-3.")
+        raise _Refused("partial_images", "Invalid 'partial_images': expected 0-3.")
     return {
         "n": n,
         "width": width,
@@ -397,13 +444,146 @@ def _echo(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _usage(prompt: str, p: dict[str, Any]) -> dict[str, Any]:
+def _usage(prompt: str, p: dict[str, Any], image_tokens: int = 0) -> dict[str, Any]:
     text = max(1, len(prompt) // 4)
     per_image = _OUTPUT_TOKENS.get(p["quality"], 1056) * p["width"] * p["height"] // (1024 * 1024)
     output = per_image * p["n"]
     return {
-        "input_tokens": text,
+        "input_tokens": text + image_tokens,
         "output_tokens": output,
-        "total_tokens": text + output,
-        "input_tokens_details": {"text_tokens": text, "image_tokens": 0},
+        "total_tokens": text + image_tokens + output,
+        "input_tokens_details": {"text_tokens": text, "image_tokens": image_tokens},
     }
+
+
+# --- what is drawn ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Painter:
+    """One request's pictures: the finished image `index`, a partial one (step of steps), the
+    events that carry them when streamed, and the input image tokens they cost."""
+
+    events: str
+    final: Callable[[int], bytes]
+    partial: Callable[[int, int, int], bytes]
+    image_tokens: int = 0
+
+
+def _generation(prompt: str, p: dict[str, Any]) -> _Painter:
+    size = (p["width"], p["height"])
+    return _Painter(
+        "image_generation",
+        lambda i: artist.render(prompt, *size, i, p["transparent"], p["format"], p["compression"], p["photo"]),
+        lambda i, step, steps: artist.render_partial(prompt, *size, i, p["transparent"], p["format"], step, steps),
+    )
+
+
+@dataclass(frozen=True)
+class _Uploads:
+    """An edit's files, checked as OpenAI checks them: at least one image, each a PNG, WebP or
+    JPEG; a mask, if any, a PNG with alpha of the first image's size."""
+
+    sources: tuple[bytes, ...]
+    sizes: tuple[tuple[int, int], ...]
+    mask: bytes | None
+
+    @classmethod
+    def of(cls, parts: list[FormPart]) -> _Uploads:
+        images = [part for part in parts if part.name in ("image", "image[]") and part.filename is not None]
+        mask = next((part for part in parts if part.name == "mask" and part.filename is not None), None)
+        if not images:
+            raise _Refused("image", "Missing required parameter: 'image'.", "missing_required_parameter")
+        sizes = []
+        for number, part in enumerate(images, 1):
+            try:
+                sizes.append(artist.input_size(part.data, ("PNG", "JPEG", "WEBP")))
+            except ValueError as exc:
+                raise _Refused("image", f"Invalid image file for image {number} ({part.filename}): {exc}.", "invalid_image_format") from None
+        if mask is not None:
+            try:
+                mask_size = artist.input_size(mask.data, ("PNG",), alpha=True)
+            except ValueError as exc:
+                raise _Refused("mask", f"Invalid mask: {exc}.", "invalid_image_format") from None
+            if mask_size != sizes[0]:
+                (w, h), (width, height) = mask_size, sizes[0]
+                message = f"Invalid mask: it is {w}x{h} but the image is {width}x{height}; they must have the same dimensions."
+                raise _Refused("mask", message, "invalid_image_dimensions")
+        return cls(tuple(part.data for part in images), tuple(sizes), mask.data if mask is not None else None)
+
+    def default_size(self) -> str:
+        """The first image's size, when it is one the API could make; else 1024x1024."""
+        width, height = self.sizes[0]
+        return f"{width}x{height}" if custom_size_problem(width, height) is None else "1024x1024"
+
+    def painter(self, prompt: str, p: dict[str, Any]) -> _Painter:
+        shape = (p["width"], p["height"], p["transparent"])
+        return _Painter(
+            "image_edit",
+            lambda i: artist.render_edit(prompt, self.sources, self.mask, *shape, i, p["format"], p["compression"]),
+            lambda i, step, steps: artist.render_edit_partial(prompt, self.sources, self.mask, *shape, i, p["format"], step, steps),
+            sum(_image_tokens(*size) for size in self.sizes),
+        )
+
+
+def _image_tokens(width: int, height: int) -> int:
+    """Tokens for one input image, counted in 512-pixel tiles as OpenAI's older models did."""
+    return 85 + 170 * (-(-width // 512)) * (-(-height // 512))
+
+
+# --- the multipart form of edits ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormPart:
+    """One part of a multipart/form-data body: a field (`filename` None) or a file."""
+
+    name: str
+    filename: str | None
+    content_type: str
+    data: bytes
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+
+def parse_form(content_type: str, raw: bytes) -> list[FormPart]:
+    """A multipart/form-data body, read by the standard library's MIME parser (a form is a
+    MIME multipart message under the request's Content-Type). _Refused when it is not one."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise _Refused(None, f"Invalid Content-Type header ({content_type or 'none'}); expected multipart/form-data.", "invalid_content_type")
+    message = BytesParser(policy=policy.HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    if not message.is_multipart() or message.defects:
+        raise _Refused(None, "We could not parse the multipart/form-data body of your request.", "invalid_multipart")
+    parts = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            raise _Refused(None, "A part of the form has no name.", "invalid_multipart")
+        parts.append(FormPart(name, part.get_filename(), part.get_content_type(), part.get_payload(decode=True) or b""))
+    return parts
+
+
+_INTEGER_FIELDS = ("n", "output_compression", "partial_images")
+
+
+def _typed_fields(fields: dict[str, str]) -> dict[str, Any]:
+    """Form fields (all text) as the JSON route's types; unknown ones refused, as OpenAI does
+    (there is no `moderation` on edits)."""
+    for name in fields:
+        if name not in EDIT_FIELDS:
+            raise _Refused(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
+    body: dict[str, Any] = dict(fields)
+    for name in _INTEGER_FIELDS:
+        if name in body:
+            try:
+                body[name] = int(body[name])
+            except ValueError:
+                raise _Refused(name, f"Invalid '{name}': expected an integer, got {body[name]!r}.") from None
+    if "stream" in body:
+        if body["stream"] not in ("true", "false"):
+            raise _Refused("stream", f"Invalid 'stream': expected true or false, got {body['stream']!r}.")
+        body["stream"] = body["stream"] == "true"
+    if body.get("input_fidelity") not in (None, "high", "low"):
+        raise _Refused("input_fidelity", f"Invalid value for 'input_fidelity': {body['input_fidelity']!r}.")
+    return body
