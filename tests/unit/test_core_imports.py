@@ -13,6 +13,7 @@ CORE = [
     "imagegen_tui.config_save",
     "imagegen_tui.console",
     "imagegen_tui.crashlog",
+    "imagegen_tui.edits",
     "imagegen_tui.endpoint",
     "imagegen_tui.errors",
     "imagegen_tui.history_import",

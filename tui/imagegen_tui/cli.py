@@ -42,25 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="generate images and save them", description="Generate images, save them with their settings embedded, print their paths.")
-    gen.add_argument("prompt", help="the prompt; '-' reads it from standard input")
-    gen.add_argument("--profile", "-p", help="profile to use (default: the configured one, else the first with a key, else demo)")
-    gen.add_argument("--model", "-m", help="model (default: the profile's)")
-    gen.add_argument("--size", "-s", help="auto, 1024x1024, 1536x1024, 1024x1536, or WxH where the model allows it")
-    gen.add_argument("--quality", "-q", help="auto, low, medium, high (dall-e-3: standard, hd)")
-    gen.add_argument("-n", type=int, default=1, help="number of images, 1-10 (default 1)")
-    gen.add_argument("--background", "-b", help="auto, opaque, transparent")
-    gen.add_argument("--format", "-f", dest="output_format", help="png, jpeg, webp")
-    gen.add_argument("--compression", "-c", type=int, dest="output_compression", help="0-100, jpeg and webp only")
-    gen.add_argument("--moderation", help="auto, low")
-    gen.add_argument("--user", help="end-user id passed to the provider")
-    gen.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
-    gen.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
-    gen.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
-    gen.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
-    gen.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
-    gen.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
-    gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths, failures included")
-    gen.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
+    _request_options(gen, edit=False)
+    edit = commands.add_parser(
+        "edit", help="edit images (with references and a mask) and save the results",
+        description="Change an image by a prompt: the first image is the one edited, others are references; a mask limits "
+        "the change to its transparent (or, for a black-and-white file, white) area. Saved and recorded like generations, "
+        "with what they were made from.",
+    )
+    edit.add_argument("--image", "-i", action="append", type=Path, default=[], metavar="FILE", help="an image to edit or to use as a reference (repeatable; PNG, WebP or JPEG)")
+    edit.add_argument("--from", dest="from_history", action="append", default=[], metavar="ID[:INDEX]", help="an image from the history (12 is image 1 of #12, 12:2 image 2); repeatable, after the --image files")
+    edit.add_argument("--mask", type=Path, metavar="FILE", help="a PNG with transparency, or a black-and-white image (white = change), the first image's size")
+    edit.add_argument("--mask-rect", action="append", default=[], metavar="X,Y,W,H", help="change only this rectangle, in pixels or percent (10%%,10%%,50%%,30%%); repeatable")
+    edit.add_argument("--mask-ellipse", action="append", default=[], metavar="X,Y,W,H", help="change only the ellipse inside this rectangle; repeatable")
+    edit.add_argument("--fidelity", dest="input_fidelity", help="high or low: how closely to keep the inputs' faces and style (not on gpt-image-1-mini)")
+    _request_options(edit, edit=True)
 
     cfg = commands.add_parser("config", help="show the configuration", description="Where the config file is, and what is in effect (keys masked).")
     cfg.add_argument("action", choices=("path", "show"))
@@ -131,12 +126,12 @@ def _asks_json(argv: list[str]) -> bool:
 def _billable(args: argparse.Namespace) -> bool | None:
     """What a command that stopped unexpectedly may have cost: a generation may have been
     sent (None: maybe), nothing else sends anything."""
-    sends = args.command == "generate" or getattr(args, "history_command", None) == "rerun"
+    sends = args.command in ("generate", "edit") or getattr(args, "history_command", None) == "rerun"
     return None if sends else False
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "generate":
+    if args.command in ("generate", "edit"):
         return _generate(args)
     if args.command == "config":
         return _config(args)
@@ -249,10 +244,35 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config, with
     return config
 
 
+def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
+    """What generate and edit both take (edits have no moderation)."""
+    command.add_argument("prompt", help="the prompt; '-' reads it from standard input")
+    command.add_argument("--profile", "-p", help="profile to use (default: the configured one, else the first with a key, else demo)")
+    command.add_argument("--model", "-m", help="model (default: the profile's)")
+    command.add_argument("--size", "-s", help="auto, 1024x1024, 1536x1024, 1024x1536, or WxH where the model allows it")
+    command.add_argument("--quality", "-q", help="auto, low, medium, high (dall-e-3: standard, hd)")
+    command.add_argument("-n", type=int, default=1, help="number of images, 1-10 (default 1)")
+    command.add_argument("--background", "-b", help="auto, opaque, transparent")
+    command.add_argument("--format", "-f", dest="output_format", help="png, jpeg, webp")
+    command.add_argument("--compression", "-c", type=int, dest="output_compression", help="0-100, jpeg and webp only")
+    if not edit:
+        command.add_argument("--moderation", help="auto, low")
+    command.add_argument("--user", help="end-user id passed to the provider")
+    command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
+    command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
+    command.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
+    command.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
+    command.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
+    command.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
+    command.add_argument("--json", action="store_true", help="print one JSON object instead of paths, failures included")
+    command.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
+
+
 def _generate(args: argparse.Namespace) -> int:
+    """`generate` and `edit`: one path from the command line to run_generation."""
     from dataclasses import replace
 
-    from imagegen_tui.errors import ConfigError
+    from imagegen_tui.errors import ConfigError, InvalidRequest
     from imagegen_tui.request import ImageRequest
 
     piped = _piped_images(args)
@@ -266,22 +286,53 @@ def _generate(args: argparse.Namespace) -> int:
         if args.timeout <= 0:
             raise Failure(ErrorKind.USAGE, "--timeout must be positive")
         profile = replace(profile, timeout=args.timeout)
-    request = ImageRequest(
-        prompt=prompt,
-        model=args.model or profile.model,
-        n=args.n,
-        size=args.size,
-        quality=args.quality,
-        background=args.background,
-        output_format=args.output_format,
-        output_compression=args.output_compression,
-        moderation=args.moderation,
-        user=args.user,
-        stream=args.stream,
-        partial_images=args.partial_images,
-    )
+    params = {
+        "model": args.model or profile.model, "n": args.n, "size": args.size, "quality": args.quality, "background": args.background,
+        "output_format": args.output_format, "output_compression": args.output_compression, "user": args.user,
+        "stream": args.stream, "partial_images": args.partial_images,
+    }
     output_dir = None if args.output in (None, "-") else Path(args.output)
-    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped)
+    if args.command == "generate":
+        request = ImageRequest(prompt=prompt, moderation=args.moderation, **params)
+        return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped)
+    try:
+        request, made_from = _edit_request(args, prompt, {**params, "input_fidelity": args.input_fidelity})
+    except InvalidRequest as exc:
+        raise exc.failure() from None
+    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, sources=made_from)
+
+
+def _edit_request(args: argparse.Namespace, prompt: str, params: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The inputs read (files, then history images), the mask made, their copies kept."""
+    from imagegen_tui import edits, masks
+
+    inputs = [edits.from_file(path) for path in args.image]
+    if args.from_history:
+        from imagegen_tui.store import HistoryStore, StoreError
+
+        wanted = [edits.parse_from(spec) for spec in args.from_history]
+        try:
+            with HistoryStore.open_default() as store:
+                inputs += [edits.from_history(store, gen_id, index) for gen_id, index in wanted]
+        except (StoreError, OSError) as exc:
+            raise Failure(ErrorKind.HISTORY, f"--from needs the history: {exc}") from None
+    if not inputs:
+        raise Failure(ErrorKind.USAGE, "an edit needs an image: --image FILE or --from ID[:INDEX]")
+    regions = [masks.rect(spec) for spec in args.mask_rect] + [masks.ellipse(spec) for spec in args.mask_ellipse]
+    if args.mask and regions:
+        raise Failure(ErrorKind.USAGE, "--mask and --mask-rect/--mask-ellipse both describe the mask: give one or the other")
+    mask = None
+    if args.mask or regions:
+        data = None
+        if args.mask:
+            try:
+                data = args.mask.read_bytes()
+            except OSError as exc:
+                raise Failure(ErrorKind.USAGE, f"--mask {args.mask}: {exc.strerror or exc}") from None
+        mask, done = edits.mask_for(inputs[0], data=data, name=args.mask.name if args.mask else "mask.png", regions=regions)
+        if done:
+            note(f"note: {done}")
+    return edits.build(prompt, params, inputs, mask)
 
 
 def _piped_images(args: argparse.Namespace) -> str | None:
@@ -309,7 +360,8 @@ def _stdin_prompt() -> str:
 
 
 def run_generation(
-    config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None, piped: str | None = None
+    config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None,
+    piped: str | None = None, sources: Any = (),
 ) -> int:
     """Generate, save, record in the history, print: shared by `generate` and `history rerun`.
     `piped` ("image" or "tar"): the saved images go to stdout too, and their paths to stderr."""
@@ -325,7 +377,7 @@ def run_generation(
         say(warning, err=True)  # even under --quiet: nothing checks this provider's certificate
     store = open_store()
     try:
-        job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir)
+        job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
         outcome = asyncio.run(_attended(job, profile, request))
     except (InvalidRequest, ImageAPIError) as exc:
         raise exc.failure() from exc

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from imagegen_tui.console import note, say, say_result
-from imagegen_tui.errors import ErrorKind, Failure
+from imagegen_tui.errors import ErrorKind, Failure, InvalidRequest
 from imagegen_tui.store import STATUSES, Filters, Generation, HistoryStore, StoreError
 from imagegen_tui.textsafe import one_line
 
@@ -247,10 +247,15 @@ def _rerun(g: Generation, args: argparse.Namespace, load_config: Any, run_genera
         raise Failure(ErrorKind.CONFIG, f"the profile {g.profile!r} of #{g.id} no longer exists; known: {', '.join(config.profiles)}")
     if (problem := config.problem(profile, os.environ)) is not None:
         raise problem.failure()
-    request = g.request()
+    from imagegen_tui import edits
+
+    try:
+        request, made_from = edits.again(g)
+    except InvalidRequest as exc:
+        raise exc.failure() from None
     if args.n is not None:
         request = replace(request, n=args.n)
-    return run_generation(config, profile, request, as_json=args.json, parent_id=g.id)
+    return run_generation(config, profile, request, as_json=args.json, parent_id=g.id, sources=made_from)
 
 
 def _delete(store: HistoryStore, g: Generation, args: argparse.Namespace) -> int:

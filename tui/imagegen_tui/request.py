@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Self
 
 from imagegen_tui.errors import InvalidRequest
@@ -31,6 +31,8 @@ MAX_EDIT_IMAGES = 16
 MAX_INPUT_BYTES = 50 * 1000 * 1000  # "less than 50MB" for GPT image models; 16 of them at most
 EDIT_MIMES = ("image/png", "image/jpeg", "image/webp")
 
+_NOT_PARAMS = frozenset({"prompt", "images", "mask"})
+
 Problem = Callable[[str, str], None]
 """Records one problem: (field, message)."""
 
@@ -51,6 +53,17 @@ class _Request:
     user: str | None = None
     stream: bool = False
     partial_images: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        """Every parameter but the prompt and the files (an edit's inputs are kept apart, by
+        content), for metadata and history."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_PARAMS}
+
+    @classmethod
+    def from_params(cls, prompt: str, params: dict[str, Any], **files: Any) -> Self:
+        """The request again from `params()`; an edit's `images` (and `mask`) come as `files`."""
+        known = {f.name for f in fields(cls)} - _NOT_PARAMS
+        return cls(prompt=prompt, **{k: v for k, v in params.items() if k in known}, **files)
 
     def normalized(self) -> Self:
         fmt = self.output_format
@@ -147,17 +160,6 @@ class ImageRequest(_Request):
     """POST /images/generations."""
 
     moderation: str | None = None
-
-    def params(self) -> dict[str, Any]:
-        """Everything but the prompt, for metadata and history."""
-        values = asdict(self)
-        values.pop("prompt")
-        return values
-
-    @classmethod
-    def from_params(cls, prompt: str, params: dict[str, Any]) -> ImageRequest:
-        known = {f.name for f in fields(cls)} - {"prompt"}
-        return cls(prompt=prompt, **{k: v for k, v in params.items() if k in known})
 
     def body(self, caps: ModelCaps) -> dict[str, Any]:
         """The JSON body."""
@@ -276,3 +278,6 @@ def _form_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+AnyRequest = ImageRequest | EditRequest

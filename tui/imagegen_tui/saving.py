@@ -20,7 +20,7 @@ from typing import Any
 from imagegen_tui import __version__, locks, privatefile
 from imagegen_tui.metadata import embed
 from imagegen_tui.naming import DEFAULT_SLUG, contained_path, render_stem
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import AnyRequest
 from imagegen_tui.results import GenerationResult, ImagePayload
 from imagegen_tui.sources import Source
 
@@ -52,7 +52,7 @@ class SaveTarget:
     sources: tuple[Source, ...] = ()  # what an edit was made from: named in every image's metadata
 
 
-def metadata_for(request: ImageRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> dict[str, Any]:
+def metadata_for(request: AnyRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> dict[str, Any]:
     """Everything needed to understand and re-run the generation; never the key."""
     usage = result.usage
     return {
@@ -92,7 +92,7 @@ class Unsaved(Exception):
         self.cause, self.saved, self.pending = cause, saved, pending
 
 
-def save_result(request: ImageRequest, result: GenerationResult, target: SaveTarget) -> list[SavedImage]:
+def save_result(request: AnyRequest, result: GenerationResult, target: SaveTarget) -> list[SavedImage]:
     """Write every image; raise Unsaved, holding what was and was not written, at the first
     that cannot be (whatever the reason: the images are paid for)."""
     saved: list[SavedImage] = []
@@ -107,7 +107,7 @@ def save_result(request: ImageRequest, result: GenerationResult, target: SaveTar
     return saved
 
 
-def stem_for(request: ImageRequest, target: SaveTarget, index: int) -> str:
+def stem_for(request: AnyRequest, target: SaveTarget, index: int) -> str:
     return render_stem(
         target.template,
         prompt=request.prompt,
@@ -120,7 +120,7 @@ def stem_for(request: ImageRequest, target: SaveTarget, index: int) -> str:
     )
 
 
-def _embedded_or_raw(request: ImageRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> bytes:
+def _embedded_or_raw(request: AnyRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> bytes:
     try:
         return embed(image.data, image.format, metadata_for(request, result, target, image, index))
     except Exception:  # the provider's bytes as they came are still worth keeping

@@ -17,7 +17,7 @@ from imagegen_tui import recovery
 from imagegen_tui.client import ImagesClient, PartialCallback
 from imagegen_tui.config import Config, Profile
 from imagegen_tui.errors import ErrorKind, ImageAPIError, OutputError, ProfileUnusable
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import AnyRequest, EditRequest
 from imagegen_tui.results import GenerationResult, Usage
 from imagegen_tui.saving import SavedImage, SaveTarget, Unsaved, check_writable, save_result
 from imagegen_tui.sources import Source
@@ -48,7 +48,7 @@ def new_generation_id() -> str:
 class Outcome:
     history_id: int | None
     generation_id: str
-    request: ImageRequest
+    request: AnyRequest
     profile: str
     provider: str
     result: GenerationResult
@@ -63,7 +63,7 @@ CANCELLED_SENT = "cancelled while waiting for the answer: the provider may still
 async def generate(
     config: Config,
     profile: Profile,
-    request: ImageRequest,
+    request: AnyRequest,
     environ: Mapping[str, str],
     *,
     store: HistoryStore | None = None,
@@ -104,7 +104,7 @@ async def generate(
     sent = False
     try:
         await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued,
-                        kind="edit" if sources else "generate", sources=sources)
+                        kind="edit" if isinstance(request, EditRequest) else "generate", sources=sources)
         notify = on_event or (lambda event, row_id: None)
         notify("queued" if queued else "recorded", row.id)
         await _check_output(folder)
@@ -117,7 +117,10 @@ async def generate(
             notify("started", row.id)
         sent = True
         async with ImagesClient(endpoint) as client:
-            result = await client.generate(request, caps, on_partial)
+            if isinstance(request, EditRequest):
+                result = await client.edit(request, caps, on_partial)
+            else:
+                result = await client.generate(request, caps, on_partial)
     except (asyncio.CancelledError, KeyboardInterrupt):
         row.now("record its cancellation", HistoryStore.fail, "cancelled", CANCELLED_SENT if sent else CANCELLED_UNSENT, cancelled=True)
         raise
@@ -151,7 +154,7 @@ async def _check_output(folder: Path) -> None:
         ) from exc
 
 
-async def _save(request: ImageRequest, result: GenerationResult, target: SaveTarget, row: _Row, *, chosen: bool) -> list[SavedImage]:
+async def _save(request: AnyRequest, result: GenerationResult, target: SaveTarget, row: _Row, *, chosen: bool) -> list[SavedImage]:
     """Save and record the images; those that cannot be saved are kept for recovery, and the
     row, failed, says where. `chosen`: the folder is this call's, not the configured one."""
     usage = result.usage or Usage()

@@ -22,7 +22,7 @@ from typing import Any
 
 from imagegen_tui import locks
 from imagegen_tui.prices import Price, Spend, cost
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import AnyRequest, ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
 from imagegen_tui.sources import Source
@@ -418,7 +418,7 @@ class HistoryStore:
     # --- writing ----------------------------------------------------------------------------
 
     def begin(
-        self, uid: str, request: ImageRequest, profile: str, provider: str, *, queued: bool = False,
+        self, uid: str, request: AnyRequest, profile: str, provider: str, *, queued: bool = False,
         parent_id: int | None = None, kind: str = "generate", sources: Sequence[Source] = (),
     ) -> int:
         """Record a generation (or an edit, with what it was made from) before its request is

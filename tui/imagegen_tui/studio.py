@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import AnyRequest, ImageRequest
+from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
 from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
@@ -190,10 +191,11 @@ class Studio:
 
     async def run(
         self,
-        request: ImageRequest,
+        request: AnyRequest,
         profile: Profile,
         *,
         parent_id: int | None = None,
+        sources: Sequence[Source] = (),
         on_partial: PartialCallback | None = None,
         on_event: Callable[[str, int | None], None] | None = None,
     ) -> Outcome:
@@ -209,7 +211,7 @@ class Studio:
 
         try:
             return await service.generate(
-                self.config, profile, request, self.environ, store=self.store, parent_id=parent_id,
+                self.config, profile, request, self.environ, store=self.store, parent_id=parent_id, sources=sources,
                 slot=self.slot(profile), on_partial=on_partial, on_event=heard,
             )
         except asyncio.CancelledError:
