@@ -189,6 +189,26 @@ async def test_reuse_settings_and_rerun(dirs):
         assert len(rows) == 2 and rows[0].parent_id == rows[1].id and rows[0].size == "1536x1024"
 
 
+async def test_rerun_of_an_edit_sends_an_edit_with_its_kept_inputs(dirs, tmp_path):
+    from conftest import run_cli
+
+    base = tmp_path / "base.png"
+    from PIL import Image
+
+    Image.new("RGB", (256, 256), (100, 100, 100)).save(base)
+    made = run_cli("edit", "a red roof", "--image", str(base), "--mask-rect", "0,0,50%,50%")
+    assert made.returncode == 0, made.stderr
+    base.unlink()  # the file it named is gone: the kept copy is sent
+    async with running_app() as (app, pilot):
+        await settle(pilot)
+        app.query_one(HistoryList).focus()
+        await pilot.press("r")
+        await settle(pilot)
+    again, first = history_rows()
+    assert (again.kind, again.status, again.parent_id) == ("edit", "done", first.id)
+    assert [(s.role, s.sha256) for s in again.sources] == [(s.role, s.sha256) for s in first.sources]
+
+
 async def test_search_and_filters(dirs):
     async with running_app() as (app, pilot):
         for prompt in ("a red fox", "a blue whale", "a broken call #fail:500"):

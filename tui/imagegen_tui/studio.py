@@ -236,17 +236,20 @@ class Studio:
         has = "" if not models or profile.model in models else f"; note: {profile.model} is not in its list"
         return f"✓ connected: {len(models)} models ({shown}){has}"
 
-    def rerun_request(self, generation: Generation) -> tuple[ImageRequest, Profile]:
-        """The same request again, on the same profile; streaming is dropped where that profile
-        or model can no longer stream. InvalidRequest when the profile is gone: another
-        provider would bill it, so that is the user's choice (reuse with u), not ours."""
+    def rerun_request(self, generation: Generation) -> tuple[AnyRequest, Profile, list[Source]]:
+        """The same request again, on the same profile, with what an edit was made from (read
+        from the kept copies: blocking); streaming is dropped where that profile or model can
+        no longer stream. InvalidRequest when the profile is gone (another provider would bill
+        it, so that is the user's choice: reuse with u) or an edit's kept inputs are."""
+        from imagegen_tui import edits
+
         profile = self.config.profiles.get(generation.profile)
         if profile is None:
             raise InvalidRequest([("profile", f"the profile {generation.profile!r} of #{generation.id} no longer exists; reuse its settings (u) to send it with another")])
-        request = generation.request()
+        request, made_from = edits.again(generation)
         if request.stream and not profile.caps(request.model).streaming:
             request = replace(request, stream=False, partial_images=None)
-        return request, profile
+        return request, profile, made_from
 
     # --- history (blocking: call from a thread) --------------------------------------------
 

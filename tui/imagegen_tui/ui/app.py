@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, Tex
 from textual.worker import Worker, WorkerState
 
 from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.request import AnyRequest
+from imagegen_tui.sources import Source
 from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
@@ -450,15 +452,15 @@ class ImagegenApp(App[None]):
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None
 
-    def start_job(self, request: ImageRequest, profile: Any, parent_id: int | None = None) -> int:
+    def start_job(self, request: AnyRequest, profile: Any, parent_id: int | None = None, sources: Sequence[Source] = ()) -> int:
         key = next(self._job_keys)
         self._follow = key
         self.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
-        self._job_workers[key] = self.run_worker(self._job(key, request, profile, parent_id), group="jobs", exit_on_error=False, name=f"job-{key}")
+        self._job_workers[key] = self.run_worker(self._job(key, request, profile, parent_id, sources), group="jobs", exit_on_error=False, name=f"job-{key}")
         self._update_title()
         return key
 
-    async def _job(self, key: int, request: ImageRequest, profile: Any, parent_id: int | None) -> None:
+    async def _job(self, key: int, request: AnyRequest, profile: Any, parent_id: int | None, sources: Sequence[Source]) -> None:
         """One generation in the background. Its outcome is told once: in the preview when the
         preview follows this job, else in a short notice naming the row."""
         jobs = self.query_one(JobsPanel)
@@ -484,7 +486,7 @@ class ImagegenApp(App[None]):
                 self.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
 
         try:
-            outcome = await self.studio.run(request, profile, parent_id=parent_id, on_partial=on_partial, on_event=on_event)
+            outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event)
         except ImageAPIError as exc:
             failed(exc.kind.value)
         except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
@@ -614,13 +616,13 @@ class ImagegenApp(App[None]):
         if g is None:
             return
         try:
-            request, profile = self.studio.rerun_request(g)
+            request, profile, made_from = self.studio.rerun_request(g)
             self.studio.check(profile)
             request = request.validate(profile.caps(request.model))
         except InvalidRequest as exc:
             self.notify(f"#{g.id} cannot be re-run as it was: {exc}", severity="error")
             return
-        self.start_job(request, profile, parent_id=g.id)
+        self.start_job(request, profile, parent_id=g.id, sources=made_from)
 
     def action_recover(self) -> None:
         """Save the images a failed save kept aside (paid for) into the output folder."""
