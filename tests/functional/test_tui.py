@@ -204,7 +204,9 @@ async def test_rerun_of_an_edit_sends_an_edit_with_its_kept_inputs(dirs, tmp_pat
         app.query_one(HistoryList).focus()
         await pilot.press("r")
         await settle(pilot)
+        info = " ".join(app.query_one("#preview-info").render().plain.split())
     again, first = history_rows()
+    assert f"edited from base.png, with a mask (re-run of #{first.id})" in info
     assert (again.kind, again.status, again.parent_id) == ("edit", "done", first.id)
     assert [(s.role, s.sha256) for s in again.sources] == [(s.role, s.sha256) for s in first.sources]
 

@@ -145,3 +145,16 @@ def test_sources_travel_in_the_files_and_an_import_rebuilds_the_links(tmp_path, 
         assert edit_row.kind == "edit" and root.kind == "generate"
         assert [(s.role, s.generation_id, s.index) for s in edit_row.sources] == [("image", root.id, 1), ("mask", None, None)]
         assert store.lineage(root.id).parents == {edit_row.id: [(root.id, "edit")]}
+
+
+def test_the_origin_of_a_generation_in_a_few_words(store):
+    store.add_finished([finished("root", "a fox")])
+    root = store.get(1)
+    store.add_finished([edit("e1", from_history(root, 2), Source("image", "hat.png", "1" * 64), Source("image", "b.png", "2" * 64),
+                             Source("mask", "m.png", "3" * 64))])
+    store.add_finished([edit("e2", Source("image", "photo.jpg", "4" * 64))])
+    assert by_uid(store, "e1").origin() == "edited from #1 image 2 + 2 references, with a mask"
+    assert by_uid(store, "e2").origin() == "edited from photo.jpg"
+    assert root.origin() is None
+    rerun = store.get(store.begin("r", root.request(), "model-go", "model-go.com", parent_id=root.id))
+    assert rerun.origin() == "re-run of #1"

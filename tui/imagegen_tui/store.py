@@ -199,6 +199,19 @@ class Generation:
     def request(self) -> ImageRequest:
         return ImageRequest.from_params(self.prompt, self.params)
 
+    def origin(self) -> str | None:
+        """Where it came from, in a few words: "edited from #12 image 2 + 1 reference, with a
+        mask", "re-run of #12", or None for a fresh generation."""
+        inputs = [s for s in self.sources if s.role == "image"]
+        if inputs:
+            text = f"edited from {inputs[0].label()}"
+            if len(inputs) > 1:
+                text += f" + {len(inputs) - 1} reference{'s' * (len(inputs) > 2)}"
+            if any(s.role == "mask" for s in self.sources):
+                text += ", with a mask"
+            return text + (f" (re-run of #{self.parent_id})" if self.parent_id else "")
+        return f"re-run of #{self.parent_id}" if self.parent_id else None
+
     def cost(self, prices: Mapping[str, Price]) -> float | None:
         """What it cost at these prices; None when unknown or when it did not finish."""
         return cost(self.spend(), prices.get(self.model)) if self.status == "done" else None
