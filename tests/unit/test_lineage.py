@@ -11,7 +11,7 @@ import pytest
 from imagegen_tui import sources
 from imagegen_tui.sources import Source
 from imagegen_tui.store import HistoryStore
-from test_store import finished
+from records import finished
 
 
 @pytest.fixture

@@ -218,25 +218,15 @@ def _tree(store: HistoryStore, g: Generation, args: argparse.Namespace) -> int:
             ],
         })
         return EXIT_OK
-    shown: set[int] = set()
-
-    def node(gen_id: int, under: int | None, how: str | None, lead: str, more: str) -> None:
-        m = family.generations[gen_id]
-        marker = "  ◀" if gen_id == g.id else ""
-        if gen_id in shown:  # an edit of several pictures sits under each of them
+    for place in family.layout():
+        m = family.generations[place.id]
+        lead = "".join("   " if last else "│  " for last in place.lasts[:-1]) + ("" if not place.lasts else "└─ " if place.lasts[-1] else "├─ ")
+        marker = "  ◀" if m.id == g.id else ""
+        if place.repeated:
             say(f"{lead}#{m.id} (above){marker}")
-            return
-        shown.add(gen_id)
-        others = [f"#{parent}" for parent, _ in family.parents.get(gen_id, []) if parent != under]
-        label = f"{how}{' + ' + ', '.join(others) if others else ''}  " if how else ""
-        say(f"{lead}#{m.id}  {m.status:<11} {label}{one_line(m.prompt)[:60]}{marker}")
-        children = family.children(gen_id)
-        for position, (child, child_how) in enumerate(children):
-            last = position == len(children) - 1
-            node(child, gen_id, child_how, more + ("└─ " if last else "├─ "), more + ("   " if last else "│  "))
-
-    for root in family.roots():
-        node(root, None, None, "", "")
+            continue
+        how = f"{place.how}{' + ' + ', '.join(f'#{p}' for p in place.also) if place.also else ''}  " if place.how else ""
+        say(f"{lead}#{m.id}  {m.status:<11} {how}{one_line(m.prompt)[:60]}{marker}")
     return EXIT_OK
 
 

@@ -259,6 +259,18 @@ class FinishedGeneration:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where one generation sits in its family's tree (see Lineage.layout)."""
+
+    id: int
+    under: int | None  # the parent it is shown under; None for a root
+    how: str | None  # "re-run" | "edit"; None for a root
+    repeated: bool  # already shown under another parent
+    lasts: tuple[bool, ...]  # for each level down to it: whether that node is its parent's last child
+    also: tuple[int, ...]  # its other parents (an edit of several pictures)
+
+
+@dataclass(frozen=True)
 class Lineage:
     """The family a generation belongs to: every generation reachable from it through re-runs
     (parent_id) and edits (sources from the history), oldest first, and who came from whom."""
@@ -272,6 +284,27 @@ class Lineage:
     def children(self, gen_id: int) -> list[tuple[int, str]]:
         """Oldest first, as `generations` is ordered."""
         return [(child, how) for child in self.generations for parent, how in self.parents.get(child, []) if parent == gen_id]
+
+    def layout(self) -> list[Placement]:
+        """The family depth first, as a tree shows it: each root, then its children oldest
+        first. An edit of several pictures comes under each of them; after the first time it
+        is `repeated` and its own children are not listed again."""
+        placed: list[Placement] = []
+        seen: set[int] = set()
+
+        def visit(gen_id: int, under: int | None, how: str | None, lasts: tuple[bool, ...]) -> None:
+            also = tuple(p for p, _ in self.parents.get(gen_id, []) if p != under) if under is not None else ()
+            placed.append(Placement(gen_id, under, how, gen_id in seen, lasts, also))
+            if gen_id in seen:
+                return
+            seen.add(gen_id)
+            children = self.children(gen_id)
+            for position, (child, child_how) in enumerate(children):
+                visit(child, gen_id, child_how, (*lasts, position == len(children) - 1))
+
+        for root in self.roots():
+            visit(root, None, None, ())
+        return placed
 
     def chain(self, gen_id: int) -> list[int]:
         """`gen_id` and its first parents back to a root: the path `history show` prints."""
