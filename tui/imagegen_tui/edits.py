@@ -24,6 +24,24 @@ class EditInput:
     source: Source
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """An input as a screen holds it before it is read: a file, or an image of the history."""
+
+    path: Path
+    generation_id: int | None = None
+    index: int = 1
+
+
+def gather(store: HistoryStore | None, wanted: Sequence[Wanted]) -> list[EditInput]:
+    """Each input read and kept; history images through the history (their links recorded),
+    or as plain files when there is no history."""
+    return [
+        from_history(store, w.generation_id, w.index) if store is not None and w.generation_id is not None else from_file(w.path)
+        for w in wanted
+    ]
+
+
 def from_file(path: Path, role: sources.Role = "image") -> EditInput:
     """InvalidRequest (on "images" or "mask") when the file cannot be read."""
     field = "mask" if role == "mask" else "images"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
-from imagegen_tui.request import AnyRequest, ImageRequest
+from imagegen_tui import edits
+from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
 from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, StoredImage
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.service import Outcome
 
-PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "stream")
+PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity", "stream")
 PARTIAL_IMAGES = 2  # streamed previews a job shows before its final images
 RECALL_LIMIT = 200  # prompts offered by ↑ in the prompt bar
 
@@ -173,14 +174,29 @@ class Studio:
         """A validated request; raises InvalidRequest naming each bad field, ProfileUnusable
         (an InvalidRequest) when nothing may be sent with the profile."""
         self.check(profile)
-        values = {k: params.get(k) for k in PARAM_KEYS}
-        model = values.pop("model") or profile.model
-        stream = bool(values.pop("stream")) and profile.caps(model).streaming
-        request = ImageRequest(
-            prompt=prompt, model=model, n=int(values.pop("n") or 1), stream=stream,
-            partial_images=PARTIAL_IMAGES if stream else None, **values,
-        )
+        request = ImageRequest.from_params(prompt, self._sent(profile, params))
         return request.validate(profile.caps(request.model))
+
+    def edit_request(
+        self, prompt: str, profile: Profile, params: Mapping[str, Any], wanted: Sequence[edits.Wanted], mask: bytes | None,
+    ) -> tuple[EditRequest, list[Source], str | None]:
+        """A validated edit of `wanted` (the first is edited), its sources (copies kept) and a
+        note on what was done to the mask. Blocking (reads the files): call from a thread."""
+        self.check(profile)
+        inputs = edits.gather(self.store, wanted)
+        mask_input, note = edits.mask_for(inputs[0], data=mask) if mask is not None and inputs else (None, None)
+        request, made_from = edits.build(prompt, self._sent(profile, params), inputs, mask_input)
+        return request.validate(profile.caps(request.model)), made_from, note
+
+    def _sent(self, profile: Profile, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The sidebar's values as request parameters: defaults filled in, streaming only where
+        the profile can, with the partial images the preview shows."""
+        values = {k: params.get(k) for k in PARAM_KEYS}
+        values["model"] = values["model"] or profile.model
+        values["n"] = int(values["n"] or 1)
+        values["stream"] = bool(values["stream"]) and profile.caps(values["model"]).streaming
+        values["partial_images"] = PARTIAL_IMAGES if values["stream"] else None
+        return values
 
     # --- jobs ------------------------------------------------------------------------------
 
@@ -241,8 +257,6 @@ class Studio:
         from the kept copies: blocking); streaming is dropped where that profile or model can
         no longer stream. InvalidRequest when the profile is gone (another provider would bill
         it, so that is the user's choice: reuse with u) or an edit's kept inputs are."""
-        from imagegen_tui import edits
-
         profile = self.config.profiles.get(generation.profile)
         if profile is None:
             raise InvalidRequest([("profile", f"the profile {generation.profile!r} of #{generation.id} no longer exists; reuse its settings (u) to send it with another")])

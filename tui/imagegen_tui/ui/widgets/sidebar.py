@@ -13,11 +13,12 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from imagegen_tui.config import Profile
-from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, MODERATIONS
+from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
 from imagegen_tui.ui.safe import line, text
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
-FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation")
+FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity")
+EDIT_ONLY, GENERATE_ONLY = ("input_fidelity",), ("moderation",)
 SWITCHES = ("stream",)
 
 
@@ -28,9 +29,10 @@ def _choices(values: tuple[str, ...]) -> list[tuple[Any, str]]:
 
 def _field(label: str, widget: Input | Select) -> ComposeResult:
     """A labelled field with the line under it where its problem is shown."""
-    yield Label(label)
+    name = str(widget.id)[2:]
+    yield Label(label, id=f"l-{name}")
     yield widget
-    yield Static(classes="field-error", id=f"e-{str(widget.id)[2:]}")
+    yield Static(classes="field-error", id=f"e-{name}")
 
 
 class ParamSidebar(VerticalScroll):
@@ -48,6 +50,18 @@ class ParamSidebar(VerticalScroll):
         self._active = active
         self._qualities: tuple[str, ...] = ("auto", "low", "medium", "high")
         self._loading = False
+        self.editing = False
+
+    def on_mount(self) -> None:
+        self.set_editing(False)
+
+    def set_editing(self, editing: bool) -> None:
+        """Edits take input fidelity and no moderation: show only what will be sent."""
+        self.editing = editing
+        for name in EDIT_ONLY + GENERATE_ONLY:
+            shown = editing == (name in EDIT_ONLY)
+            for part in ("l", "p"):
+                self.query_one(f"#{part}-{name}").display = shown
 
     def compose(self) -> ComposeResult:
         yield Label("Profile")
@@ -60,6 +74,7 @@ class ParamSidebar(VerticalScroll):
         yield from _field("Format", Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True))
         yield from _field("Compression (jpeg, webp)", Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True))
         yield from _field("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
+        yield from _field("Input fidelity (edits)", Select(_choices(INPUT_FIDELITIES), allow_blank=False, id="p-input_fidelity", compact=True))
         yield Checkbox("Stream partial previews", id="p-stream", compact=True)
 
     def set_profiles(self, names: list[str]) -> None:
@@ -111,13 +126,15 @@ class ParamSidebar(VerticalScroll):
                     out[name] = text  # the Studio reports it
             else:
                 out[name] = text or None
+        for name in EDIT_ONLY if not self.editing else GENERATE_ONLY:
+            out.pop(name)  # not sent: the form does not show it
         for name in SWITCHES:
             out[name] = self.query_one(f"#p-{name}", Checkbox).value
         return out
 
     def show_problems(self, problems: dict[str, str]) -> None:
         for name in FIELDS:
-            message = problems.get(name, "")
+            message = problems.get(name, "") if self.query_one(f"#p-{name}").display else ""
             error = self.query_one(f"#e-{name}", Static)
             if error.display != bool(message):  # each change restyles: only when it changes
                 error.display = bool(message)

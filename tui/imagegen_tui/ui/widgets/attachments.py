@@ -1,0 +1,120 @@
+"""The images an edit will be made from, as chips above the prompt: the first is the one edited,
+the others are references, and a mask when one is painted. Clicking a chip (or its ✕) takes
+it off. Hidden while empty, so the prompt bar looks as it always did for generations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Static
+
+from imagegen_tui.ui.safe import line, template
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One input of an edit as the prompt bar holds it; its bytes are read when it is sent."""
+
+    path: Path
+    label: str  # "#12 image 2", or the file's name
+    size: tuple[int, int] | None = None
+    generation_id: int | None = None
+    index: int | None = None  # 1-based, in that generation
+
+
+class Chip(Static):
+    """One attachment; a click takes it off."""
+
+    def __init__(self, position: int | None, text: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.position = position  # None: the mask
+        self.text = text
+
+    def render(self) -> object:
+        return line(self.text) + template("[b] ✕[/b]")
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(Attachments.Remove(self.position))
+
+
+class Attachments(Horizontal):
+    DEFAULT_CSS = """
+    Attachments { height: 1; display: none; padding: 0 1; }
+    Attachments.-some { display: block; }
+    Attachments Chip { width: auto; margin-right: 2; background: $boost; color: $text; }
+    Attachments Chip.mask { background: $warning 30%; }
+    Attachments #attachments-hint { width: auto; color: $text-muted; }
+    """
+
+    @dataclass
+    class Changed(Message):
+        """The inputs or the mask changed: the app's edit mode follows it."""
+
+        attachments: Attachments
+
+    @dataclass
+    class Remove(Message):
+        position: int | None  # None: the mask
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.items: list[Attachment] = []
+        self.mask: bytes | None = None
+
+    @property
+    def editing(self) -> bool:
+        return bool(self.items)
+
+    def add(self, attachment: Attachment) -> None:
+        if attachment not in self.items:
+            self.items.append(attachment)
+            self._changed()
+
+    def remove(self, position: int | None) -> None:
+        if position is None:
+            self.mask = None
+        elif 0 <= position < len(self.items):
+            del self.items[position]
+            if position == 0:
+                self.mask = None  # a mask belongs to the image it was painted on
+        self._changed()
+
+    def set_mask(self, data: bytes | None) -> None:
+        self.mask = data
+        self._changed()
+
+    def clear(self) -> None:
+        self.items, self.mask = [], None
+        self._changed()
+
+    def compose(self) -> ComposeResult:
+        yield from self._chips()
+
+    def on_attachments_remove(self, event: Remove) -> None:
+        event.stop()
+        self.remove(event.position)
+
+    def _chips(self) -> list[Static]:
+        chips: list[Static] = []
+        for position, item in enumerate(self.items):
+            role = "edit" if position == 0 else "ref"
+            size = f" · {item.size[0]}×{item.size[1]}" if item.size else ""
+            chips.append(Chip(position, f"{role}: {item.label}{size}"))
+        if self.mask is not None:
+            chips.append(Chip(None, "mask", classes="mask"))
+        if self.items:
+            chips.append(Static(template("[dim]Enter edits · + adds a reference · m paints a mask · click a chip to take it off[/dim]"), id="attachments-hint"))
+        return chips
+
+    def _changed(self) -> None:
+        self.set_class(bool(self.items), "-some")
+        if self.is_mounted:
+            self.remove_children()
+            self.mount_all(self._chips())
+        self.post_message(self.Changed(self))
