@@ -74,7 +74,7 @@ def cell_colours(screen: MaskEditor, cell: tuple[int, int]) -> tuple[tuple[int, 
 
 def tinted(screen: MaskEditor, cell: tuple[int, int]) -> bool:
     upper, lower = cell_colours(screen, cell)
-    assert upper == lower  # a flat picture: both halves of a cell alike, tinted or not
+    assert (upper == GREY) == (lower == GREY)  # a cell is tinted whole (in stripes of two strengths)
     return upper != GREY
 
 

@@ -5,7 +5,7 @@ from PIL import Image
 
 from imagegen_tui.masks import cell_box
 from imagegen_tui.ui.graphics import Graphics
-from imagegen_tui.ui.screens.mask_canvas import TINT, disc, fit_canvas, path_between, shape
+from imagegen_tui.ui.screens.mask_canvas import TINT, disc, fit_canvas, path_between, shape, stripes
 
 GRID = (40, 20)
 
@@ -45,6 +45,13 @@ def test_the_canvas_is_whole_cells_and_tints_exactly_the_cells_given(tmp_path):
     shown = canvas.showing(frozenset({(3, 2)}))
     left, top, right, bottom = cell_box((3, 2), canvas.base.size, canvas.grid)
     assert (left, top, right, bottom) == (30, 40, 40, 60)  # on the terminal's cell, to the pixel
-    assert shown.crop((left, top, right, bottom)).getcolors() == [(200, canvas.tinted.getpixel((left, top)))]
+    cell = (left, top, right, bottom)
+    assert shown.crop(cell).tobytes() == canvas.tinted.crop(cell).tobytes()
     assert shown.getpixel((left - 1, top)) == (20, 20, 20) and shown.getpixel((left, bottom)) == (20, 20, 20)
-    assert canvas.tinted.getpixel((0, 0)) != (20, 20, 20) and canvas.tinted.getpixel((0, 0))[0] > TINT[0] // 3
+    assert len(canvas.tinted.crop(cell).getcolors()) == 2  # striped: no flat colour the picture could have
+    assert all(red > TINT[0] // 3 for (red, _, _) in (colour for _, colour in canvas.tinted.crop(cell).getcolors()))
+
+
+def test_stripes_run_diagonally_and_repeat():
+    pattern = stripes((9, 6), 4)
+    assert all((pattern.getpixel((x, y)) == 255) == ((x + y) % 4 < 2) for x in range(9) for y in range(6))

@@ -21,7 +21,7 @@ from imagegen_tui.ui.pictures import MAX_KITTY_CELLS
 
 RGB = tuple[int, int, int]
 TINT: RGB = (255, 40, 170)  # magenta: rare in photographs, seen on light and dark alike
-TINT_STRENGTH = 0.5
+TINT_STRENGTHS = (0.35, 0.65)  # in diagonal stripes: a flat tint could pass for the picture's own colour
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,8 +54,24 @@ def fit_canvas(graphics: Graphics, path: Path, stage: Size, background: RGB) -> 
         base = base.resize(graphics.pixels(*grid), PILImage.Resampling.LANCZOS)
     with PILImage.open(path) as original:
         size = original.size
-    tinted = PILImage.blend(base, PILImage.new("RGB", base.size, TINT), TINT_STRENGTH)
+    solid = PILImage.new("RGB", base.size, TINT)
+    light, strong = (PILImage.blend(base, solid, strength) for strength in TINT_STRENGTHS)
+    tinted = PILImage.composite(strong, light, stripes(base.size, 2 * max(2, graphics.pixels(1, 1)[0])))
     return Canvas(base, tinted, grid, size)
+
+
+def stripes(size: Size, period: int) -> PILImage.Image:
+    """An "L" image of diagonal stripes, 255 where (x + y) mod `period` is in its first half.
+    It repeats every `period` pixels both ways: one band is drawn, then copied along."""
+    width, height = size
+    band = PILImage.new("L", (width, period), 0)
+    for y in range(period):
+        for x in range(-y % period - period, width, period):
+            band.paste(255, (max(0, x), y, min(x + period // 2, width), y + 1))
+    pattern = PILImage.new("L", size, 0)
+    for top in range(0, height, period):
+        pattern.paste(band, (0, top))
+    return pattern
 
 
 def disc(centre: Cell, radius: int, aspect: float, grid: Size) -> set[Cell]:
