@@ -5,6 +5,7 @@ exactly on the painted cells."""
 from __future__ import annotations
 
 import io
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -102,7 +103,7 @@ async def test_the_picture_fills_the_stage_in_whole_cells(tmp_path):
         assert abs(columns / (rows * 2) - SIZE[0] / SIZE[1]) < 0.05  # aspect kept
         assert not any(tinted(screen, cell) for cell in everywhere(screen))
         status = str(screen.query_one("#mask-status").render())
-        assert "brush" in status and f"0 of {columns * rows} cells" in status
+        assert "brush" in status and f"0/{columns * rows} cells" in status
         help_line = str(screen.query_one("#mask-help").render())
         assert "where the edit may change" in help_line and "whole cells" in help_line
 
@@ -179,7 +180,7 @@ async def test_an_ellipse_by_keyboard_and_the_brush_size(tmp_path):
         await pilot.press("c", "right_square_bracket", "right_square_bracket", "p")
         await drawn(pilot)
         assert len(screen.cells) > 2 * len(small) and small < screen.cells
-        assert "brush radius 3" in str(screen.query_one("#mask-status").render())
+        assert "radius 3" in str(screen.query_one("#mask-status").render())
         assert all(tinted(screen, cell) for cell in screen.cells)
         await pilot.press(*["left_square_bracket"] * 5, "c", "p")
         assert screen.cells == {screen.cursor}  # radius 0: one cell
@@ -338,3 +339,47 @@ async def test_with_sixel_the_picture_and_the_tint_are_drawn_as_sixel(dirs, tmp_
         await pilot.press("enter")
         await drawn(pilot)
         assert len(results) == 1 and masks.mask_problem(results[0], SIZE) is None
+
+
+async def test_with_kitty_each_drawing_is_transmitted_and_placed(dirs, tmp_path):
+    async with app_with("kitty") as (app, pilot, sent):
+        app.push_screen(MaskEditor(app.graphics, grey_image(tmp_path)))
+        await drawn(pilot)
+        await pilot.pause()
+        screen = app.screen
+        picture = screen.query_one("#mask-picture", Picture)
+        first = picture.rendition
+        assert first.protocol == "kitty" and first.cells == screen.canvas.grid
+        await drag(pilot, (2, 2), (5, 3), control=True)
+        await pilot.pause()
+        second = picture.rendition
+        assert second is not first
+        for rendition in (first, second):
+            assert any(f"i={rendition.kitty_id}," in chunk for chunk in sent)
+        assert picture.render_line(0).text.startswith("\U0010eeee")
+
+
+async def test_with_images_off_the_editor_still_shows_the_picture_in_half_cells(tmp_path):
+    app = Host(grey_image(tmp_path), protocol="none")
+    async with app.run_test(size=(60, 24)) as pilot:
+        await drawn(pilot)
+        assert app.screen.query_one("#mask-picture", Picture).rendition.protocol == "halfcell"
+
+
+async def test_escape_while_the_picture_loads_leaves_at_once(tmp_path, monkeypatch):
+    """Closing the screen cancels its workers: the late picture is dropped, nothing fails."""
+    from imagegen_tui.ui.screens import mask_editor
+
+    slow = mask_editor.fit_canvas
+
+    def fit_slowly(*args):
+        time.sleep(0.3)
+        return slow(*args)
+
+    monkeypatch.setattr(mask_editor, "fit_canvas", fit_slowly)
+    app = Host(grey_image(tmp_path))
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("escape")
+        await pilot.pause(0.5)
+        assert app.results == [None] and app.screen is not None and not isinstance(app.screen, MaskEditor)

@@ -297,9 +297,9 @@ class MaskEditor(ModalScreen[bytes | None]):
         parts = [
             TOOLS[self.tool],
             "erasing" if self.erase else "painting",
-            f"brush radius {self.radius}",
-            f"cursor {self.cursor[0]},{self.cursor[1]}",
-            f"{len(self.cells)} of {columns * rows} cells to change",
+            f"radius {self.radius}",
+            f"at {self.cursor[0]},{self.cursor[1]}",
+            f"{len(self.cells)}/{columns * rows} cells to change",
         ]
         if self.stroke is not None and not self.stroke.by_mouse:
             parts.append(f"corner {self.stroke.start[0]},{self.stroke.start[1]}: space fills, escape drops")
