@@ -383,3 +383,15 @@ async def test_escape_while_the_picture_loads_leaves_at_once(tmp_path, monkeypat
         await pilot.press("escape")
         await pilot.pause(0.5)
         assert app.results == [None] and app.screen is not None and not isinstance(app.screen, MaskEditor)
+
+
+async def test_a_key_pressed_mid_drag_ends_the_drag_and_frees_the_mouse(tmp_path):
+    async with editor(tmp_path) as (app, pilot, screen):
+        picture = screen.query_one("#mask-picture")
+        await pilot.mouse_down(picture, offset=(2, 2), control=True)
+        await pilot.hover(picture, offset=(6, 4))
+        assert app.mouse_captured is screen.query_one("#mask-board")
+        await pilot.press("i")  # the rectangle not yet released is let go, then the rest inverted
+        await drawn(pilot)
+        assert app.mouse_captured is None and screen.stroke is None
+        assert screen.cells == everywhere(screen)

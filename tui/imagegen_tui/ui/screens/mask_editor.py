@@ -217,7 +217,7 @@ class MaskEditor(ModalScreen[bytes | None]):
         first = self.canvas is None
         self.canvas = canvas
         self.stroke = None  # a shape dragged across a resize is let go
-        self.query_one("#mask-board").release_mouse()
+        self._let_go()
         cells, self.initial, *self.undo = mapped
         self.cells = set(cells)
         columns, rows = canvas.grid
@@ -327,19 +327,25 @@ class MaskEditor(ModalScreen[bytes | None]):
         stroke, self.stroke = self.stroke, None
         if stroke is None:
             return
+        self._let_go()
         if stroke.tool != "brush":
             area = shape(stroke.tool, stroke.start, stroke.end)
             self.cells = self.cells - area if stroke.erase else self.cells | area
         self._commit(stroke.before)
 
     def _drop(self) -> None:
-        """A keyboard shape not filled is let go; a brush stroke keeps what it painted."""
+        """A shape not yet filled is let go; a brush stroke keeps what it painted."""
         if self.stroke is not None:
             if self.stroke.tool == "brush":
                 self._finish()
             else:
                 self.stroke = None
+                self._let_go()
                 self._changed()
+
+    def _let_go(self) -> None:
+        """A drag ended, however: the mouse goes back to the footer and the rest."""
+        self.query_one("#mask-board").release_mouse()
 
     def action_tool(self, tool: str) -> None:
         self.tool = tool
@@ -451,7 +457,6 @@ class MaskEditor(ModalScreen[bytes | None]):
         if self.stroke is not None and self.stroke.by_mouse:
             event.stop()
             self._drag_to(event)
-            self.query_one("#mask-board").release_mouse()
             self._finish()
 
     def _drag_to(self, event: events.MouseEvent) -> None:
