@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from imagegen_tui.errors import InvalidRequest
-from imagegen_tui.masks import MAX_MASK_BYTES, ellipse, mask_problem, prepare_mask, rect, region_mask
+from imagegen_tui.masks import MAX_MASK_BYTES, cell_box, ellipse, grid_cells, grid_mask, mask_problem, prepare_mask, rect, region_mask
 
 CHANGE, KEEP = 0, 255  # alpha values
 
@@ -182,3 +182,52 @@ def test_what_may_be_sent():
     assert mask_problem(good[:60], (40, 30)).startswith("is damaged or cut off")
     big = good + b"\0" * MAX_MASK_BYTES  # bytes after IEND: a PNG still, but too large to send
     assert mask_problem(big, (40, 30)) == "is 4.0 MB; a mask must be under 4 MB"
+
+
+# --- grid masks: cells painted in the terminal, mapped onto the full image --------------------
+
+
+def test_a_cell_covers_the_floor_box_and_the_boxes_tile_the_image():
+    size, grid = (301, 199), (7, 5)
+    assert cell_box((2, 3), size, grid) == (2 * 301 // 7, 3 * 199 // 5, 3 * 301 // 7, 4 * 199 // 5) == (86, 119, 129, 159)
+    covered = [0] * (size[0] * size[1])
+    for column in range(grid[0]):
+        for row in range(grid[1]):
+            left, top, right, bottom = cell_box((column, row), size, grid)
+            for y in range(top, bottom):
+                for x in range(left, right):
+                    covered[y * size[0] + x] += 1
+    assert set(covered) == {1}  # every pixel in exactly one cell
+
+
+@pytest.mark.parametrize("size, grid", [((301, 199), (7, 5)), ((1024, 1536), (40, 30)), ((64, 64), (64, 32)), ((50, 30), (50, 30))])
+def test_a_grid_mask_is_transparent_exactly_on_the_painted_cells(size, grid):
+    cells = {(0, 0), (1, 0), (3, 2), (grid[0] - 1, grid[1] - 1)}
+    data = grid_mask(size, cells, grid)
+    assert mask_problem(data, size) is None
+    alpha = alpha_of(data)
+    assert alpha.size == size
+    for column in range(grid[0]):
+        for row in range(grid[1]):
+            left, top, right, bottom = cell_box((column, row), size, grid)
+            expected = CHANGE if (column, row) in cells else KEEP
+            assert alpha.crop((left, top, right, bottom)).getextrema() == (expected, expected), (column, row)
+    assert prepare_mask(data, size).data == data  # sent as it is
+
+
+def test_a_grid_mask_of_no_cell_is_refused():
+    assert "no cell is painted" in refused(grid_mask, (10, 10), set(), (2, 2))
+
+
+@pytest.mark.parametrize("size, grid", [((301, 199), (7, 5)), ((1024, 1536), (97, 41)), ((64, 64), (64, 32)), ((33, 17), (30, 17))])
+def test_grid_cells_read_a_grid_mask_back(size, grid):
+    cells = {(c, r) for c in range(grid[0]) for r in range(grid[1]) if (c * 3 + r * 5) % 4 == 0}
+    assert grid_cells(grid_mask(size, cells, grid), grid) == cells
+
+
+def test_grid_cells_count_a_cell_when_most_of_its_pixels_are_transparent():
+    mask = Image.new("RGBA", (40, 20), (0, 0, 0, 255))
+    ImageDraw.Draw(mask).rectangle((0, 0, 5, 9), fill=(0, 0, 0, 0))  # 6 of cell (0,0)'s 10 columns
+    ImageDraw.Draw(mask).rectangle((10, 0, 13, 9), fill=(0, 0, 0, 0))  # 4 of cell (1,0)'s
+    ImageDraw.Draw(mask).rectangle((20, 10, 29, 19), fill=(0, 0, 0, 1))  # almost, but not fully, transparent
+    assert grid_cells(encode(mask), (4, 2)) == {(0, 0)}

@@ -4,7 +4,8 @@ may change (the rest is kept).
 Providers read only the mask's alpha channel, but people paint masks black and white, the area
 to change in white, as painting tools and ComfyUI draw them. So a mask that has transparency is
 sent as it is, one that has none is converted (white = change = transparent) with a note saying
-so, and masks can be built from rectangles and ellipses given in pixels or percent. A mask is
+so, and masks can be built from rectangles and ellipses given in pixels or percent, or from the
+cells of a grid painted in the terminal (each cell a block of the image's pixels). A mask is
 never resized: stretched onto another size it would mark another area, so a mismatch is refused
 naming both sizes. Pure Pillow, for any thread; no UI here.
 """
@@ -26,6 +27,7 @@ MAX_MASK_BYTES = 4 * 1000 * 1000  # "a valid PNG file, less than 4MB"
 WHITE_FROM = 128  # converting: a pixel at least this light (0-255) is "painted white", to change
 _ALPHA_MODES = ("RGBA", "LA")  # a real alpha channel, as providers read it
 Size = tuple[int, int]
+Cell = tuple[int, int]  # (column, row) of a grid laid over the image
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,86 @@ def region_mask(size: Size, regions: Iterable[Region]) -> bytes:
         else:
             pen.ellipse(box, fill=0)
     return _png(_alpha_only(alpha))
+
+
+def cell_box(cell: Cell, size: Size, grid: Size) -> tuple[int, int, int, int]:
+    """The pixels of an image of `size` that one cell of a columns x rows `grid` covers, as
+    (left, top, right, bottom) with right and bottom exclusive: floor(c*W/columns) up to
+    floor((c+1)*W/columns). Neighbouring cells share no pixel and leave none out, whatever
+    the image's size, so a mask painted on a coarse grid lands on the full image exactly."""
+    (column, row), (width, height), (columns, rows) = cell, size, grid
+    return column * width // columns, row * height // rows, (column + 1) * width // columns, (row + 1) * height // rows
+
+
+def grid_area(size: Size, cells: Iterable[Cell], grid: Size) -> Image.Image:
+    """An "L" image of `size`, 255 on the pixels of `cells` (see cell_box), 0 elsewhere. Each
+    row's runs of neighbouring cells are drawn as one rectangle: a painted area is a few
+    rectangles, not thousands."""
+    from PIL import Image, ImageDraw
+
+    area = Image.new("L", size, 0)
+    pen = ImageDraw.Draw(area)
+    by_row: dict[int, list[int]] = {}
+    for column, row in cells:
+        by_row.setdefault(row, []).append(column)
+    for row, columns in by_row.items():
+        columns.sort()
+        start = previous = columns[0]
+        for column in [*columns[1:], None]:
+            if column is not None and column == previous + 1:
+                previous = column
+                continue
+            left, top, _, _ = cell_box((start, row), size, grid)
+            _, _, right, bottom = cell_box((previous, row), size, grid)
+            if left < right and top < bottom:
+                pen.rectangle((left, top, right - 1, bottom - 1), fill=255)
+            if column is not None:
+                start = previous = column
+    return area
+
+
+def area_cells(area: Image.Image, grid: Size) -> set[Cell]:
+    """The cells of `grid` more than half of whose pixels (cell_box's exact boxes) are set in
+    the "L" image `area`. Averaged band by band in floating point: a plain resize would weigh
+    fractional cell edges, and pick a neighbour's cell when cells are one or two pixels wide."""
+    from PIL import Image
+
+    columns, rows = grid
+    width, height = area.size
+    shares = area.convert("F")
+    by_column = Image.new("F", (columns, height))
+    for column in range(columns):
+        left, _, right, _ = cell_box((column, 0), area.size, grid)
+        if left < right:
+            by_column.paste(shares.crop((left, 0, right, height)).resize((1, height), Image.Resampling.BOX), (column, 0))
+    by_cell = Image.new("F", grid)
+    for row in range(rows):
+        _, top, _, bottom = cell_box((0, row), area.size, grid)
+        if top < bottom:
+            by_cell.paste(by_column.crop((0, top, columns, bottom)).resize((columns, 1), Image.Resampling.BOX), (0, row))
+    means = by_cell.load()
+    return {(column, row) for row in range(rows) for column in range(columns) if means[column, row] > 127.5}
+
+
+def grid_mask(size: Size, cells: Iterable[Cell], grid: Size) -> bytes:
+    """A full-size mask PNG for an image of `size`, painted on a columns x rows `grid`:
+    transparent (to change) on the pixels of `cells` (see cell_box), opaque (kept) elsewhere.
+    InvalidRequest on "mask" when no cell is given: such a mask would change nothing."""
+    from PIL import ImageOps
+
+    cells = set(cells)
+    if not cells:
+        raise InvalidRequest([("mask", "no cell is painted: paint the area the edit may change")])
+    return _png(_alpha_only(ImageOps.invert(grid_area(size, cells, grid))))
+
+
+def grid_cells(data: bytes, grid: Size) -> set[Cell]:
+    """The cells of a columns x rows `grid` that a mask marks to change: those most of whose
+    pixels are fully transparent. The way back from grid_mask, for loading a mask to paint on.
+    InvalidRequest on "mask" when `data` is not an image."""
+    with _open(data) as image:
+        alpha = image.convert("RGBA").getchannel("A")
+    return area_cells(alpha.point(lambda value: 255 if value == 0 else 0), grid)
 
 
 def _open(data: bytes) -> Image.Image:
