@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import gc
 from contextlib import suppress
-import io
-import itertools
 import os
 import shutil
 import signal
@@ -26,19 +24,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
-from imagegen_tui.request import ImageRequest
+from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.graphics import Graphics, for_web
+from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.pictures import Painter
 from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.widgets.preview import Preview, render_partial
+from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import in_thread, report_failure
@@ -97,12 +95,8 @@ class ImagegenApp(App[None]):
         self.graphics = graphics
         self.profile = studio.active_profile()
         self.notices = notices or []
-        self._job_keys = itertools.count(1)
-        self._job_workers: dict[int, Any] = {}
-        self._partial_steps: dict[int, int] = {}  # the newest streamed partial shown, per job
-        self._follow: int | None = None  # the job whose result the preview should show
+        self.jobs = Jobs(self, studio, self._update_title)
         self._search_timer: Any = None
-        self.quitting = False
         self._warmed = False
         self._crash: BaseException | None = None
         self._submitting: str | None = None
@@ -144,19 +138,7 @@ class ImagegenApp(App[None]):
         finally:  # whatever happened to the terminal, the jobs are seen through
             with suppress(Exception):
                 self._keep_draft()
-            self._finish_detached()
-
-    def _finish_detached(self) -> None:
-        self.studio.quitting = True  # a job cancelled from here on is interrupted, not cancelled
-        jobs = self.query_one(JobsPanel).jobs
-        for key, worker in list(self._job_workers.items()):
-            if key in jobs and jobs[key].state == "queued":
-                worker.cancel()
-        self._exit_when_idle()
-
-    def _exit_when_idle(self) -> None:
-        if self.detached and not any(job.state != "queued" for job in self.query_one(JobsPanel).jobs.values()):
-            self.exit()
+            self.jobs.wind_down()
 
     # --- pictures ------------------------------------------------------------------------------
 
@@ -445,102 +427,13 @@ class ImagegenApp(App[None]):
                 area.load_text(event.text)
                 area.move_cursor(area.document.end)
             return
-        self.start_job(request, self.profile)
+        self.jobs.start(request, self.profile)
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None
 
-    def start_job(self, request: ImageRequest, profile: Any, parent_id: int | None = None) -> int:
-        key = next(self._job_keys)
-        self._follow = key
-        self.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
-        self._job_workers[key] = self.run_worker(self._job(key, request, profile, parent_id), group="jobs", exit_on_error=False, name=f"job-{key}")
-        self._update_title()
-        return key
-
-    async def _job(self, key: int, request: ImageRequest, profile: Any, parent_id: int | None) -> None:
-        """One generation in the background. Its outcome is told once: in the preview when the
-        preview follows this job, else in a short notice naming the row."""
-        jobs = self.query_one(JobsPanel)
-        history = self.query_one(HistoryList)
-        rows: list[int] = []
-
-        def on_event(event: str, row: int | None) -> None:
-            jobs.set_state(key, "queued" if event == "queued" else "running")
-            if row is not None and not rows:
-                rows.append(row)
-            if event in ("recorded", "queued"):
-                history.reload(select_id=row if self._follow == key else None)
-            self._update_title()
-
-        def on_partial(index: int, step: int, payload: Any) -> None:
-            if self._follow == key and index == 0:
-                self._show_partial(key, step, payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
-
-        def failed(kind: str) -> None:
-            following = self._follow == key
-            history.reload(select_id=rows[0] if following and rows else None)
-            if not following:
-                self.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
-
-        try:
-            outcome = await self.studio.run(request, profile, parent_id=parent_id, on_partial=on_partial, on_event=on_event)
-        except ImageAPIError as exc:
-            failed(exc.kind.value)
-        except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
-            self.notify(str(exc), title="Not sent", severity="error")
-        except OutputError as exc:
-            failed("not saved" if exc.kind == "unsaved" else "output folder")
-        except asyncio.CancelledError:
-            if not self.quitting:
-                self.notify(request.prompt[:80], title="Cancelled")
-                history.reload()
-            raise
-        except Exception as exc:  # a bug: one line and a report; the app and other jobs go on
-            from imagegen_tui import crashlog
-
-            secrets = crashlog.known_secrets(self.studio.config)
-            report = crashlog.write_report(exc, "running a job", secrets)
-            self.notify(crashlog.sentence(exc, "running a job", report, secrets), severity="error", timeout=20)
-            history.reload()
-        else:
-            if self._follow == key and outcome.saved and self.graphics.protocol != "none":
-                self.query_one(Preview).prefetch(outcome.saved[0].path)
-            following = self._follow == key
-            count = len(outcome.saved)
-            if outcome.notes or not following:  # else the preview shows it: no notice over it
-                notes = "".join(f"\n{note}" for note in outcome.notes)
-                self.notify(f"#{outcome.history_id}: {count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
-            history.reload(select_id=outcome.history_id if following else None)
-        finally:
-            jobs.remove(key)
-            self._job_workers.pop(key, None)
-            self._partial_steps.pop(key, None)
-            self._update_title()
-            self._exit_when_idle()
-
-    @in_thread(group="partial")
-    def _show_partial(self, key: int, step: int, data: bytes, caption: str) -> None:
-        from PIL import Image
-
-        preview = self.query_one(Preview)
-        width, height = preview.stage_pixels()
-        rendition = render_partial(self.graphics, Image.open(io.BytesIO(data)), width, height, preview.background_rgb())
-        self.call_from_thread(self._partial_ready, key, step, rendition, caption)
-
-    def _partial_ready(self, key: int, step: int, rendition: Any, caption: str) -> None:
-        """Encoded in a thread, it may come late: never after the final image, never out of order."""
-        if self._follow != key or key not in self._job_workers or step <= self._partial_steps.get(key, -1):
-            return
-        self._partial_steps[key] = step
-        self.query_one(Preview).show_partial(rendition, caption)
-
     def action_cancel_job(self) -> None:
-        key = self.query_one(JobsPanel).newest_key()
-        if key is None:
-            self.notify("No job is running.")
-            return
-        self._job_workers[key].cancel()
+        self.jobs.cancel_newest()
 
     # --- history ------------------------------------------------------------------------------
 
@@ -549,8 +442,7 @@ class ImagegenApp(App[None]):
         if not self._warmed:  # the first page is up: now what the first frame did not need
             self._warmed = True
             self.call_after_refresh(self._after_first_page)
-        if event.generation is not None and self._follow is not None and event.generation.status == "done":
-            self._follow = None  # a finished result was shown: later jobs only notify
+        self.jobs.seen(event.generation)
         self.query_one(Preview).show(event.generation)
 
     @on(Input.Changed, "#search")
@@ -610,17 +502,8 @@ class ImagegenApp(App[None]):
         self.notify(f"Prompt and parameters of #{g.id} loaded: edit, then Enter.")
 
     def action_rerun(self) -> None:
-        g = self._selected()
-        if g is None:
-            return
-        try:
-            request, profile = self.studio.rerun_request(g)
-            self.studio.check(profile)
-            request = request.validate(profile.caps(request.model))
-        except InvalidRequest as exc:
-            self.notify(f"#{g.id} cannot be re-run as it was: {exc}", severity="error")
-            return
-        self.start_job(request, profile, parent_id=g.id)
+        if g := self._selected():
+            self.jobs.rerun(g)
 
     def action_recover(self) -> None:
         """Save the images a failed save kept aside (paid for) into the output folder."""
@@ -719,7 +602,7 @@ class ImagegenApp(App[None]):
             ("Generate", "Send the prompt with the sidebar's parameters", self._palette_generate),
             ("Toggle sidebar", "Show or hide the parameters (ctrl+b)", self.action_toggle_sidebar),
             ("Search history", "Full-text search over prompts (ctrl+f)", self.action_search),
-            ("Cancel newest job", "Stop the most recent running job (ctrl+g)", self.action_cancel_job),
+            *self.jobs.commands(),
             ("View full screen", "The selected generation's images (v)", self.action_view),
             ("Reuse settings", "Fill prompt and sidebar from the selected generation (u)", self.action_reuse),
             ("Re-run", "The selected generation again, linked to it (r)", self.action_rerun),
@@ -799,7 +682,7 @@ class ImagegenApp(App[None]):
     async def action_quit(self) -> None:
         from imagegen_tui.ui.screens.dialogs import ConfirmScreen
 
-        running = len(self._job_workers)
+        running = self.jobs.active
         if not running:
             self._keep_draft()
             self.exit()
@@ -807,8 +690,7 @@ class ImagegenApp(App[None]):
 
         def answered(result: tuple[bool, bool] | None) -> None:
             if result and result[0]:
-                self.quitting = True
-                self.studio.quitting = True
+                self.jobs.cut_off()
                 self._keep_draft()
                 self.exit()
 
