@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 import os
 import shutil
 import signal
@@ -21,10 +22,10 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Footer, Header, Input, Select, TextArea
 from textual.worker import Worker, WorkerState
 
-from imagegen_tui.errors import InvalidRequest
+from imagegen_tui.errors import ConfigError, InvalidRequest
 from imagegen_tui.config import DEMO_NOTICE
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
@@ -34,6 +35,7 @@ from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.pictures import Painter
 from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview
@@ -102,7 +104,7 @@ class ImagegenApp(App[None]):
         self._submitting: str | None = None
         self._draft_timer: Any = None
         self.detached = False  # the terminal went away: running jobs finish, then the app exits
-        self._lent = False  # the terminal is lent to an editor
+        self._lent = False  # the terminal is lent to another program (suspend)
         self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
 
@@ -168,6 +170,18 @@ class ImagegenApp(App[None]):
         except RuntimeError:
             pass
 
+    @contextmanager
+    def suspend(self) -> Iterator[None]:
+        """The terminal lent to another program (an editor): a drawing finishing meanwhile would
+        land in it, so none is written; after, every picture is drawn again."""
+        self._lent = True
+        try:
+            with super().suspend():
+                yield
+        finally:
+            self._lent = False
+        self.pictures.forget_screen()
+
     def _handle_exception(self, error: Exception) -> None:
         self._crash = error
         super()._handle_exception(error)
@@ -209,7 +223,7 @@ class ImagegenApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="config-problem")
+        yield ConfigBanner(self.studio, id="config-problem")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
@@ -244,7 +258,7 @@ class ImagegenApp(App[None]):
         if self.studio.state.draft:
             area.load_text(visible(self.studio.state.draft))
             area.move_cursor(area.document.end)
-        self._show_config_problem()
+        self.query_one(ConfigBanner).show_problem()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=10)
         if self.profile.demo:
@@ -299,66 +313,16 @@ class ImagegenApp(App[None]):
 
     # --- the config file ------------------------------------------------------------------------
 
-    def _show_config_problem(self) -> None:
-        """Not a toast that fades: a line that stays until the file is fixed, because nothing
-        is sent while the config cannot be read."""
-        banner = self.query_one("#config-problem", Static)
-        error = self.studio.config.error
-        banner.display = error is not None
-        if error is not None:
-            banner.update(template(
-                "[b]The config file has a problem; nothing is sent until it is fixed.[/b]\n$problem\n"
-                "Fix it in an editor (ctrl+p → Edit config file), then ctrl+r reloads it.",
-                problem=str(error),
-            ))
-
-    def action_reload_config(self) -> None:
-        if len(self.screen_stack) == 1:
-            self._reload_config()
-
-    @in_thread(exclusive=True, group="config")
-    def _reload_config(self) -> None:
-        error = self.studio.reload_config()
-        self.call_from_thread(self._config_reloaded, error)
-
-    def _config_reloaded(self, error: Any) -> None:
+    @on(ConfigBanner.Reloaded)
+    def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
         """The file may now choose another profile than the one shown while it was unreadable."""
-        from imagegen_tui.errors import ConfigError
-
         self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
         try:
             profile = self.studio.active_profile()
         except ConfigError:
             profile = self.studio.config.profiles.get(self.profile.name) or self.profile
         self._load_profile(profile)
-        self._show_config_problem()
-        self.notify("The config file still has a problem." if error else "Config reloaded.", severity="warning" if error else "information")
-
-    def action_edit_config(self) -> None:
-        """Open config.toml in $VISUAL / $EDITOR with the app suspended, then reload it."""
-        import shlex
-
-        from textual.app import SuspendNotSupported
-
-        path = self.studio.config.path
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        if path is None:
-            return
-        try:
-            self._lent = True  # a drawing finishing now would land in the editor
-            try:
-                with self.suspend():
-                    subprocess.run([*shlex.split(editor), str(path)], check=False)
-            finally:
-                self._lent = False
-            self.pictures.forget_screen()  # the editor had the terminal
-        except SuspendNotSupported:  # in a browser (textual-serve): no terminal to lend
-            self.notify(f"Edit {path} elsewhere, then press ctrl+r to reload it.", severity="warning")
-            return
-        except (OSError, ValueError) as exc:
-            self.notify(f"Could not start the editor {editor!r}: {exc}", severity="error")
-            return
-        self._reload_config()
+        self.query_one(ConfigBanner).reloaded(event.error)
 
     def _update_title(self) -> None:
         jobs = self.query_one(JobsPanel).summary
@@ -616,8 +580,7 @@ class ImagegenApp(App[None]):
             ("Show failed", "Filter the history to failures", lambda: self._set_status_filter("failed")),
             ("Show all", "Clear the search and filters", self._clear_filters),
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
-            ("Edit config file", "Open config.toml in $VISUAL / $EDITOR, then reload it", self.action_edit_config),
-            ("Reload config file", "Read config.toml again after editing it (ctrl+r)", self.action_reload_config),
+            *self.query_one(ConfigBanner).commands(),
             ("Help: keys", "Every key (F1)", self.action_help),
             ("Graphics diagnostics", "Protocol, cell size, terminal facts (F3)", self.action_diagnostics),
         ]
@@ -651,6 +614,10 @@ class ImagegenApp(App[None]):
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
         self._remember_state(self.studio.remember_sidebar, sidebar.display)
+
+    def action_reload_config(self) -> None:
+        if len(self.screen_stack) == 1:
+            self.query_one(ConfigBanner).reload()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
