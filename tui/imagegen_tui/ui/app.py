@@ -10,11 +10,7 @@ import asyncio
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-import os
-import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +28,7 @@ from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.graphics import Graphics, for_web
+from imagegen_tui.ui.intents import Recover, Rerun, Reuse
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.pictures import Painter
 from imagegen_tui.ui.safe import line, template
@@ -39,6 +36,7 @@ from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview
+from imagegen_tui.ui.widgets.preview_room import PreviewPane
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import in_thread, report_failure
@@ -61,15 +59,6 @@ class HistoryPane(HistoryList):
         Binding("O", "app.open_folder", "Open folder", show=False),
         Binding("delete,d", "app.delete", "Delete"),
         Binding("slash", "app.search", "Search", show=False),
-        Binding("s", "app.recover", "Save kept images", show=False),
-    ]
-
-
-class PreviewPane(Preview):
-    BINDINGS = [
-        Binding("enter,v", "app.view", "View"),
-        Binding("r", "app.rerun", "Re-run"),
-        Binding("u", "app.reuse", "Reuse"),
         Binding("s", "app.recover", "Save kept images", show=False),
     ]
 
@@ -232,7 +221,7 @@ class ImagegenApp(App[None]):
                     yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
                     yield Checkbox("★", id="filter-favourite", compact=True)
                 yield HistoryPane(self.studio.page, self.studio.count, self.first_page, id="history")
-            yield PreviewPane(self.graphics, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail, id="preview")
+            yield PreviewPane(self.graphics, self.studio, id="preview")
             yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
         yield PromptBar(id="prompt")
@@ -448,15 +437,16 @@ class ImagegenApp(App[None]):
         return generation
 
     def action_view(self) -> None:
-        from imagegen_tui.ui.screens.viewer import ViewerScreen
-
-        if (g := self._selected()) and g.images:
-            self.push_screen(ViewerScreen(self.graphics, g, self.query_one(Preview).index, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail))
+        if g := self._selected():
+            self.query_one(PreviewPane).view(g)
 
     def action_reuse(self) -> None:
-        g = self._selected()
-        if g is None:
-            return
+        if g := self._selected():
+            self.post_message(Reuse(g))
+
+    @on(Reuse)
+    def _reuse(self, intent: Reuse) -> None:
+        g = intent.generation
         profile = self.studio.config.profiles.get(g.profile, self.profile)
         area = self.query_one(PromptArea)
         area.load_text(visible(g.prompt))  # what the box shows is what will be sent
@@ -467,13 +457,20 @@ class ImagegenApp(App[None]):
 
     def action_rerun(self) -> None:
         if g := self._selected():
-            self.jobs.rerun(g)
+            self.post_message(Rerun(g))
+
+    @on(Rerun)
+    def _rerun(self, intent: Rerun) -> None:
+        self.jobs.rerun(intent.generation)
 
     def action_recover(self) -> None:
+        if g := self._selected():
+            self.post_message(Recover(g))
+
+    @on(Recover)
+    def _recover_kept(self, intent: Recover) -> None:
         """Save the images a failed save kept aside (paid for) into the output folder."""
-        g = self._selected()
-        if g is None:
-            return
+        g = intent.generation
         if not any(image.kept for image in g.images):
             self.notify(f"#{g.id} has no images waiting to be saved.")
             return
@@ -508,27 +505,16 @@ class ImagegenApp(App[None]):
             self.notify("Prompt copied (OSC 52).")
 
     def action_copy_path(self) -> None:
-        if self._selected() and (image := self.query_one(Preview).current_image):
-            self.copy_to_clipboard(str(image.path))
-            self.notify(f"Copied {image.path}")
+        if self._selected():
+            self.query_one(PreviewPane).copy_path()
 
     def action_open_file(self) -> None:
-        self._open(folder=False)
+        if self._selected():
+            self.query_one(PreviewPane).open_image(folder=False)
 
     def action_open_folder(self) -> None:
-        self._open(folder=True)
-
-    def _open(self, folder: bool) -> None:
-        image = self.query_one(Preview).current_image if self._selected() else None
-        if image is None:
-            return
-        target = image.path.parent if folder else image.path
-        opener = _system_opener()
-        if opener is None:
-            self.copy_to_clipboard(str(target))
-            self.notify(f"No local display here (SSH?): the path was copied instead.\n{target}", severity="warning")
-            return
-        subprocess.Popen([opener, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        if self._selected():
+            self.query_one(PreviewPane).open_image(folder=True)
 
     def action_delete(self) -> None:
         from imagegen_tui.ui.screens.dialogs import ConfirmScreen
@@ -663,15 +649,6 @@ class ImagegenApp(App[None]):
 
         question = f"{running} job{'s' * (running != 1)} still running. Quit and cut {'them' if running != 1 else 'it'} off?\nThey will show as interrupted, ready to re-run."
         self.push_screen(ConfirmScreen(template("$question", question=question), "Quit"), answered)
-
-
-def _system_opener() -> str | None:
-    """xdg-open / open when there is a display to open things on; None over plain SSH."""
-    if sys.platform == "darwin":
-        return "open"
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return None
-    return shutil.which("xdg-open")
 
 
 def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notices: list[str] | None = None) -> ImagegenApp:
