@@ -17,23 +17,24 @@ from typing import Any
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Footer, Header, Input, Select, TextArea
+from textual.containers import Horizontal
+from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
 from imagegen_tui.errors import ConfigError, InvalidRequest
 from imagegen_tui.config import DEMO_NOTICE
-from imagegen_tui.store import STATUSES, Filters, Generation
+from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.intents import Recover, Rerun, Reuse
+from imagegen_tui.ui.intents import CopyPath, OpenImage, Recover, Rerun, Reuse, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.pictures import Painter
-from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
+from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.preview_room import PreviewPane
@@ -43,24 +44,6 @@ from imagegen_tui.ui.workers import in_thread, report_failure
 
 NARROW = 100  # below this many columns the sidebar starts hidden
 MAX_NOTICES = 3
-
-
-class HistoryPane(HistoryList):
-    """The history list with its actions (active while it has focus)."""
-
-    BINDINGS = [
-        Binding("enter,v", "app.view", "View"),
-        Binding("u", "app.reuse", "Reuse"),
-        Binding("r", "app.rerun", "Re-run"),
-        Binding("f", "app.favourite", "★"),
-        Binding("c", "app.copy_prompt", "Copy prompt"),
-        Binding("y", "app.copy_path", "Copy path", show=False),
-        Binding("o", "app.open_file", "Open", show=False),
-        Binding("O", "app.open_folder", "Open folder", show=False),
-        Binding("delete,d", "app.delete", "Delete"),
-        Binding("slash", "app.search", "Search", show=False),
-        Binding("s", "app.recover", "Save kept images", show=False),
-    ]
 
 
 class ImagegenApp(App[None]):
@@ -87,7 +70,6 @@ class ImagegenApp(App[None]):
         self.profile = studio.active_profile()
         self.notices = notices or []
         self.jobs = Jobs(self, studio, self._update_title)
-        self._search_timer: Any = None
         self._warmed = False
         self._crash: BaseException | None = None
         self._submitting: str | None = None
@@ -214,13 +196,7 @@ class ImagegenApp(App[None]):
         yield Header()
         yield ConfigBanner(self.studio, id="config-problem")
         with Horizontal(id="body"):
-            with Vertical(id="left"):
-                yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
-                with Horizontal(id="filters"):
-                    yield Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True)
-                    yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
-                    yield Checkbox("★", id="filter-favourite", compact=True)
-                yield HistoryPane(self.studio.page, self.studio.count, self.first_page, id="history")
+            yield HistoryRoom(self.studio, self.first_page, id="left")
             yield PreviewPane(self.graphics, self.studio, id="preview")
             yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
@@ -256,7 +232,7 @@ class ImagegenApp(App[None]):
 
     def _after_first_page(self) -> None:
         self._load_recall()
-        self._load_models()
+        self.query_one(HistoryRoom).load_models()
         self._warm_up()
 
     @in_thread(group="warm-up")
@@ -398,51 +374,22 @@ class ImagegenApp(App[None]):
         self.jobs.seen(event.generation)
         self.query_one(Preview).show(event.generation)
 
-    @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(0.15, self._apply_filters)
-
-    @on(Select.Changed, "#filters Select")
-    @on(Checkbox.Changed, "#filter-favourite")
-    def _filters_changed(self) -> None:
-        self._apply_filters()
-
-    def _apply_filters(self) -> None:
-        status = self.query_one("#filter-status", Select).value
-        model = self.query_one("#filter-model", Select).value
-        filters = Filters(
-            text=self.query_one("#search", Input).value or None,
-            status=str(status) if status else None,
-            model=str(model) if model else None,
-            favourite=self.query_one("#filter-favourite", Checkbox).value,
-        )
-        self.query_one(HistoryList).reload(filters)
-
-    @in_thread(group="models")
-    def _load_models(self) -> None:
-        models = self.studio.models()
-        self.call_from_thread(self.query_one("#filter-model", Select).set_options, [("any model", "")] + [(line(m), m) for m in models])
-
     @in_thread(group="recall")
     def _load_recall(self) -> None:
         prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
         self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
 
-    def _selected(self) -> Generation | None:
-        generation = self.query_one(HistoryList).current
-        if generation is None:
-            self.notify("Select a generation in the history first.")
-        return generation
+    @on(View)
+    def _view(self, intent: View) -> None:
+        self.query_one(PreviewPane).view(intent.generation)
 
-    def action_view(self) -> None:
-        if g := self._selected():
-            self.query_one(PreviewPane).view(g)
+    @on(CopyPath)
+    def _copy_path(self) -> None:
+        self.query_one(PreviewPane).copy_path()
 
-    def action_reuse(self) -> None:
-        if g := self._selected():
-            self.post_message(Reuse(g))
+    @on(OpenImage)
+    def _open_image(self, intent: OpenImage) -> None:
+        self.query_one(PreviewPane).open_image(intent.folder)
 
     @on(Reuse)
     def _reuse(self, intent: Reuse) -> None:
@@ -455,91 +402,13 @@ class ImagegenApp(App[None]):
         self._load_profile(profile, self.studio.params_of(g, profile))
         self.notify(f"Prompt and parameters of #{g.id} loaded: edit, then Enter.")
 
-    def action_rerun(self) -> None:
-        if g := self._selected():
-            self.post_message(Rerun(g))
-
     @on(Rerun)
     def _rerun(self, intent: Rerun) -> None:
         self.jobs.rerun(intent.generation)
 
-    def action_recover(self) -> None:
-        if g := self._selected():
-            self.post_message(Recover(g))
-
     @on(Recover)
-    def _recover_kept(self, intent: Recover) -> None:
-        """Save the images a failed save kept aside (paid for) into the output folder."""
-        g = intent.generation
-        if not any(image.kept for image in g.images):
-            self.notify(f"#{g.id} has no images waiting to be saved.")
-            return
-        self._recover(g.id)
-
-    @in_thread(exclusive=True, group="recover")
-    def _recover(self, gen_id: int) -> None:
-        try:
-            result = self.studio.recover(gen_id)
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"#{gen_id}: still cannot save: {exc}", severity="error", timeout=15)
-            return
-        if result.done:
-            message, severity = f"#{gen_id}: {len(result.saved)} image(s) saved into the output folder.", "information"
-        else:
-            failures = "; ".join(f"{path.name}: {why}" for path, why in result.failed)
-            message, severity = f"#{gen_id}: {len(result.saved)} saved, {len(result.failed)} still waiting ({failures}).", "warning"
-        self.call_from_thread(self.notify, message, severity=severity)
-        self.call_from_thread(self.query_one(HistoryList).reload)
-
-    @in_thread(group="favourite")
-    def action_favourite(self) -> None:
-        g = self.call_from_thread(self._selected)
-        if g is None:
-            return
-        self.studio.favourite(g.id, not g.favourite)
-        self.call_from_thread(self.query_one(HistoryList).reload)
-
-    def action_copy_prompt(self) -> None:
-        if g := self._selected():
-            self.copy_to_clipboard(g.prompt)
-            self.notify("Prompt copied (OSC 52).")
-
-    def action_copy_path(self) -> None:
-        if self._selected():
-            self.query_one(PreviewPane).copy_path()
-
-    def action_open_file(self) -> None:
-        if self._selected():
-            self.query_one(PreviewPane).open_image(folder=False)
-
-    def action_open_folder(self) -> None:
-        if self._selected():
-            self.query_one(PreviewPane).open_image(folder=True)
-
-    def action_delete(self) -> None:
-        from imagegen_tui.ui.screens.dialogs import ConfirmScreen
-
-        g = self._selected()
-        if g is None:
-            return
-
-        def answered(result: tuple[bool, bool] | None) -> None:
-            if result and result[0]:
-                self._delete(g, result[1])
-
-        files = f"also delete its {len(g.images)} file(s)" if g.images else None
-        self.push_screen(ConfirmScreen(template("Delete #$id from the history?\n\n$prompt", id=g.id, prompt=g.prompt[:200]), "Delete", files), answered)
-
-    @in_thread(group="delete")
-    def _delete(self, g: Generation, files: bool) -> None:
-        report = self.studio.delete(g.id, files)
-        if report is not None and report.failed:
-            failed = "\n".join(f"{path}: {why}" for path, why in report.failed)
-            self.call_from_thread(self.notify, f"#{g.id} deleted, but some files could not be removed:\n{failed}", severity="warning", timeout=15)
-        else:
-            removed = f" and {len(report.removed)} file(s)" if report and report.removed else ""
-            self.call_from_thread(self.notify, f"Deleted #{g.id}{removed}.")
-        self.call_from_thread(self.query_one(HistoryList).reload)
+    def _recover(self, intent: Recover) -> None:
+        self.query_one(HistoryPane).recover(intent.generation)
 
     # --- command palette ----------------------------------------------------------------------
 
@@ -553,18 +422,7 @@ class ImagegenApp(App[None]):
             ("Toggle sidebar", "Show or hide the parameters (ctrl+b)", self.action_toggle_sidebar),
             ("Search history", "Full-text search over prompts (ctrl+f)", self.action_search),
             *self.jobs.commands(),
-            ("View full screen", "The selected generation's images (v)", self.action_view),
-            ("Reuse settings", "Fill prompt and sidebar from the selected generation (u)", self.action_reuse),
-            ("Re-run", "The selected generation again, linked to it (r)", self.action_rerun),
-            ("Favourite", "Mark or unmark the selected generation (f)", self.action_favourite),
-            ("Copy prompt", "Of the selected generation, via OSC 52 (c)", self.action_copy_prompt),
-            ("Copy path", "Of the shown image (y)", self.action_copy_path),
-            ("Open image", "With the system viewer (o)", self.action_open_file),
-            ("Open folder", "Where the image is (O)", self.action_open_folder),
-            ("Delete generation", "Asks first; files optional (Delete)", self.action_delete),
-            ("Save kept images", "Of a generation whose save failed: into the output folder (s)", self.action_recover),
-            ("Show failed", "Filter the history to failures", lambda: self._set_status_filter("failed")),
-            ("Show all", "Clear the search and filters", self._clear_filters),
+            *self.query_one(HistoryRoom).commands(),
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
             *self.query_one(ConfigBanner).commands(),
             ("Help: keys", "Every key (F1)", self.action_help),
@@ -585,15 +443,6 @@ class ImagegenApp(App[None]):
         self._load_profile(profile)
         self._remember(active=True)
 
-    def _set_status_filter(self, status: str) -> None:
-        self.query_one("#filter-status", Select).value = status
-
-    def _clear_filters(self) -> None:
-        self.query_one("#search", Input).value = ""
-        self.query_one("#filter-status", Select).value = ""
-        self.query_one("#filter-model", Select).value = ""
-        self.query_one("#filter-favourite", Checkbox).value = False
-
     # --- app actions --------------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
@@ -606,7 +455,7 @@ class ImagegenApp(App[None]):
             self.query_one(ConfigBanner).reload()
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.query_one(HistoryRoom).focus_search()
 
     def action_focus_prompt(self) -> None:
         if len(self.screen_stack) == 1:
