@@ -21,12 +21,13 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
-from imagegen_tui.errors import ConfigError, InvalidRequest
-from imagegen_tui.config import DEMO_NOTICE
+from imagegen_tui.config import DEMO_NOTICE, Profile
+from imagegen_tui.errors import ConfigError
 from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
+from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.intents import CopyPath, OpenImage, Recover, Rerun, Reuse, View
 from imagegen_tui.ui.jobs import Jobs
@@ -67,8 +68,8 @@ class ImagegenApp(App[None]):
         self.first_page = first_page
         self.studio = studio
         self.graphics = graphics
-        self.profile = studio.active_profile()
         self.notices = notices or []
+        self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
         self.jobs = Jobs(self, studio, self._update_title)
         self._warmed = False
         self._crash: BaseException | None = None
@@ -78,6 +79,11 @@ class ImagegenApp(App[None]):
         self._lent = False  # the terminal is lent to another program (suspend)
         self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+
+    @property
+    def profile(self) -> Profile:
+        """The profile the next prompt goes to."""
+        return self.composer.profile
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Workers never exit the app (ui/workers.py): a failed one is reported here."""
@@ -213,7 +219,7 @@ class ImagegenApp(App[None]):
         theme = self.studio.state.theme or self.studio.config.ui.theme
         if theme in self.available_themes:
             self.theme = theme
-        self._load_profile(self.profile)
+        self.composer.load(self.profile)
         shown = self.studio.state.sidebar
         self.query_one("#sidebar").display = self.size.width >= NARROW if shown is None else shown
         if self.first_page is None:
@@ -221,8 +227,7 @@ class ImagegenApp(App[None]):
         area = self.query_one(PromptArea)
         area.focus()
         if self.studio.state.draft:
-            area.load_text(visible(self.studio.state.draft))
-            area.move_cursor(area.document.end)
+            area.put(visible(self.studio.state.draft))
         self.query_one(ConfigBanner).show_problem()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=10)
@@ -286,7 +291,7 @@ class ImagegenApp(App[None]):
             profile = self.studio.active_profile()
         except ConfigError:
             profile = self.studio.config.profiles.get(self.profile.name) or self.profile
-        self._load_profile(profile)
+        self.composer.load(profile)
         self.query_one(ConfigBanner).reloaded(event.error)
 
     def _update_title(self) -> None:
@@ -298,63 +303,25 @@ class ImagegenApp(App[None]):
 
     # --- profile and parameters ---------------------------------------------------------------
 
-    def _load_profile(self, profile: Any, params: dict[str, Any] | None = None) -> None:
-        self.profile = profile
-        self.query_one(ParamSidebar).load(profile, params or self.studio.last_params(profile))
-        self._validate()
-        self._update_title()
-        if warning := self.studio.warning(profile):
-            self.notify(warning, severity="warning", timeout=15)
-
     @on(ParamSidebar.ProfileChosen)
     def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
-        if event.name == self.profile.name:
-            return
-        self._load_profile(self.studio.config.profiles[event.name])
-        self._remember(active=True)
+        self.composer.choose(event.name)
 
     @on(ParamSidebar.Changed)
     def _params_changed(self) -> None:
-        self._validate()
-        self._remember()
+        self.composer.edited()
 
-    def _validate(self) -> None:
-        """Check the sidebar as it is edited; problems show under their fields."""
-        sidebar = self.query_one(ParamSidebar)
-        values = sidebar.values()
-        prompt = self.query_one(PromptArea).text
-        self.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
-        try:
-            self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
-        except InvalidRequest as exc:
-            sidebar.show_problems(dict(exc.problems))
-            return
-        sidebar.show_problems({})
-
-    def _remember(self, active: bool = False) -> None:
-        self._remember_worker(self.profile, self.query_one(ParamSidebar).values(), active)
-
-    @in_thread(exclusive=True, group="remember")
-    def _remember_worker(self, profile: Any, values: dict[str, Any], active: bool) -> None:
-        self.studio.remember(profile, values, active=active)
+    def switch_profile(self, profile: Profile) -> None:
+        """The profile picked in the palette (ui/commands.py)."""
+        self.composer.switch(profile)
 
     # --- submitting and jobs -------------------------------------------------------------------
 
     @on(PromptArea.Submitted)
     def _submitted(self, event: PromptArea.Submitted) -> None:
         self._submitting = event.text  # kept by the crash handler should anything below fail
-        try:
-            request = self.studio.request(event.text, self.profile, self.query_one(ParamSidebar).values())
-        except InvalidRequest as exc:
-            problems = dict(exc.problems)
-            self.query_one(ParamSidebar).show_problems(problems)
-            if not self.query_one("#sidebar").display:
-                self.query_one("#sidebar").display = True
-            self.notify(str(exc), title="Not sent", severity="error")
-            area = self.query_one(PromptArea)
-            if not area.text:  # refused: back in the box to fix (else it waits under ↑)
-                area.load_text(event.text)
-                area.move_cursor(area.document.end)
+        request = self.composer.request(event.text)
+        if request is None:
             return
         self.jobs.start(request, self.profile)
         self._remember_state(self.studio.remember_prompt, event.text)
@@ -393,14 +360,7 @@ class ImagegenApp(App[None]):
 
     @on(Reuse)
     def _reuse(self, intent: Reuse) -> None:
-        g = intent.generation
-        profile = self.studio.config.profiles.get(g.profile, self.profile)
-        area = self.query_one(PromptArea)
-        area.load_text(visible(g.prompt))  # what the box shows is what will be sent
-        area.move_cursor(area.document.end)
-        area.focus()
-        self._load_profile(profile, self.studio.params_of(g, profile))
-        self.notify(f"Prompt and parameters of #{g.id} loaded: edit, then Enter.")
+        self.composer.reuse(intent.generation)
 
     @on(Rerun)
     def _rerun(self, intent: Rerun) -> None:
@@ -418,7 +378,7 @@ class ImagegenApp(App[None]):
         if screen is not self.screen_stack[0]:
             return
         actions = [
-            ("Generate", "Send the prompt with the sidebar's parameters", self._palette_generate),
+            *self.query_one(PromptBar).commands(),
             ("Toggle sidebar", "Show or hide the parameters (ctrl+b)", self.action_toggle_sidebar),
             ("Search history", "Full-text search over prompts (ctrl+f)", self.action_search),
             *self.jobs.commands(),
@@ -430,18 +390,6 @@ class ImagegenApp(App[None]):
         ]
         for title, help_text, callback in actions:
             yield SystemCommand(title, help_text, callback)
-
-    def _palette_generate(self) -> None:
-        area = self.query_one(PromptArea)
-        if area.text.strip():
-            area.post_message(PromptArea.Submitted(area.text))
-        else:
-            area.focus()
-            self.notify("Write a prompt first.")
-
-    def switch_profile(self, profile: Any) -> None:
-        self._load_profile(profile)
-        self._remember(active=True)
 
     # --- app actions --------------------------------------------------------------------------
 
@@ -476,7 +424,7 @@ class ImagegenApp(App[None]):
 
         def closed(saved: bool | None) -> None:
             if saved:
-                self._load_profile(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
+                self.composer.load(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
                 self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
 
         self.push_screen(SettingsScreen(self.studio), closed)

@@ -3,7 +3,9 @@ earlier prompts, and a character count against the model's limit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
@@ -53,6 +55,11 @@ class PromptArea(TextArea):
             return
         await super()._on_key(event)
 
+    def put(self, text: str) -> None:
+        """`text` in the box, the cursor at its end, ready to edit."""
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
     def action_newline(self) -> None:
         start, end = self.selection
         self.replace("\n", start, end)
@@ -86,6 +93,19 @@ class PromptBar(Horizontal):
     @property
     def area(self) -> PromptArea:
         return self.query_one(PromptArea)
+
+    def commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        """This room's entries in the command palette."""
+        yield "Generate", "Send the prompt with the sidebar's parameters", self.generate
+
+    def generate(self) -> None:
+        """The palette's Generate: what is in the box is sent and, unlike after Enter, stays there."""
+        area = self.area
+        if area.text.strip():
+            area.post_message(PromptArea.Submitted(area.text))
+        else:
+            area.focus()
+            self.notify("Write a prompt first.")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._count)
