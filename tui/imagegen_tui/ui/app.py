@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 import signal
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.intents import CopyPath, OpenImage, Recover, Rerun, Reuse, View
 from imagegen_tui.ui.jobs import Jobs
-from imagegen_tui.ui.pictures import Painter
 from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.terminal import TerminalApp
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
@@ -44,10 +43,9 @@ from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import in_thread, report_failure
 
 NARROW = 100  # below this many columns the sidebar starts hidden
-MAX_NOTICES = 3
 
 
-class ImagegenApp(App[None]):
+class ImagegenApp(TerminalApp):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
     COMMANDS = App.COMMANDS | {ProfileCommands}
@@ -64,10 +62,9 @@ class ImagegenApp(App[None]):
     ]
 
     def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:
-        super().__init__()
+        super().__init__(graphics)
         self.first_page = first_page
         self.studio = studio
-        self.graphics = graphics
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
         self.jobs = Jobs(self, studio, self._update_title)
@@ -76,9 +73,7 @@ class ImagegenApp(App[None]):
         self._submitting: str | None = None
         self._draft_timer: Any = None
         self.detached = False  # the terminal went away: running jobs finish, then the app exits
-        self._lent = False  # the terminal is lent to another program (suspend)
         self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
-        self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
 
     @property
     def profile(self) -> Profile:
@@ -119,46 +114,6 @@ class ImagegenApp(App[None]):
                 self._keep_draft()
             self.jobs.wind_down()
 
-    # --- pictures ------------------------------------------------------------------------------
-
-    def _display(self, screen: Any, renderable: Any) -> None:
-        """Textual writes a frame here; pictures need a word before it (kitty transmissions,
-        Sixel cells that must not be overwritten) and after it (Sixel pixels for the cells the
-        frame did overwrite)."""
-        drawn = renderable is not None and not self._batch_count
-        if drawn:
-            self.pictures.before_frame(screen, renderable)
-        super()._display(screen, renderable)
-        if drawn:
-            self.pictures.after_frame()
-
-    def on_resize(self) -> None:
-        self.pictures.forget_screen()  # terminals clear or reflow pictures when resized
-
-    def _write_pictures(self, data: str) -> None:
-        if self._driver is not None and not self.is_headless and not self._closed and not self._lent:
-            self._driver.write(data)
-            self._driver.flush()
-
-    def _from_thread(self, callback: Any, *args: Any) -> None:
-        """A finished encoding arrives after the app stopped: nothing to draw on then."""
-        try:
-            self.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass
-
-    @contextmanager
-    def suspend(self) -> Iterator[None]:
-        """The terminal lent to another program (an editor): a drawing finishing meanwhile would
-        land in it, so none is written; after, every picture is drawn again."""
-        self._lent = True
-        try:
-            with super().suspend():
-                yield
-        finally:
-            self._lent = False
-        self.pictures.forget_screen()
-
     def _handle_exception(self, error: Exception) -> None:
         self._crash = error
         super()._handle_exception(error)
@@ -182,19 +137,6 @@ class ImagegenApp(App[None]):
         self.bell()
         self._exit_renderables.append(Text(crashlog.sentence(error, "running the terminal interface", report, secrets)))
         self._close_messages_no_wait()
-
-    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None, markup: bool = False) -> None:
-        """Every notice is plain text: they quote prompts, paths and provider messages, which
-        must never be read as markup or reach the terminal as control characters. At most
-        MAX_NOTICES are up at once: a stack taller than the screen runs off its top, and Textual
-        then never erases what ran off."""
-        super().notify(visible(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
-        self.call_later(self._trim_notices)  # after the notice has landed (it comes as a message)
-
-    def _trim_notices(self) -> None:
-        excess = list(self._notifications)[: max(0, len(self._notifications) - MAX_NOTICES)]
-        for old in excess:
-            self._unnotify(old, refresh=old is excess[-1])
 
     # --- layout -------------------------------------------------------------------------------
 
