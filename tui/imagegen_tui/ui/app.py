@@ -6,10 +6,8 @@ call goes through a thread worker so the event loop never waits on SQLite or Pil
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from contextlib import suppress
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +70,6 @@ class ImagegenApp(TerminalApp):
         self._crash: BaseException | None = None
         self._submitting: str | None = None
         self._draft_timer: Any = None
-        self.detached = False  # the terminal went away: running jobs finish, then the app exits
-        self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
 
     @property
     def profile(self) -> Profile:
@@ -85,34 +81,13 @@ class ImagegenApp(TerminalApp):
         if event.state is WorkerState.ERROR and event.worker.error is not None and event.worker.group != "jobs":
             report_failure(self, event.worker.error)
 
-    # --- the terminal going away ----------------------------------------------------------------
-
-    def get_driver_class(self) -> Any:
-        from imagegen_tui.ui.hangup import hangup_aware
-
-        return hangup_aware(super().get_driver_class(), self._terminal_gone_soon)
-
-    def _terminal_gone_soon(self) -> None:
-        """From the driver's threads: the terminal failed a read or a write."""
-        if self._loop_for_hangup is not None and not self.detached:
-            self._loop_for_hangup.call_soon_threadsafe(self.hang_up)
-
-    def hang_up(self) -> None:
-        """The terminal is gone (SIGHUP, or it failed us). Calls already sent are paid for: they
-        finish, save and record their images; queued ones are not started (interrupted,
-        nothing billed); then the app exits. No screen meanwhile."""
-        if self.detached:
-            return
-        from imagegen_tui.ui.hangup import let_go
-
-        self.detached = True
-        try:
-            if self._driver is not None:
-                let_go(self._driver)
-        finally:  # whatever happened to the terminal, the jobs are seen through
-            with suppress(Exception):
-                self._keep_draft()
-            self.jobs.wind_down()
+    def terminal_gone(self) -> None:
+        """No screen from now on. Calls already sent are paid for: they finish, save and record
+        their images; queued ones are not started (interrupted, nothing billed); then the app
+        exits."""
+        with suppress(Exception):  # whatever happened to the terminal, the jobs are seen through
+            self._keep_draft()
+        self.jobs.wind_down()
 
     def _handle_exception(self, error: Exception) -> None:
         self._crash = error
@@ -152,9 +127,6 @@ class ImagegenApp(TerminalApp):
         yield Footer()
 
     def on_mount(self) -> None:
-        if not self.is_headless and hasattr(signal, "SIGHUP"):
-            self._loop_for_hangup = asyncio.get_running_loop()
-            self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
         if self.is_web:
             self.graphics = self.pictures.graphics = for_web(self.graphics)
             self.query_one(Preview).graphics = self.graphics

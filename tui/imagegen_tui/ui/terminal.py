@@ -1,12 +1,15 @@
-"""What the app writes to its terminal besides its widgets' text: pictures around each frame,
-notices, and nothing at all while the terminal is lent to another program.
+"""The app and its terminal: pictures written around each frame, notices, nothing written while
+the terminal is lent to another program, and the terminal going away (ui/hangup.py).
 
-The base of the app (ui/app.py), because Textual writes frames and notices through the App
-itself: these are its methods to override, not hooks a widget could take.
+The base of the app (ui/app.py), because Textual writes frames and notices and picks its driver
+through the App itself: these are its methods to override, not hooks a widget could take. What
+the app does when its terminal is gone is the app's own (`terminal_gone`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,13 +25,53 @@ MAX_NOTICES = 3
 
 class TerminalApp(App[None]):
     """Pictures are written straight to the terminal, around Textual's frames; notices are plain
-    text; while the terminal is lent (suspend), the app writes no picture."""
+    text; while the terminal is lent (suspend), the app writes no picture; when the terminal is
+    gone, the app stops using it and carries on without a screen."""
 
     def __init__(self, graphics: Graphics) -> None:
         super().__init__()
         self.graphics = graphics
         self._lent = False  # the terminal is lent to another program (suspend)
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+        self.detached = False  # the terminal went away
+        self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
+
+    def on_mount(self) -> None:
+        if not self.is_headless and hasattr(signal, "SIGHUP"):
+            self._loop_for_hangup = asyncio.get_running_loop()
+            self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
+
+    # --- the terminal going away ----------------------------------------------------------------
+
+    def get_driver_class(self) -> Any:
+        from imagegen_tui.ui.hangup import hangup_aware
+
+        return hangup_aware(super().get_driver_class(), self._terminal_gone_soon)
+
+    def _terminal_gone_soon(self) -> None:
+        """From the driver's threads: the terminal failed a read or a write."""
+        if self._loop_for_hangup is not None and not self.detached:
+            self._loop_for_hangup.call_soon_threadsafe(self.hang_up)
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SIGHUP, or it failed us): stop using it, whatever state it is
+        in, then let the app carry on without it."""
+        if self.detached:
+            return
+        from imagegen_tui.ui.hangup import let_go
+
+        self.detached = True
+        try:
+            if self._driver is not None:
+                let_go(self._driver)
+        finally:
+            self.terminal_gone()
+
+    def terminal_gone(self) -> None:
+        """What the app does once its terminal is gone: the app's own to say."""
+        raise NotImplementedError
+
+    # --- pictures and notices -------------------------------------------------------------------
 
     def _display(self, screen: Any, renderable: Any) -> None:
         """Textual writes a frame here; pictures need a word before it (kitty transmissions,
