@@ -1,7 +1,19 @@
 """The terminal interface: a prompt bar, a parameter sidebar, the history and a preview.
 
-Widgets arrange and collect; the Studio (core) runs jobs and answers queries. Every blocking
-call goes through a thread worker so the event loop never waits on SQLite or Pillow.
+This module is the conductor. It composes the rooms, hands each intent a room posts
+(ui/intents.py) to the room that carries it out, and keeps what belongs to the app as a whole:
+start-up, the crash handler, hang-up and quit, the state remembered between runs, the app-wide
+keys and the order of the command palette.
+
+Each capability is a room with its own keys and actions: the history (widgets/history_room.py),
+the preview (widgets/preview_room.py), the config banner (widgets/config_room.py), the prompt
+bar (widgets/prompt.py), the sidebar (widgets/sidebar.py), the composer that makes a request of
+prompt and sidebar (composer.py), the jobs (jobs.py) and the screens (screens/). No room imports
+this module. The app's side of the terminal is its base class (terminal.py). Every binding has an
+id, room.action, by which a keymap (App.set_keymap) can rebind it.
+
+The Studio (core) runs jobs and answers queries. Every blocking call goes through a thread
+worker so the event loop never waits on SQLite or Pillow.
 """
 
 from __future__ import annotations
@@ -48,15 +60,15 @@ class ImagegenApp(TerminalApp):
     TITLE = "imagegen-tui"
     COMMANDS = App.COMMANDS | {ProfileCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+g", "cancel_job", "Cancel job"),
-        Binding("f1", "help", "Help"),
-        Binding("f2", "settings", "Settings"),
-        Binding("f3", "diagnostics", "Graphics", show=False),
-        Binding("ctrl+r", "reload_config", "Reload config", show=False),
-        Binding("escape", "focus_prompt", "Prompt", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="app.toggle_sidebar"),
+        Binding("ctrl+f", "search", "Search", id="app.search"),
+        Binding("ctrl+g", "cancel_job", "Cancel job", id="app.cancel_job"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "settings", "Settings", id="app.settings"),
+        Binding("f3", "diagnostics", "Graphics", show=False, id="app.diagnostics"),
+        Binding("ctrl+r", "reload_config", "Reload config", show=False, id="app.reload_config"),
+        Binding("escape", "focus_prompt", "Prompt", show=False, id="app.focus_prompt"),
     ]
 
     def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:

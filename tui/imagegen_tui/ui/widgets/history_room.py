@@ -29,17 +29,17 @@ class HistoryPane(HistoryList):
     does (view, reuse, re-run, the image on show) it asks for with an intent."""
 
     BINDINGS = [
-        Binding("enter,v", "view", "View"),
-        Binding("u", "reuse", "Reuse"),
-        Binding("r", "rerun", "Re-run"),
-        Binding("f", "favourite", "★"),
-        Binding("c", "copy_prompt", "Copy prompt"),
-        Binding("y", "copy_path", "Copy path", show=False),
-        Binding("o", "open_file", "Open", show=False),
-        Binding("O", "open_folder", "Open folder", show=False),
-        Binding("delete,d", "delete", "Delete"),
-        Binding("slash", "app.search", "Search", show=False),
-        Binding("s", "recover", "Save kept images", show=False),
+        Binding("enter,v", "view", "View", id="history.view"),
+        Binding("u", "reuse", "Reuse", id="history.reuse"),
+        Binding("r", "rerun", "Re-run", id="history.rerun"),
+        Binding("f", "favourite", "★", id="history.favourite"),
+        Binding("c", "copy_prompt", "Copy prompt", id="history.copy_prompt"),
+        Binding("y", "copy_path", "Copy path", show=False, id="history.copy_path"),
+        Binding("o", "open_file", "Open", show=False, id="history.open_file"),
+        Binding("O", "open_folder", "Open folder", show=False, id="history.open_folder"),
+        Binding("delete,d", "delete", "Delete", id="history.delete"),
+        Binding("slash", "app.search", "Search", show=False, id="history.search"),
+        Binding("s", "recover", "Save kept images", show=False, id="history.recover"),
     ]
 
     def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:

@@ -25,10 +25,10 @@ class PreviewPane(Preview):
     it asks for with an intent."""
 
     BINDINGS = [
-        Binding("enter,v", "view", "View"),
-        Binding("r", "rerun", "Re-run"),
-        Binding("u", "reuse", "Reuse"),
-        Binding("s", "recover", "Save kept images", show=False),
+        Binding("enter,v", "view", "View", id="preview.view"),
+        Binding("r", "rerun", "Re-run", id="preview.rerun"),
+        Binding("u", "reuse", "Reuse", id="preview.reuse"),
+        Binding("s", "recover", "Save kept images", show=False, id="preview.recover"),
     ]
 
     def __init__(self, graphics: Graphics, studio: Studio, **kwargs: Any) -> None:

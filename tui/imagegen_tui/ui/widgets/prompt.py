@@ -9,6 +9,7 @@ from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
@@ -22,7 +23,7 @@ class PromptArea(TextArea):
     class Submitted(Message):
         text: str
 
-    BINDINGS = [("ctrl+j", "newline", "New line")]
+    BINDINGS = [Binding("ctrl+j", "newline", "New line", id="prompt.newline")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
