@@ -46,7 +46,6 @@ from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.preview_room import PreviewPane
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
@@ -93,6 +92,8 @@ class ImagegenApp(TerminalApp):
         if event.state is WorkerState.ERROR and event.worker.error is not None and event.worker.group != "jobs":
             report_failure(self, event.worker.error)
 
+    # --- a crash, the terminal going away -----------------------------------------------------
+
     def terminal_gone(self) -> None:
         """No screen from now on. Calls already sent are paid for: they finish, save and record
         their images; queued ones are not started (interrupted, nothing billed); then the app
@@ -125,7 +126,7 @@ class ImagegenApp(TerminalApp):
         self._exit_renderables.append(Text(crashlog.sentence(error, "running the terminal interface", report, secrets)))
         self._close_messages_no_wait()
 
-    # --- layout -------------------------------------------------------------------------------
+    # --- layout and start-up ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -141,7 +142,7 @@ class ImagegenApp(TerminalApp):
     def on_mount(self) -> None:
         if self.is_web:
             self.graphics = self.pictures.graphics = for_web(self.graphics)
-            self.query_one(Preview).graphics = self.graphics
+            self.query_one(PreviewPane).graphics = self.graphics
         theme = self.studio.state.theme or self.studio.config.ui.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -161,10 +162,22 @@ class ImagegenApp(TerminalApp):
             self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
         self._update_title()
 
+    def _update_title(self) -> None:
+        jobs = self.query_one(JobsPanel).summary
+        where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
+        if self.studio.warning(self.profile):
+            where += " (TLS NOT CHECKED)"
+        self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
+
     def _after_first_page(self) -> None:
         self._load_recall()
         self.query_one(HistoryRoom).load_models()
         self._warm_up()
+
+    @in_thread(group="recall")
+    def _load_recall(self) -> None:
+        prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
+        self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
 
     @in_thread(group="warm-up")
     def _warm_up(self) -> None:
@@ -182,6 +195,8 @@ class ImagegenApp(TerminalApp):
         GC's reach: a full collection over them took 50-60 ms on the event loop after each
         large job; frozen, they are never scanned again."""
         gc.freeze()
+
+    # --- what is remembered between runs ------------------------------------------------------
 
     def watch_theme(self, theme: str) -> None:
         self.pictures.forget_screen()  # every cell is restyled, pictures' too
@@ -207,27 +222,26 @@ class ImagegenApp(TerminalApp):
         if text != self.studio.state.draft:
             self.studio.remember_draft(text)
 
-    # --- the config file ------------------------------------------------------------------------
+    # --- between the rooms --------------------------------------------------------------------
 
-    @on(ConfigBanner.Reloaded)
-    def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
-        """The file may now choose another profile than the one shown while it was unreadable."""
-        self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
-        try:
-            profile = self.studio.active_profile()
-        except ConfigError:
-            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
-        self.composer.load(profile)
-        self.query_one(ConfigBanner).reloaded(event.error)
+    @on(PromptArea.Submitted)
+    def _submitted(self, event: PromptArea.Submitted) -> None:
+        self._submitting = event.text  # kept by the crash handler should anything below fail
+        request = self.composer.request(event.text)
+        if request is None:
+            return
+        self.jobs.start(request, self.profile)
+        self._remember_state(self.studio.remember_prompt, event.text)
+        self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
+        self._submitting = None
 
-    def _update_title(self) -> None:
-        jobs = self.query_one(JobsPanel).summary
-        where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
-        if self.studio.warning(self.profile):
-            where += " (TLS NOT CHECKED)"
-        self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
-
-    # --- profile and parameters ---------------------------------------------------------------
+    @on(HistoryList.Highlighted)
+    def _highlighted(self, event: HistoryList.Highlighted) -> None:
+        if not self._warmed:  # the first page is up: now what the first frame did not need
+            self._warmed = True
+            self.call_after_refresh(self._after_first_page)
+        self.jobs.seen(event.generation)
+        self.query_one(PreviewPane).show(event.generation)
 
     @on(ParamSidebar.ProfileChosen)
     def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
@@ -241,36 +255,16 @@ class ImagegenApp(TerminalApp):
         """The profile picked in the palette (ui/commands.py)."""
         self.composer.switch(profile)
 
-    # --- submitting and jobs -------------------------------------------------------------------
-
-    @on(PromptArea.Submitted)
-    def _submitted(self, event: PromptArea.Submitted) -> None:
-        self._submitting = event.text  # kept by the crash handler should anything below fail
-        request = self.composer.request(event.text)
-        if request is None:
-            return
-        self.jobs.start(request, self.profile)
-        self._remember_state(self.studio.remember_prompt, event.text)
-        self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
-        self._submitting = None
-
-    def action_cancel_job(self) -> None:
-        self.jobs.cancel_newest()
-
-    # --- history ------------------------------------------------------------------------------
-
-    @on(HistoryList.Highlighted)
-    def _highlighted(self, event: HistoryList.Highlighted) -> None:
-        if not self._warmed:  # the first page is up: now what the first frame did not need
-            self._warmed = True
-            self.call_after_refresh(self._after_first_page)
-        self.jobs.seen(event.generation)
-        self.query_one(Preview).show(event.generation)
-
-    @in_thread(group="recall")
-    def _load_recall(self) -> None:
-        prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
-        self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
+    @on(ConfigBanner.Reloaded)
+    def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
+        """The file may now choose another profile than the one shown while it was unreadable."""
+        self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+        try:
+            profile = self.studio.active_profile()
+        except ConfigError:
+            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
+        self.composer.load(profile)
+        self.query_one(ConfigBanner).reloaded(event.error)
 
     @on(View)
     def _view(self, intent: View) -> None:
@@ -317,19 +311,22 @@ class ImagegenApp(TerminalApp):
         for title, help_text, callback in actions:
             yield SystemCommand(title, help_text, callback)
 
-    # --- app actions --------------------------------------------------------------------------
+    # --- app-wide keys ------------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
         self._remember_state(self.studio.remember_sidebar, sidebar.display)
 
+    def action_search(self) -> None:
+        self.query_one(HistoryRoom).focus_search()
+
+    def action_cancel_job(self) -> None:
+        self.jobs.cancel_newest()
+
     def action_reload_config(self) -> None:
         if len(self.screen_stack) == 1:
             self.query_one(ConfigBanner).reload()
-
-    def action_search(self) -> None:
-        self.query_one(HistoryRoom).focus_search()
 
     def action_focus_prompt(self) -> None:
         if len(self.screen_stack) == 1:
