@@ -37,6 +37,7 @@ class TerminalApp(App[None]):
         self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
 
     def on_mount(self) -> None:
+        """Besides the app's own on_mount (Textual calls the handlers of every class)."""
         if not self.is_headless and hasattr(signal, "SIGHUP"):
             self._loop_for_hangup = asyncio.get_running_loop()
             self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
