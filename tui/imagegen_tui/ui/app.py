@@ -31,7 +31,6 @@ from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
 from imagegen_tui.config import DEMO_NOTICE, Profile
-from imagegen_tui.errors import ConfigError
 from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
@@ -257,13 +256,7 @@ class ImagegenApp(TerminalApp):
 
     @on(ConfigBanner.Reloaded)
     def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
-        """The file may now choose another profile than the one shown while it was unreadable."""
-        self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
-        try:
-            profile = self.studio.active_profile()
-        except ConfigError:
-            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
-        self.composer.load(profile)
+        self.composer.config_reloaded()
         self.query_one(ConfigBanner).reloaded(event.error)
 
     @on(View)
@@ -347,8 +340,7 @@ class ImagegenApp(TerminalApp):
 
         def closed(saved: bool | None) -> None:
             if saved:
-                self.composer.load(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
-                self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+                self.composer.settings_saved()
 
         self.push_screen(SettingsScreen(self.studio), closed)
 

@@ -15,7 +15,7 @@ from typing import Any
 from textual.app import App
 
 from imagegen_tui.config import Profile
-from imagegen_tui.errors import InvalidRequest
+from imagegen_tui.errors import ConfigError, InvalidRequest
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
@@ -42,6 +42,22 @@ class Composer:
         self._shown()
         if warning := self.studio.warning(profile):
             self.app.notify(warning, severity="warning", timeout=15)
+
+    def config_reloaded(self) -> None:
+        """The config file was read again: it may now choose another profile than the one shown
+        while it was unreadable."""
+        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+        try:
+            profile = self.studio.active_profile()
+        except ConfigError:
+            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
+        self.load(profile)
+
+    def settings_saved(self) -> None:
+        """Settings (F2) saved the config: the profile in use as it is now, or the one the config
+        now chooses when it is gone."""
+        self.load(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
+        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
 
     def switch(self, profile: Profile) -> None:
         """The user picked `profile`: in use now, and at the next start."""
