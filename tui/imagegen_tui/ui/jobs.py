@@ -22,6 +22,7 @@ from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
+from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.preview import Preview, render_partial
@@ -48,7 +49,7 @@ class Jobs:
         """Jobs started and not finished, queued ones included."""
         return len(self._workers)
 
-    def commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+    def commands(self) -> Iterator[Command]:
         """This room's entries in the command palette."""
         yield "Cancel newest job", "Stop the most recent running job (ctrl+g)", self.cancel_newest
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from imagegen_tui.errors import ConfigError
 from imagegen_tui.studio import Studio
+from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.workers import app_thread
 
@@ -34,7 +35,7 @@ class ConfigBanner(Static):
         super().__init__(**kwargs)
         self.studio = studio
 
-    def commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+    def commands(self) -> Iterator[Command]:
         """This room's entries in the command palette."""
         yield "Edit config file", "Open config.toml in $VISUAL / $EDITOR, then reload it", self.edit
         yield "Reload config file", "Read config.toml again after editing it (ctrl+r)", self.reload

@@ -3,7 +3,7 @@ and what is done to the selected generation from there."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from textual import on
@@ -15,12 +15,11 @@ from textual.widgets import Checkbox, Input, Select
 
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
+from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.intents import CopyPath, OpenImage, Rerun, Reuse, View, selected
 from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.workers import app_thread
-
-Command = tuple[str, str, Callable[[], Any]]
 
 
 class HistoryPane(HistoryList):

@@ -3,9 +3,8 @@ earlier prompts, and a character count against the model's limit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
@@ -14,6 +13,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
+
+from imagegen_tui.ui.commands import Command
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")  # terminals cannot tell shift+enter from enter; ctrl+j is LF everywhere
 
@@ -95,7 +96,7 @@ class PromptBar(Horizontal):
     def area(self) -> PromptArea:
         return self.query_one(PromptArea)
 
-    def commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+    def commands(self) -> Iterator[Command]:
         """This room's entries in the command palette."""
         yield "Generate", "Send the prompt with the sidebar's parameters", self.generate
 
