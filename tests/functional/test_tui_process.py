@@ -17,13 +17,13 @@ KEY = "sk-test-abcdefghijklmnopqrstuvwx"
 CRASHING = f'''
 import sys
 from imagegen_tui import cli
-from imagegen_tui.ui.app import ImagegenApp
+from imagegen_tui.ui.jobs import Jobs
 
 def start_job(self, request, profile, parent_id=None):
     api_key = {KEY!r}
     raise RuntimeError("a bug [/dim] while starting a job")
 
-ImagegenApp.start_job = start_job
+Jobs.start = start_job
 sys.exit(cli.main(["--graphics", "halfcell"]))
 '''
 

@@ -1,192 +1,105 @@
 """The terminal interface: a prompt bar, a parameter sidebar, the history and a preview.
 
-Widgets arrange and collect; the Studio (core) runs jobs and answers queries. Every blocking
-call goes through a thread worker so the event loop never waits on SQLite or Pillow.
+This module is the conductor. It composes the rooms, hands each intent a room posts
+(ui/intents.py) to the room that carries it out, and keeps what belongs to the app as a whole:
+start-up, the crash handler, hang-up and quit, the state remembered between runs, the app-wide
+keys and the order of the command palette.
+
+Each capability is a room with its own keys and actions: the history (widgets/history_room.py),
+the preview (widgets/preview_room.py), the config banner (widgets/config_room.py), the prompt
+bar (widgets/prompt.py), the sidebar (widgets/sidebar.py), the composer that makes a request of
+prompt and sidebar (composer.py), the jobs (jobs.py) and the screens (screens/). No room imports
+this module. The app's side of the terminal is its base class (terminal.py). Every binding has an
+id, room.action, by which a keymap (App.set_keymap) can rebind it.
+
+The Studio (core) runs jobs and answers queries. Every blocking call goes through a thread
+worker so the event loop never waits on SQLite or Pillow.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from contextlib import suppress
-import io
-import itertools
-import os
-import shutil
-import signal
-import subprocess
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TextArea
+from textual.containers import Horizontal
+from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
-from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
-from imagegen_tui.request import AnyRequest
-from imagegen_tui.sources import Source
-from imagegen_tui.config import DEMO_NOTICE
-from imagegen_tui.store import STATUSES, Filters, Generation
+from imagegen_tui.config import DEMO_NOTICE, Profile
+from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
+from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.pictures import Painter
-from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.intents import CopyPath, OpenImage, Recover, Rerun, Reuse, View
+from imagegen_tui.ui.jobs import Jobs
+from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.terminal import TerminalApp
+from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
+from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.widgets.preview import Preview, render_partial
+from imagegen_tui.ui.widgets.preview_room import PreviewPane
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import in_thread, report_failure
 
 NARROW = 100  # below this many columns the sidebar starts hidden
-MAX_NOTICES = 3
 
 
-class HistoryPane(HistoryList):
-    """The history list with its actions (active while it has focus)."""
-
-    BINDINGS = [
-        Binding("enter,v", "app.view", "View"),
-        Binding("u", "app.reuse", "Reuse"),
-        Binding("r", "app.rerun", "Re-run"),
-        Binding("f", "app.favourite", "★"),
-        Binding("c", "app.copy_prompt", "Copy prompt"),
-        Binding("y", "app.copy_path", "Copy path", show=False),
-        Binding("o", "app.open_file", "Open", show=False),
-        Binding("O", "app.open_folder", "Open folder", show=False),
-        Binding("delete,d", "app.delete", "Delete"),
-        Binding("slash", "app.search", "Search", show=False),
-        Binding("s", "app.recover", "Save kept images", show=False),
-    ]
-
-
-class PreviewPane(Preview):
-    BINDINGS = [
-        Binding("enter,v", "app.view", "View"),
-        Binding("r", "app.rerun", "Re-run"),
-        Binding("u", "app.reuse", "Reuse"),
-        Binding("s", "app.recover", "Save kept images", show=False),
-    ]
-
-
-class ImagegenApp(App[None]):
+class ImagegenApp(TerminalApp):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
     COMMANDS = App.COMMANDS | {ProfileCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+g", "cancel_job", "Cancel job"),
-        Binding("f1", "help", "Help"),
-        Binding("f2", "settings", "Settings"),
-        Binding("f3", "diagnostics", "Graphics", show=False),
-        Binding("ctrl+r", "reload_config", "Reload config", show=False),
-        Binding("escape", "focus_prompt", "Prompt", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="app.toggle_sidebar"),
+        Binding("ctrl+f", "search", "Search", id="app.search"),
+        Binding("ctrl+g", "cancel_job", "Cancel job", id="app.cancel_job"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "settings", "Settings", id="app.settings"),
+        Binding("f3", "diagnostics", "Graphics", show=False, id="app.diagnostics"),
+        Binding("ctrl+r", "reload_config", "Reload config", show=False, id="app.reload_config"),
+        Binding("escape", "focus_prompt", "Prompt", show=False, id="app.focus_prompt"),
     ]
 
     def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:
-        super().__init__()
+        super().__init__(graphics)
         self.first_page = first_page
         self.studio = studio
-        self.graphics = graphics
-        self.profile = studio.active_profile()
         self.notices = notices or []
-        self._job_keys = itertools.count(1)
-        self._job_workers: dict[int, Any] = {}
-        self._partial_steps: dict[int, int] = {}  # the newest streamed partial shown, per job
-        self._follow: int | None = None  # the job whose result the preview should show
-        self._search_timer: Any = None
-        self.quitting = False
+        self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
+        self.jobs = Jobs(self, studio, self._update_title)
         self._warmed = False
         self._crash: BaseException | None = None
         self._submitting: str | None = None
         self._draft_timer: Any = None
-        self.detached = False  # the terminal went away: running jobs finish, then the app exits
-        self._lent = False  # the terminal is lent to an editor
-        self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
-        self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+
+    @property
+    def profile(self) -> Profile:
+        """The profile the next prompt goes to."""
+        return self.composer.profile
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Workers never exit the app (ui/workers.py): a failed one is reported here."""
         if event.state is WorkerState.ERROR and event.worker.error is not None and event.worker.group != "jobs":
             report_failure(self, event.worker.error)
 
-    # --- the terminal going away ----------------------------------------------------------------
+    # --- a crash, the terminal going away -----------------------------------------------------
 
-    def get_driver_class(self) -> Any:
-        from imagegen_tui.ui.hangup import hangup_aware
-
-        return hangup_aware(super().get_driver_class(), self._terminal_gone_soon)
-
-    def _terminal_gone_soon(self) -> None:
-        """From the driver's threads: the terminal failed a read or a write."""
-        if self._loop_for_hangup is not None and not self.detached:
-            self._loop_for_hangup.call_soon_threadsafe(self.hang_up)
-
-    def hang_up(self) -> None:
-        """The terminal is gone (SIGHUP, or it failed us). Calls already sent are paid for: they
-        finish, save and record their images; queued ones are not started (interrupted,
-        nothing billed); then the app exits. No screen meanwhile."""
-        if self.detached:
-            return
-        from imagegen_tui.ui.hangup import let_go
-
-        self.detached = True
-        try:
-            if self._driver is not None:
-                let_go(self._driver)
-        finally:  # whatever happened to the terminal, the jobs are seen through
-            with suppress(Exception):
-                self._keep_draft()
-            self._finish_detached()
-
-    def _finish_detached(self) -> None:
-        self.studio.quitting = True  # a job cancelled from here on is interrupted, not cancelled
-        jobs = self.query_one(JobsPanel).jobs
-        for key, worker in list(self._job_workers.items()):
-            if key in jobs and jobs[key].state == "queued":
-                worker.cancel()
-        self._exit_when_idle()
-
-    def _exit_when_idle(self) -> None:
-        if self.detached and not any(job.state != "queued" for job in self.query_one(JobsPanel).jobs.values()):
-            self.exit()
-
-    # --- pictures ------------------------------------------------------------------------------
-
-    def _display(self, screen: Any, renderable: Any) -> None:
-        """Textual writes a frame here; pictures need a word before it (kitty transmissions,
-        Sixel cells that must not be overwritten) and after it (Sixel pixels for the cells the
-        frame did overwrite)."""
-        drawn = renderable is not None and not self._batch_count
-        if drawn:
-            self.pictures.before_frame(screen, renderable)
-        super()._display(screen, renderable)
-        if drawn:
-            self.pictures.after_frame()
-
-    def on_resize(self) -> None:
-        self.pictures.forget_screen()  # terminals clear or reflow pictures when resized
-
-    def _write_pictures(self, data: str) -> None:
-        if self._driver is not None and not self.is_headless and not self._closed and not self._lent:
-            self._driver.write(data)
-            self._driver.flush()
-
-    def _from_thread(self, callback: Any, *args: Any) -> None:
-        """A finished encoding arrives after the app stopped: nothing to draw on then."""
-        try:
-            self.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass
+    def terminal_gone(self) -> None:
+        """No screen from now on. Calls already sent are paid for: they finish, save and record
+        their images; queued ones are not started (interrupted, nothing billed); then the app
+        exits."""
+        with suppress(Exception):  # whatever happened to the terminal, the jobs are seen through
+            self._keep_draft()
+        self.jobs.wind_down()
 
     def _handle_exception(self, error: Exception) -> None:
         self._crash = error
@@ -212,49 +125,27 @@ class ImagegenApp(App[None]):
         self._exit_renderables.append(Text(crashlog.sentence(error, "running the terminal interface", report, secrets)))
         self._close_messages_no_wait()
 
-    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None, markup: bool = False) -> None:
-        """Every notice is plain text: they quote prompts, paths and provider messages, which
-        must never be read as markup or reach the terminal as control characters. At most
-        MAX_NOTICES are up at once: a stack taller than the screen runs off its top, and Textual
-        then never erases what ran off."""
-        super().notify(visible(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
-        self.call_later(self._trim_notices)  # after the notice has landed (it comes as a message)
-
-    def _trim_notices(self) -> None:
-        excess = list(self._notifications)[: max(0, len(self._notifications) - MAX_NOTICES)]
-        for old in excess:
-            self._unnotify(old, refresh=old is excess[-1])
-
-    # --- layout -------------------------------------------------------------------------------
+    # --- layout and start-up ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="config-problem")
+        yield ConfigBanner(self.studio, id="config-problem")
         with Horizontal(id="body"):
-            with Vertical(id="left"):
-                yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
-                with Horizontal(id="filters"):
-                    yield Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True)
-                    yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
-                    yield Checkbox("★", id="filter-favourite", compact=True)
-                yield HistoryPane(self.studio.page, self.studio.count, self.first_page, id="history")
-            yield PreviewPane(self.graphics, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail, id="preview")
+            yield HistoryRoom(self.studio, self.first_page, id="left")
+            yield PreviewPane(self.graphics, self.studio, id="preview")
             yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
         yield PromptBar(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
-        if not self.is_headless and hasattr(signal, "SIGHUP"):
-            self._loop_for_hangup = asyncio.get_running_loop()
-            self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
         if self.is_web:
             self.graphics = self.pictures.graphics = for_web(self.graphics)
-            self.query_one(Preview).graphics = self.graphics
+            self.query_one(PreviewPane).graphics = self.graphics
         theme = self.studio.state.theme or self.studio.config.ui.theme
         if theme in self.available_themes:
             self.theme = theme
-        self._load_profile(self.profile)
+        self.composer.load(self.profile)
         shown = self.studio.state.sidebar
         self.query_one("#sidebar").display = self.size.width >= NARROW if shown is None else shown
         if self.first_page is None:
@@ -262,19 +153,30 @@ class ImagegenApp(App[None]):
         area = self.query_one(PromptArea)
         area.focus()
         if self.studio.state.draft:
-            area.load_text(visible(self.studio.state.draft))
-            area.move_cursor(area.document.end)
-        self._show_config_problem()
+            area.put(visible(self.studio.state.draft))
+        self.query_one(ConfigBanner).show_problem()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=10)
         if self.profile.demo:
             self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
         self._update_title()
 
+    def _update_title(self) -> None:
+        jobs = self.query_one(JobsPanel).summary
+        where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
+        if self.studio.warning(self.profile):
+            where += " (TLS NOT CHECKED)"
+        self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
+
     def _after_first_page(self) -> None:
         self._load_recall()
-        self._load_models()
+        self.query_one(HistoryRoom).load_models()
         self._warm_up()
+
+    @in_thread(group="recall")
+    def _load_recall(self) -> None:
+        prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
+        self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
 
     @in_thread(group="warm-up")
     def _warm_up(self) -> None:
@@ -292,6 +194,8 @@ class ImagegenApp(App[None]):
         GC's reach: a full collection over them took 50-60 ms on the event loop after each
         large job; frozen, they are never scanned again."""
         gc.freeze()
+
+    # --- what is remembered between runs ------------------------------------------------------
 
     def watch_theme(self, theme: str) -> None:
         self.pictures.forget_screen()  # every cell is restyled, pictures' too
@@ -317,398 +221,67 @@ class ImagegenApp(App[None]):
         if text != self.studio.state.draft:
             self.studio.remember_draft(text)
 
-    # --- the config file ------------------------------------------------------------------------
-
-    def _show_config_problem(self) -> None:
-        """Not a toast that fades: a line that stays until the file is fixed, because nothing
-        is sent while the config cannot be read."""
-        banner = self.query_one("#config-problem", Static)
-        error = self.studio.config.error
-        banner.display = error is not None
-        if error is not None:
-            banner.update(template(
-                "[b]The config file has a problem; nothing is sent until it is fixed.[/b]\n$problem\n"
-                "Fix it in an editor (ctrl+p → Edit config file), then ctrl+r reloads it.",
-                problem=str(error),
-            ))
-
-    def action_reload_config(self) -> None:
-        if len(self.screen_stack) == 1:
-            self._reload_config()
-
-    @in_thread(exclusive=True, group="config")
-    def _reload_config(self) -> None:
-        error = self.studio.reload_config()
-        self.call_from_thread(self._config_reloaded, error)
-
-    def _config_reloaded(self, error: Any) -> None:
-        """The file may now choose another profile than the one shown while it was unreadable."""
-        from imagegen_tui.errors import ConfigError
-
-        self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
-        try:
-            profile = self.studio.active_profile()
-        except ConfigError:
-            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
-        self._load_profile(profile)
-        self._show_config_problem()
-        self.notify("The config file still has a problem." if error else "Config reloaded.", severity="warning" if error else "information")
-
-    def action_edit_config(self) -> None:
-        """Open config.toml in $VISUAL / $EDITOR with the app suspended, then reload it."""
-        import shlex
-
-        from textual.app import SuspendNotSupported
-
-        path = self.studio.config.path
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        if path is None:
-            return
-        try:
-            self._lent = True  # a drawing finishing now would land in the editor
-            try:
-                with self.suspend():
-                    subprocess.run([*shlex.split(editor), str(path)], check=False)
-            finally:
-                self._lent = False
-            self.pictures.forget_screen()  # the editor had the terminal
-        except SuspendNotSupported:  # in a browser (textual-serve): no terminal to lend
-            self.notify(f"Edit {path} elsewhere, then press ctrl+r to reload it.", severity="warning")
-            return
-        except (OSError, ValueError) as exc:
-            self.notify(f"Could not start the editor {editor!r}: {exc}", severity="error")
-            return
-        self._reload_config()
-
-    def _update_title(self) -> None:
-        jobs = self.query_one(JobsPanel).summary
-        where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
-        if self.studio.warning(self.profile):
-            where += " (TLS NOT CHECKED)"
-        self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
-
-    # --- profile and parameters ---------------------------------------------------------------
-
-    def _load_profile(self, profile: Any, params: dict[str, Any] | None = None) -> None:
-        self.profile = profile
-        self.query_one(ParamSidebar).load(profile, params or self.studio.last_params(profile))
-        self._validate()
-        self._update_title()
-        if warning := self.studio.warning(profile):
-            self.notify(warning, severity="warning", timeout=15)
-
-    @on(ParamSidebar.ProfileChosen)
-    def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
-        if event.name == self.profile.name:
-            return
-        self._load_profile(self.studio.config.profiles[event.name])
-        self._remember(active=True)
-
-    @on(ParamSidebar.Changed)
-    def _params_changed(self) -> None:
-        self._validate()
-        self._remember()
-
-    def _validate(self) -> None:
-        """Check the sidebar as it is edited; problems show under their fields."""
-        sidebar = self.query_one(ParamSidebar)
-        values = sidebar.values()
-        prompt = self.query_one(PromptArea).text
-        self.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
-        try:
-            self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
-        except InvalidRequest as exc:
-            sidebar.show_problems(dict(exc.problems))
-            return
-        sidebar.show_problems({})
-
-    def _remember(self, active: bool = False) -> None:
-        self._remember_worker(self.profile, self.query_one(ParamSidebar).values(), active)
-
-    @in_thread(exclusive=True, group="remember")
-    def _remember_worker(self, profile: Any, values: dict[str, Any], active: bool) -> None:
-        self.studio.remember(profile, values, active=active)
-
-    # --- submitting and jobs -------------------------------------------------------------------
+    # --- between the rooms --------------------------------------------------------------------
 
     @on(PromptArea.Submitted)
     def _submitted(self, event: PromptArea.Submitted) -> None:
         self._submitting = event.text  # kept by the crash handler should anything below fail
-        try:
-            request = self.studio.request(event.text, self.profile, self.query_one(ParamSidebar).values())
-        except InvalidRequest as exc:
-            problems = dict(exc.problems)
-            self.query_one(ParamSidebar).show_problems(problems)
-            if not self.query_one("#sidebar").display:
-                self.query_one("#sidebar").display = True
-            self.notify(str(exc), title="Not sent", severity="error")
-            area = self.query_one(PromptArea)
-            if not area.text:  # refused: back in the box to fix (else it waits under ↑)
-                area.load_text(event.text)
-                area.move_cursor(area.document.end)
+        request = self.composer.request(event.text)
+        if request is None:
             return
-        self.start_job(request, self.profile)
+        self.jobs.start(request, self.profile)
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None
-
-    def start_job(self, request: AnyRequest, profile: Any, parent_id: int | None = None, sources: Sequence[Source] = ()) -> int:
-        key = next(self._job_keys)
-        self._follow = key
-        self.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
-        self._job_workers[key] = self.run_worker(self._job(key, request, profile, parent_id, sources), group="jobs", exit_on_error=False, name=f"job-{key}")
-        self._update_title()
-        return key
-
-    async def _job(self, key: int, request: AnyRequest, profile: Any, parent_id: int | None, sources: Sequence[Source]) -> None:
-        """One generation in the background. Its outcome is told once: in the preview when the
-        preview follows this job, else in a short notice naming the row."""
-        jobs = self.query_one(JobsPanel)
-        history = self.query_one(HistoryList)
-        rows: list[int] = []
-
-        def on_event(event: str, row: int | None) -> None:
-            jobs.set_state(key, "queued" if event == "queued" else "running")
-            if row is not None and not rows:
-                rows.append(row)
-            if event in ("recorded", "queued"):
-                history.reload(select_id=row if self._follow == key else None)
-            self._update_title()
-
-        def on_partial(index: int, step: int, payload: Any) -> None:
-            if self._follow == key and index == 0:
-                self._show_partial(key, step, payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
-
-        def failed(kind: str) -> None:
-            following = self._follow == key
-            history.reload(select_id=rows[0] if following and rows else None)
-            if not following:
-                self.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
-
-        try:
-            outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event)
-        except ImageAPIError as exc:
-            failed(exc.kind.value)
-        except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
-            self.notify(str(exc), title="Not sent", severity="error")
-        except OutputError as exc:
-            failed("not saved" if exc.kind == "unsaved" else "output folder")
-        except asyncio.CancelledError:
-            if not self.quitting:
-                self.notify(request.prompt[:80], title="Cancelled")
-                history.reload()
-            raise
-        except Exception as exc:  # a bug: one line and a report; the app and other jobs go on
-            from imagegen_tui import crashlog
-
-            secrets = crashlog.known_secrets(self.studio.config)
-            report = crashlog.write_report(exc, "running a job", secrets)
-            self.notify(crashlog.sentence(exc, "running a job", report, secrets), severity="error", timeout=20)
-            history.reload()
-        else:
-            if self._follow == key and outcome.saved and self.graphics.protocol != "none":
-                self.query_one(Preview).prefetch(outcome.saved[0].path)
-            following = self._follow == key
-            count = len(outcome.saved)
-            if outcome.notes or not following:  # else the preview shows it: no notice over it
-                notes = "".join(f"\n{note}" for note in outcome.notes)
-                self.notify(f"#{outcome.history_id}: {count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
-            history.reload(select_id=outcome.history_id if following else None)
-        finally:
-            jobs.remove(key)
-            self._job_workers.pop(key, None)
-            self._partial_steps.pop(key, None)
-            self._update_title()
-            self._exit_when_idle()
-
-    @in_thread(group="partial")
-    def _show_partial(self, key: int, step: int, data: bytes, caption: str) -> None:
-        from PIL import Image
-
-        preview = self.query_one(Preview)
-        width, height = preview.stage_pixels()
-        rendition = render_partial(self.graphics, Image.open(io.BytesIO(data)), width, height, preview.background_rgb())
-        self.call_from_thread(self._partial_ready, key, step, rendition, caption)
-
-    def _partial_ready(self, key: int, step: int, rendition: Any, caption: str) -> None:
-        """Encoded in a thread, it may come late: never after the final image, never out of order."""
-        if self._follow != key or key not in self._job_workers or step <= self._partial_steps.get(key, -1):
-            return
-        self._partial_steps[key] = step
-        self.query_one(Preview).show_partial(rendition, caption)
-
-    def action_cancel_job(self) -> None:
-        key = self.query_one(JobsPanel).newest_key()
-        if key is None:
-            self.notify("No job is running.")
-            return
-        self._job_workers[key].cancel()
-
-    # --- history ------------------------------------------------------------------------------
 
     @on(HistoryList.Highlighted)
     def _highlighted(self, event: HistoryList.Highlighted) -> None:
         if not self._warmed:  # the first page is up: now what the first frame did not need
             self._warmed = True
             self.call_after_refresh(self._after_first_page)
-        if event.generation is not None and self._follow is not None and event.generation.status == "done":
-            self._follow = None  # a finished result was shown: later jobs only notify
-        self.query_one(Preview).show(event.generation)
+        self.jobs.seen(event.generation)
+        self.query_one(PreviewPane).show(event.generation)
 
-    @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(0.15, self._apply_filters)
+    @on(ParamSidebar.ProfileChosen)
+    def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
+        self.composer.choose(event.name)
 
-    @on(Select.Changed, "#filters Select")
-    @on(Checkbox.Changed, "#filter-favourite")
-    def _filters_changed(self) -> None:
-        self._apply_filters()
+    @on(ParamSidebar.Changed)
+    def _params_changed(self) -> None:
+        self.composer.edited()
 
-    def _apply_filters(self) -> None:
-        status = self.query_one("#filter-status", Select).value
-        model = self.query_one("#filter-model", Select).value
-        filters = Filters(
-            text=self.query_one("#search", Input).value or None,
-            status=str(status) if status else None,
-            model=str(model) if model else None,
-            favourite=self.query_one("#filter-favourite", Checkbox).value,
-        )
-        self.query_one(HistoryList).reload(filters)
+    def switch_profile(self, profile: Profile) -> None:
+        """The profile picked in the palette (ui/commands.py)."""
+        self.composer.switch(profile)
 
-    @in_thread(group="models")
-    def _load_models(self) -> None:
-        models = self.studio.models()
-        self.call_from_thread(self.query_one("#filter-model", Select).set_options, [("any model", "")] + [(line(m), m) for m in models])
+    @on(ConfigBanner.Reloaded)
+    def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
+        self.composer.config_reloaded()
+        self.query_one(ConfigBanner).reloaded(event.error)
 
-    @in_thread(group="recall")
-    def _load_recall(self) -> None:
-        prompts = list(dict.fromkeys(visible(prompt) for prompt in self.studio.recall()))
-        self.call_from_thread(setattr, self.query_one(PromptArea), "recall", prompts)
+    @on(View)
+    def _view(self, intent: View) -> None:
+        self.query_one(PreviewPane).view(intent.generation)
 
-    def _selected(self) -> Generation | None:
-        generation = self.query_one(HistoryList).current
-        if generation is None:
-            self.notify("Select a generation in the history first.")
-        return generation
+    @on(CopyPath)
+    def _copy_path(self) -> None:
+        self.query_one(PreviewPane).copy_path()
 
-    def action_view(self) -> None:
-        from imagegen_tui.ui.screens.viewer import ViewerScreen
+    @on(OpenImage)
+    def _open_image(self, intent: OpenImage) -> None:
+        self.query_one(PreviewPane).open_image(intent.folder)
 
-        if (g := self._selected()) and g.images:
-            self.push_screen(ViewerScreen(self.graphics, g, self.query_one(Preview).index, self.studio.config.prices, self.studio.config.output.folder.resolve(), self.studio.thumbnail))
+    @on(Reuse)
+    def _reuse(self, intent: Reuse) -> None:
+        self.composer.reuse(intent.generation)
 
-    def action_reuse(self) -> None:
-        g = self._selected()
-        if g is None:
-            return
-        profile = self.studio.config.profiles.get(g.profile, self.profile)
-        area = self.query_one(PromptArea)
-        area.load_text(visible(g.prompt))  # what the box shows is what will be sent
-        area.move_cursor(area.document.end)
-        area.focus()
-        self._load_profile(profile, self.studio.params_of(g, profile))
-        self.notify(f"Prompt and parameters of #{g.id} loaded: edit, then Enter.")
+    @on(Rerun)
+    def _rerun(self, intent: Rerun) -> None:
+        self.jobs.rerun(intent.generation)
 
-    def action_rerun(self) -> None:
-        g = self._selected()
-        if g is None:
-            return
-        try:
-            request, profile, made_from = self.studio.rerun_request(g)
-            self.studio.check(profile)
-            request = request.validate(profile.caps(request.model))
-        except InvalidRequest as exc:
-            self.notify(f"#{g.id} cannot be re-run as it was: {exc}", severity="error")
-            return
-        self.start_job(request, profile, parent_id=g.id, sources=made_from)
-
-    def action_recover(self) -> None:
-        """Save the images a failed save kept aside (paid for) into the output folder."""
-        g = self._selected()
-        if g is None:
-            return
-        if not any(image.kept for image in g.images):
-            self.notify(f"#{g.id} has no images waiting to be saved.")
-            return
-        self._recover(g.id)
-
-    @in_thread(exclusive=True, group="recover")
-    def _recover(self, gen_id: int) -> None:
-        try:
-            result = self.studio.recover(gen_id)
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"#{gen_id}: still cannot save: {exc}", severity="error", timeout=15)
-            return
-        if result.done:
-            message, severity = f"#{gen_id}: {len(result.saved)} image(s) saved into the output folder.", "information"
-        else:
-            failures = "; ".join(f"{path.name}: {why}" for path, why in result.failed)
-            message, severity = f"#{gen_id}: {len(result.saved)} saved, {len(result.failed)} still waiting ({failures}).", "warning"
-        self.call_from_thread(self.notify, message, severity=severity)
-        self.call_from_thread(self.query_one(HistoryList).reload)
-
-    @in_thread(group="favourite")
-    def action_favourite(self) -> None:
-        g = self.call_from_thread(self._selected)
-        if g is None:
-            return
-        self.studio.favourite(g.id, not g.favourite)
-        self.call_from_thread(self.query_one(HistoryList).reload)
-
-    def action_copy_prompt(self) -> None:
-        if g := self._selected():
-            self.copy_to_clipboard(g.prompt)
-            self.notify("Prompt copied (OSC 52).")
-
-    def action_copy_path(self) -> None:
-        if self._selected() and (image := self.query_one(Preview).current_image):
-            self.copy_to_clipboard(str(image.path))
-            self.notify(f"Copied {image.path}")
-
-    def action_open_file(self) -> None:
-        self._open(folder=False)
-
-    def action_open_folder(self) -> None:
-        self._open(folder=True)
-
-    def _open(self, folder: bool) -> None:
-        image = self.query_one(Preview).current_image if self._selected() else None
-        if image is None:
-            return
-        target = image.path.parent if folder else image.path
-        opener = _system_opener()
-        if opener is None:
-            self.copy_to_clipboard(str(target))
-            self.notify(f"No local display here (SSH?): the path was copied instead.\n{target}", severity="warning")
-            return
-        subprocess.Popen([opener, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-    def action_delete(self) -> None:
-        from imagegen_tui.ui.screens.dialogs import ConfirmScreen
-
-        g = self._selected()
-        if g is None:
-            return
-
-        def answered(result: tuple[bool, bool] | None) -> None:
-            if result and result[0]:
-                self._delete(g, result[1])
-
-        files = f"also delete its {len(g.images)} file(s)" if g.images else None
-        self.push_screen(ConfirmScreen(template("Delete #$id from the history?\n\n$prompt", id=g.id, prompt=g.prompt[:200]), "Delete", files), answered)
-
-    @in_thread(group="delete")
-    def _delete(self, g: Generation, files: bool) -> None:
-        report = self.studio.delete(g.id, files)
-        if report is not None and report.failed:
-            failed = "\n".join(f"{path}: {why}" for path, why in report.failed)
-            self.call_from_thread(self.notify, f"#{g.id} deleted, but some files could not be removed:\n{failed}", severity="warning", timeout=15)
-        else:
-            removed = f" and {len(report.removed)} file(s)" if report and report.removed else ""
-            self.call_from_thread(self.notify, f"Deleted #{g.id}{removed}.")
-        self.call_from_thread(self.query_one(HistoryList).reload)
+    @on(Recover)
+    def _recover(self, intent: Recover) -> None:
+        self.query_one(HistoryPane).recover(intent.generation)
 
     # --- command palette ----------------------------------------------------------------------
 
@@ -718,53 +291,20 @@ class ImagegenApp(App[None]):
         if screen is not self.screen_stack[0]:
             return
         actions = [
-            ("Generate", "Send the prompt with the sidebar's parameters", self._palette_generate),
+            *self.query_one(PromptBar).commands(),
             ("Toggle sidebar", "Show or hide the parameters (ctrl+b)", self.action_toggle_sidebar),
             ("Search history", "Full-text search over prompts (ctrl+f)", self.action_search),
-            ("Cancel newest job", "Stop the most recent running job (ctrl+g)", self.action_cancel_job),
-            ("View full screen", "The selected generation's images (v)", self.action_view),
-            ("Reuse settings", "Fill prompt and sidebar from the selected generation (u)", self.action_reuse),
-            ("Re-run", "The selected generation again, linked to it (r)", self.action_rerun),
-            ("Favourite", "Mark or unmark the selected generation (f)", self.action_favourite),
-            ("Copy prompt", "Of the selected generation, via OSC 52 (c)", self.action_copy_prompt),
-            ("Copy path", "Of the shown image (y)", self.action_copy_path),
-            ("Open image", "With the system viewer (o)", self.action_open_file),
-            ("Open folder", "Where the image is (O)", self.action_open_folder),
-            ("Delete generation", "Asks first; files optional (Delete)", self.action_delete),
-            ("Save kept images", "Of a generation whose save failed: into the output folder (s)", self.action_recover),
-            ("Show failed", "Filter the history to failures", lambda: self._set_status_filter("failed")),
-            ("Show all", "Clear the search and filters", self._clear_filters),
+            *self.jobs.commands(),
+            *self.query_one(HistoryRoom).commands(),
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
-            ("Edit config file", "Open config.toml in $VISUAL / $EDITOR, then reload it", self.action_edit_config),
-            ("Reload config file", "Read config.toml again after editing it (ctrl+r)", self.action_reload_config),
+            *self.query_one(ConfigBanner).commands(),
             ("Help: keys", "Every key (F1)", self.action_help),
             ("Graphics diagnostics", "Protocol, cell size, terminal facts (F3)", self.action_diagnostics),
         ]
         for title, help_text, callback in actions:
             yield SystemCommand(title, help_text, callback)
 
-    def _palette_generate(self) -> None:
-        area = self.query_one(PromptArea)
-        if area.text.strip():
-            area.post_message(PromptArea.Submitted(area.text))
-        else:
-            area.focus()
-            self.notify("Write a prompt first.")
-
-    def switch_profile(self, profile: Any) -> None:
-        self._load_profile(profile)
-        self._remember(active=True)
-
-    def _set_status_filter(self, status: str) -> None:
-        self.query_one("#filter-status", Select).value = status
-
-    def _clear_filters(self) -> None:
-        self.query_one("#search", Input).value = ""
-        self.query_one("#filter-status", Select).value = ""
-        self.query_one("#filter-model", Select).value = ""
-        self.query_one("#filter-favourite", Checkbox).value = False
-
-    # --- app actions --------------------------------------------------------------------------
+    # --- app-wide keys ------------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
@@ -772,7 +312,14 @@ class ImagegenApp(App[None]):
         self._remember_state(self.studio.remember_sidebar, sidebar.display)
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.query_one(HistoryRoom).focus_search()
+
+    def action_cancel_job(self) -> None:
+        self.jobs.cancel_newest()
+
+    def action_reload_config(self) -> None:
+        if len(self.screen_stack) == 1:
+            self.query_one(ConfigBanner).reload()
 
     def action_focus_prompt(self) -> None:
         if len(self.screen_stack) == 1:
@@ -793,15 +340,14 @@ class ImagegenApp(App[None]):
 
         def closed(saved: bool | None) -> None:
             if saved:
-                self._load_profile(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
-                self.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+                self.composer.settings_saved()
 
         self.push_screen(SettingsScreen(self.studio), closed)
 
     async def action_quit(self) -> None:
         from imagegen_tui.ui.screens.dialogs import ConfirmScreen
 
-        running = len(self._job_workers)
+        running = self.jobs.active
         if not running:
             self._keep_draft()
             self.exit()
@@ -809,22 +355,12 @@ class ImagegenApp(App[None]):
 
         def answered(result: tuple[bool, bool] | None) -> None:
             if result and result[0]:
-                self.quitting = True
-                self.studio.quitting = True
+                self.jobs.cut_off()
                 self._keep_draft()
                 self.exit()
 
         question = f"{running} job{'s' * (running != 1)} still running. Quit and cut {'them' if running != 1 else 'it'} off?\nThey will show as interrupted, ready to re-run."
         self.push_screen(ConfirmScreen(template("$question", question=question), "Quit"), answered)
-
-
-def _system_opener() -> str | None:
-    """xdg-open / open when there is a display to open things on; None over plain SSH."""
-    if sys.platform == "darwin":
-        return "open"
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return None
-    return shutil.which("xdg-open")
 
 
 def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notices: list[str] | None = None) -> ImagegenApp:

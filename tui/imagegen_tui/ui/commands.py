@@ -1,12 +1,13 @@
-"""Profile switches in the command palette (ctrl+p).
+"""The command palette (ctrl+p): what a room lists there, and the profile switches.
 
+Each room lists its own entries as `Command`s (its `commands()`); the app puts them in order.
 Textual's system commands parse their names and help as markup, and profile names and URLs come
-from the user's config file, so these hits are built as Content here.
+from the user's config file, so profile switches are hits built as Content here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -14,6 +15,8 @@ from textual.markup import escape
 
 from imagegen_tui.textsafe import one_line
 from imagegen_tui.ui.safe import line
+
+Command = tuple[str, str, Callable[[], Any]]  # a palette entry: its title, its help, what it runs
 
 
 class ProfileCommands(Provider):

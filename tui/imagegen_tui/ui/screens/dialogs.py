@@ -16,7 +16,7 @@ class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
     """Yes/no, with an optional checkbox; dismisses with (confirmed, checked). The question is
     Content: it may quote a prompt."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("y", "confirm", "Yes", show=False), Binding("n", "cancel", "No", show=False)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel"), Binding("y", "confirm", "Yes", show=False, id="confirm.yes"), Binding("n", "cancel", "No", show=False, id="confirm.no")]
 
     def __init__(self, question: Content, yes: str = "Yes", checkbox: str | None = None) -> None:
         super().__init__()
@@ -78,7 +78,7 @@ Images are saved with their settings embedded; see the README for where they go.
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q", "app.pop_screen", "Close")]
+    BINDINGS = [Binding("escape,f1,q", "app.pop_screen", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
@@ -86,7 +86,7 @@ class HelpScreen(ModalScreen[None]):
 
 
 class DiagnosticsScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f3,q", "app.pop_screen", "Close")]
+    BINDINGS = [Binding("escape,f3,q", "app.pop_screen", "Close", id="diagnostics.close")]
 
     def __init__(self, facts: dict[str, str]) -> None:
         super().__init__()

@@ -40,7 +40,7 @@ def _tilde(path: Path) -> str:
 
 
 class SettingsScreen(Screen[bool]):
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [Binding("escape", "close", "Close", id="settings.close"), Binding("ctrl+s", "save", "Save", id="settings.save")]
 
     def __init__(self, studio: Studio) -> None:
         super().__init__()

@@ -16,7 +16,7 @@ from imagegen_tui.ui.widgets.preview import Preview
 
 
 class ViewerScreen(Screen[None]):
-    BINDINGS = [Binding("escape,q,v", "app.pop_screen", "Close")]
+    BINDINGS = [Binding("escape,q,v", "app.pop_screen", "Close", id="viewer.close")]
 
     def __init__(self, graphics: Graphics, generation: Generation, index: int = 0, prices: dict | None = None, output: Path | None = None, thumbnail: Any = None) -> None:
         super().__init__()

@@ -39,12 +39,12 @@ class HistoryList(ScrollView, can_focus=True):
     HistoryList > .history--placeholder { color: $text-disabled; }
     """
     BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("home", "jump(0)", show=False),
-        Binding("end", "jump(-1)", show=False),
+        Binding("up", "move(-1)", "Up", show=False, id="history.up"),
+        Binding("down", "move(1)", "Down", show=False, id="history.down"),
+        Binding("pageup", "page(-1)", show=False, id="history.page_up"),
+        Binding("pagedown", "page(1)", show=False, id="history.page_down"),
+        Binding("home", "jump(0)", show=False, id="history.first"),
+        Binding("end", "jump(-1)", show=False, id="history.last"),
     ]
 
     cursor: reactive[int] = reactive(0)

@@ -85,8 +85,8 @@ class Thumb(Container):
 
 class Preview(Vertical, can_focus=True):
     BINDINGS = [
-        Binding("left", "step(-1)", "Prev image", show=False),
-        Binding("right", "step(1)", "Next image", show=False),
+        Binding("left", "step(-1)", "Prev image", show=False, id="preview.previous"),
+        Binding("right", "step(1)", "Next image", show=False, id="preview.next"),
     ]
     index: reactive[int] = reactive(0)
 

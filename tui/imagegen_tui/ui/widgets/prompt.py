@@ -3,14 +3,18 @@ earlier prompts, and a character count against the model's limit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
+
+from imagegen_tui.ui.commands import Command
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")  # terminals cannot tell shift+enter from enter; ctrl+j is LF everywhere
 
@@ -20,7 +24,7 @@ class PromptArea(TextArea):
     class Submitted(Message):
         text: str
 
-    BINDINGS = [("ctrl+j", "newline", "New line")]
+    BINDINGS = [Binding("ctrl+j", "newline", "New line", id="prompt.newline")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
@@ -52,6 +56,11 @@ class PromptArea(TextArea):
             event.prevent_default()
             return
         await super()._on_key(event)
+
+    def put(self, text: str) -> None:
+        """`text` in the box, the cursor at its end, ready to edit."""
+        self.load_text(text)
+        self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         start, end = self.selection
@@ -86,6 +95,19 @@ class PromptBar(Horizontal):
     @property
     def area(self) -> PromptArea:
         return self.query_one(PromptArea)
+
+    def commands(self) -> Iterator[Command]:
+        """This room's entries in the command palette."""
+        yield "Generate", "Send the prompt with the sidebar's parameters", self.generate
+
+    def generate(self) -> None:
+        """The palette's Generate: what is in the box is sent and, unlike after Enter, stays there."""
+        area = self.area
+        if area.text.strip():
+            area.post_message(PromptArea.Submitted(area.text))
+        else:
+            area.focus()
+            self.notify("Write a prompt first.")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._count)

@@ -1,0 +1,120 @@
+"""The composer room: the next request, made of the prompt bar's text and the sidebar's profile
+and parameters.
+
+The sidebar is checked as it is edited (problems show under their fields), its values are
+remembered per profile, and Enter turns prompt and sidebar into a request or says why it cannot
+be sent. What the prompt bar will carry besides text (attachments to edit) joins the request
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+
+from imagegen_tui.config import Profile
+from imagegen_tui.errors import ConfigError, InvalidRequest
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.store import Generation
+from imagegen_tui.studio import Studio
+from imagegen_tui.textsafe import visible
+from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
+from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+from imagegen_tui.ui.workers import app_thread
+
+
+class Composer:
+    """Holds the profile in use; drives the prompt bar and the sidebar."""
+
+    def __init__(self, app: App[Any], studio: Studio, profile: Profile, shown: Callable[[], None]) -> None:
+        self.app = app
+        self.studio = studio
+        self.profile = profile
+        self._shown = shown  # what the app shows about the profile (its title) is out of date
+
+    def load(self, profile: Profile, params: dict[str, Any] | None = None) -> None:
+        """`profile` in use, with `params` in the sidebar (else the values last used with it)."""
+        self.profile = profile
+        self.app.query_one(ParamSidebar).load(profile, params or self.studio.last_params(profile))
+        self.validate()
+        self._shown()
+        if warning := self.studio.warning(profile):
+            self.app.notify(warning, severity="warning", timeout=15)
+
+    def config_reloaded(self) -> None:
+        """The config file was read again: it may now choose another profile than the one shown
+        while it was unreadable."""
+        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+        try:
+            profile = self.studio.active_profile()
+        except ConfigError:
+            profile = self.studio.config.profiles.get(self.profile.name) or self.profile
+        self.load(profile)
+
+    def settings_saved(self) -> None:
+        """Settings (F2) saved the config: the profile in use as it is now, or the one the config
+        now chooses when it is gone."""
+        self.load(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
+        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+
+    def switch(self, profile: Profile) -> None:
+        """The user picked `profile`: in use now, and at the next start."""
+        self.load(profile)
+        self.remember(active=True)
+
+    def choose(self, name: str) -> None:
+        """The sidebar's profile choice."""
+        if name != self.profile.name:
+            self.switch(self.studio.config.profiles[name])
+
+    def edited(self) -> None:
+        """A sidebar value changed."""
+        self.validate()
+        self.remember()
+
+    def validate(self) -> None:
+        """Check the sidebar as it is edited; problems show under their fields."""
+        sidebar = self.app.query_one(ParamSidebar)
+        values = sidebar.values()
+        prompt = self.app.query_one(PromptArea).text
+        self.app.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
+        try:
+            self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
+        except InvalidRequest as exc:
+            sidebar.show_problems(dict(exc.problems))
+            return
+        sidebar.show_problems({})
+
+    def remember(self, active: bool = False) -> None:
+        self._remember(self.profile, self.app.query_one(ParamSidebar).values(), active)
+
+    @app_thread(exclusive=True, group="remember")
+    def _remember(self, profile: Profile, values: dict[str, Any], active: bool) -> None:
+        self.studio.remember(profile, values, active=active)
+
+    def request(self, text: str) -> ImageRequest | None:
+        """What Enter sends with `text`; None when it cannot be sent, after showing why (and
+        putting `text` back in the box to fix, unless something else was typed meanwhile)."""
+        sidebar = self.app.query_one(ParamSidebar)
+        try:
+            return self.studio.request(text, self.profile, sidebar.values())
+        except InvalidRequest as exc:
+            sidebar.show_problems(dict(exc.problems))
+            if not sidebar.display:
+                sidebar.display = True
+            self.app.notify(str(exc), title="Not sent", severity="error")
+            area = self.app.query_one(PromptArea)
+            if not area.text:  # else it waits under ↑
+                area.put(text)
+            return None
+
+    def reuse(self, generation: Generation) -> None:
+        """`generation`'s prompt and parameters, to edit and send again."""
+        profile = self.studio.config.profiles.get(generation.profile, self.profile)
+        area = self.app.query_one(PromptArea)
+        area.put(visible(generation.prompt))  # what the box shows is what will be sent
+        area.focus()
+        self.load(profile, self.studio.params_of(generation, profile))
+        self.app.notify(f"Prompt and parameters of #{generation.id} loaded: edit, then Enter.")

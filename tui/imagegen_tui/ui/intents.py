@@ -1,0 +1,62 @@
+"""What one room asks of another.
+
+Rooms never call or import each other: a room posts one of these messages, it bubbles up to the
+app (ui/app.py), and the app hands it to the room that does the work. A room added later (a
+lineage view, a mask editor) asks for the same things by posting the same messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+from textual.widget import Widget
+
+from imagegen_tui.store import Generation
+
+
+@dataclass
+class View(Message):
+    """Show this generation's images full screen."""
+
+    generation: Generation
+
+
+@dataclass
+class Reuse(Message):
+    """Fill the prompt and the sidebar from this generation, to edit and send again."""
+
+    generation: Generation
+
+
+@dataclass
+class Rerun(Message):
+    """Generate this generation again as it was, as a new generation linked to it."""
+
+    generation: Generation
+
+
+@dataclass
+class Recover(Message):
+    """Save into the output folder the images a failed save of this generation kept aside."""
+
+    generation: Generation
+
+
+@dataclass
+class CopyPath(Message):
+    """Copy the path of the image on show."""
+
+
+@dataclass
+class OpenImage(Message):
+    """Open the image on show, or its folder, with the system viewer."""
+
+    folder: bool
+
+
+def selected(room: Widget, generation: Generation | None) -> Generation | None:
+    """`generation`, the one a room acts on; when there is none, the user is told so."""
+    if generation is None:
+        room.notify("Select a generation in the history first.")
+    return generation

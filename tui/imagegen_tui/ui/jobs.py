@@ -1,0 +1,188 @@
+"""The jobs room: generations running in the background, and how each outcome is told.
+
+A job is a worker of the app itself, not of a widget: the app's worker handler is the one that
+hears how workers end, and its shutdown is what cuts jobs off when it quits. The room drives the
+jobs panel, the history and the preview directly, as the job's own events come, so a row, a
+partial image or a result shows the moment the Studio reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from textual.app import App
+from textual.worker import Worker
+
+from imagegen_tui.config import Profile
+from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
+from imagegen_tui.request import AnyRequest
+from imagegen_tui.sources import Source
+from imagegen_tui.store import Generation
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui.commands import Command
+from imagegen_tui.ui.widgets.history import HistoryList
+from imagegen_tui.ui.widgets.jobs import JobsPanel
+from imagegen_tui.ui.widgets.preview import Preview, render_partial
+from imagegen_tui.ui.workers import app_thread
+
+
+class Jobs:
+    """Starts, follows and cancels jobs. The preview follows the newest job until the user looks
+    at a finished result: from then on, later jobs only notify."""
+
+    def __init__(self, app: App[Any], studio: Studio, changed: Callable[[], None]) -> None:
+        self.app = app
+        self.studio = studio
+        self._changed = changed  # what the app shows about jobs (its title) is out of date
+        self._keys = itertools.count(1)
+        self._workers: dict[int, Worker[None]] = {}
+        self._partial_steps: dict[int, int] = {}  # the newest streamed partial shown, per job
+        self._follow: int | None = None  # the job whose result the preview should show
+        self._quitting = False
+        self._winding_down = False
+
+    @property
+    def active(self) -> int:
+        """Jobs started and not finished, queued ones included."""
+        return len(self._workers)
+
+    def commands(self) -> Iterator[Command]:
+        """This room's entries in the command palette."""
+        yield "Cancel newest job", "Stop the most recent running job (ctrl+g)", self.cancel_newest
+
+    def start(self, request: AnyRequest, profile: Profile, parent_id: int | None = None, sources: Sequence[Source] = ()) -> int:
+        key = next(self._keys)
+        self._follow = key
+        self.app.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
+        self._workers[key] = self.app.run_worker(self._job(key, request, profile, parent_id, sources), group="jobs", exit_on_error=False, name=f"job-{key}")
+        self._changed()
+        return key
+
+    @app_thread(group="rerun")
+    def rerun(self, generation: Generation) -> None:
+        """A new generation with `generation`'s prompt and parameters (an edit's inputs from
+        their kept copies: read here, in a thread), linked to it."""
+        try:
+            request, profile, made_from = self.studio.rerun_request(generation)
+            self.studio.check(profile)
+            request = request.validate(profile.caps(request.model))
+        except InvalidRequest as exc:
+            self.app.call_from_thread(self.app.notify, f"#{generation.id} cannot be re-run as it was: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.start, request, profile, generation.id, made_from)
+
+    def cancel_newest(self) -> None:
+        key = self.app.query_one(JobsPanel).newest_key()
+        if key is None:
+            self.app.notify("No job is running.")
+            return
+        self._workers[key].cancel()
+
+    def seen(self, generation: Generation | None) -> None:
+        """The history highlighted `generation`: a finished result was shown, so later jobs only
+        notify."""
+        if generation is not None and self._follow is not None and generation.status == "done":
+            self._follow = None
+
+    def cut_off(self) -> None:
+        """The app quits with jobs running: they end as interrupted, and say nothing."""
+        self._quitting = True
+        self.studio.quitting = True
+
+    def wind_down(self) -> None:
+        """The terminal is gone. Calls already sent are paid for: they finish, save and record
+        their images; queued ones are not started (interrupted, nothing billed); then the app
+        exits."""
+        self.studio.quitting = True  # a job cancelled from here on is interrupted, not cancelled
+        self._winding_down = True
+        jobs = self.app.query_one(JobsPanel).jobs
+        for key, worker in list(self._workers.items()):
+            if key in jobs and jobs[key].state == "queued":
+                worker.cancel()
+        self._exit_when_idle()
+
+    def _exit_when_idle(self) -> None:
+        if self._winding_down and not any(job.state != "queued" for job in self.app.query_one(JobsPanel).jobs.values()):
+            self.app.exit()
+
+    async def _job(self, key: int, request: AnyRequest, profile: Profile, parent_id: int | None, sources: Sequence[Source]) -> None:
+        """One generation in the background. Its outcome is told once: in the preview when the
+        preview follows this job, else in a short notice naming the row."""
+        jobs = self.app.query_one(JobsPanel)
+        history = self.app.query_one(HistoryList)
+        rows: list[int] = []
+
+        def on_event(event: str, row: int | None) -> None:
+            jobs.set_state(key, "queued" if event == "queued" else "running")
+            if row is not None and not rows:
+                rows.append(row)
+            if event in ("recorded", "queued"):
+                history.reload(select_id=row if self._follow == key else None)
+            self._changed()
+
+        def on_partial(index: int, step: int, payload: Any) -> None:
+            if self._follow == key and index == 0:
+                self._show_partial(key, step, payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
+
+        def failed(kind: str) -> None:
+            following = self._follow == key
+            history.reload(select_id=rows[0] if following and rows else None)
+            if not following:
+                self.app.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
+
+        try:
+            outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event)
+        except ImageAPIError as exc:
+            failed(exc.kind.value)
+        except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
+            self.app.notify(str(exc), title="Not sent", severity="error")
+        except OutputError as exc:
+            failed("not saved" if exc.kind == "unsaved" else "output folder")
+        except asyncio.CancelledError:
+            if not self._quitting:
+                self.app.notify(request.prompt[:80], title="Cancelled")
+                history.reload()
+            raise
+        except Exception as exc:  # a bug: one line and a report; the app and other jobs go on
+            from imagegen_tui import crashlog
+
+            secrets = crashlog.known_secrets(self.studio.config)
+            report = crashlog.write_report(exc, "running a job", secrets)
+            self.app.notify(crashlog.sentence(exc, "running a job", report, secrets), severity="error", timeout=20)
+            history.reload()
+        else:
+            following = self._follow == key
+            preview = self.app.query_one(Preview)
+            if following and outcome.saved and preview.graphics.protocol != "none":
+                preview.prefetch(outcome.saved[0].path)
+            count = len(outcome.saved)
+            if outcome.notes or not following:  # else the preview shows it: no notice over it
+                notes = "".join(f"\n{note}" for note in outcome.notes)
+                self.app.notify(f"#{outcome.history_id}: {count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
+            history.reload(select_id=outcome.history_id if following else None)
+        finally:
+            jobs.remove(key)
+            self._workers.pop(key, None)
+            self._partial_steps.pop(key, None)
+            self._changed()
+            self._exit_when_idle()
+
+    @app_thread(group="partial")
+    def _show_partial(self, key: int, step: int, data: bytes, caption: str) -> None:
+        from PIL import Image
+
+        preview = self.app.query_one(Preview)
+        width, height = preview.stage_pixels()
+        rendition = render_partial(preview.graphics, Image.open(io.BytesIO(data)), width, height, preview.background_rgb())
+        self.app.call_from_thread(self._partial_ready, key, step, rendition, caption)
+
+    def _partial_ready(self, key: int, step: int, rendition: Any, caption: str) -> None:
+        """Encoded in a thread, it may come late: never after the final image, never out of order."""
+        if self._follow != key or key not in self._workers or step <= self._partial_steps.get(key, -1):
+            return
+        self._partial_steps[key] = step
+        self.app.query_one(Preview).show_partial(rendition, caption)

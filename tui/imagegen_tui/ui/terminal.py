@@ -1,0 +1,126 @@
+"""The app and its terminal: pictures written around each frame, notices, nothing written while
+the terminal is lent to another program, and the terminal going away (ui/hangup.py).
+
+The base of the app (ui/app.py), because Textual writes frames and notices and picks its driver
+through the App itself: these are its methods to override, not hooks a widget could take. What
+the app does when its terminal is gone is the app's own (`terminal_gone`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from textual.app import App
+
+from imagegen_tui.textsafe import one_line, visible
+from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.pictures import Painter
+
+MAX_NOTICES = 3
+
+
+class TerminalApp(App[None]):
+    """Pictures are written straight to the terminal, around Textual's frames; notices are plain
+    text; while the terminal is lent (suspend), the app writes no picture; when the terminal is
+    gone, the app stops using it and carries on without a screen."""
+
+    def __init__(self, graphics: Graphics) -> None:
+        super().__init__()
+        self.graphics = graphics
+        self._lent = False  # the terminal is lent to another program (suspend)
+        self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
+        self.detached = False  # the terminal went away
+        self._loop_for_hangup: asyncio.AbstractEventLoop | None = None
+
+    def on_mount(self) -> None:
+        """Besides the app's own on_mount (Textual calls the handlers of every class)."""
+        if not self.is_headless and hasattr(signal, "SIGHUP"):
+            self._loop_for_hangup = asyncio.get_running_loop()
+            self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
+
+    # --- the terminal going away ----------------------------------------------------------------
+
+    def get_driver_class(self) -> Any:
+        from imagegen_tui.ui.hangup import hangup_aware
+
+        return hangup_aware(super().get_driver_class(), self._terminal_gone_soon)
+
+    def _terminal_gone_soon(self) -> None:
+        """From the driver's threads: the terminal failed a read or a write."""
+        if self._loop_for_hangup is not None and not self.detached:
+            self._loop_for_hangup.call_soon_threadsafe(self.hang_up)
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SIGHUP, or it failed us): stop using it, whatever state it is
+        in, then let the app carry on without it."""
+        if self.detached:
+            return
+        from imagegen_tui.ui.hangup import let_go
+
+        self.detached = True
+        try:
+            if self._driver is not None:
+                let_go(self._driver)
+        finally:
+            self.terminal_gone()
+
+    def terminal_gone(self) -> None:
+        """What the app does once its terminal is gone: the app's own to say."""
+        raise NotImplementedError
+
+    # --- pictures and notices -------------------------------------------------------------------
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        """Textual writes a frame here; pictures need a word before it (kitty transmissions,
+        Sixel cells that must not be overwritten) and after it (Sixel pixels for the cells the
+        frame did overwrite)."""
+        drawn = renderable is not None and not self._batch_count
+        if drawn:
+            self.pictures.before_frame(screen, renderable)
+        super()._display(screen, renderable)
+        if drawn:
+            self.pictures.after_frame()
+
+    def on_resize(self) -> None:
+        self.pictures.forget_screen()  # terminals clear or reflow pictures when resized
+
+    def _write_pictures(self, data: str) -> None:
+        if self._driver is not None and not self.is_headless and not self._closed and not self._lent:
+            self._driver.write(data)
+            self._driver.flush()
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        """A finished encoding arrives after the app stopped: nothing to draw on then."""
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass
+
+    @contextmanager
+    def suspend(self) -> Iterator[None]:
+        """The terminal lent to another program (an editor): a drawing finishing meanwhile would
+        land in it, so none is written; after, every picture is drawn again."""
+        self._lent = True
+        try:
+            with super().suspend():
+                yield
+        finally:
+            self._lent = False
+        self.pictures.forget_screen()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice is plain text: they quote prompts, paths and provider messages, which
+        must never be read as markup or reach the terminal as control characters. At most
+        MAX_NOTICES are up at once: a stack taller than the screen runs off its top, and Textual
+        then never erases what ran off."""
+        super().notify(visible(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
+        self.call_later(self._trim_notices)  # after the notice has landed (it comes as a message)
+
+    def _trim_notices(self) -> None:
+        excess = list(self._notifications)[: max(0, len(self._notifications) - MAX_NOTICES)]
+        for old in excess:
+            self._unnotify(old, refresh=old is excess[-1])

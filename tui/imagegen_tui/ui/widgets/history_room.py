@@ -1,0 +1,214 @@
+"""The history room: the search box, the filters and the list of generations (the left column),
+and what is done to the selected generation from there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Checkbox, Input, Select
+
+from imagegen_tui.store import STATUSES, Filters, Generation
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui.commands import Command
+from imagegen_tui.ui.intents import CopyPath, OpenImage, Rerun, Reuse, View, selected
+from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.widgets.history import HistoryList
+from imagegen_tui.ui.workers import app_thread
+
+
+class HistoryPane(HistoryList):
+    """The list, with the actions on its selected generation. Its keys work while it has focus
+    (the search box and the filters beside it take letters for themselves); what another room
+    does (view, reuse, re-run, the image on show) it asks for with an intent."""
+
+    BINDINGS = [
+        Binding("enter,v", "view", "View", id="history.view"),
+        Binding("u", "reuse", "Reuse", id="history.reuse"),
+        Binding("r", "rerun", "Re-run", id="history.rerun"),
+        Binding("f", "favourite", "★", id="history.favourite"),
+        Binding("c", "copy_prompt", "Copy prompt", id="history.copy_prompt"),
+        Binding("y", "copy_path", "Copy path", show=False, id="history.copy_path"),
+        Binding("o", "open_file", "Open", show=False, id="history.open_file"),
+        Binding("O", "open_folder", "Open folder", show=False, id="history.open_folder"),
+        Binding("delete,d", "delete", "Delete", id="history.delete"),
+        Binding("slash", "app.search", "Search", show=False, id="history.search"),
+        Binding("s", "recover", "Save kept images", show=False, id="history.recover"),
+    ]
+
+    def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:
+        super().__init__(studio.page, studio.count, first_page, **kwargs)
+        self.studio = studio
+
+    def commands(self) -> Iterator[Command]:
+        """This room's entries in the command palette, on the selected generation."""
+        yield "View full screen", "The selected generation's images (v)", self.action_view
+        yield "Reuse settings", "Fill prompt and sidebar from the selected generation (u)", self.action_reuse
+        yield "Re-run", "The selected generation again, linked to it (r)", self.action_rerun
+        yield "Favourite", "Mark or unmark the selected generation (f)", self.action_favourite
+        yield "Copy prompt", "Of the selected generation, via OSC 52 (c)", self.action_copy_prompt
+        yield "Copy path", "Of the shown image (y)", self.action_copy_path
+        yield "Open image", "With the system viewer (o)", self.action_open_file
+        yield "Open folder", "Where the image is (O)", self.action_open_folder
+        yield "Delete generation", "Asks first; files optional (Delete)", self.action_delete
+        yield "Save kept images", "Of a generation whose save failed: into the output folder (s)", self.action_recover
+
+    def _selected(self) -> Generation | None:
+        return selected(self, self.current)
+
+    def action_view(self) -> None:
+        if g := self._selected():
+            self.post_message(View(g))
+
+    def action_reuse(self) -> None:
+        if g := self._selected():
+            self.post_message(Reuse(g))
+
+    def action_rerun(self) -> None:
+        if g := self._selected():
+            self.post_message(Rerun(g))
+
+    def action_copy_path(self) -> None:
+        if self._selected():
+            self.post_message(CopyPath())
+
+    def action_open_file(self) -> None:
+        if self._selected():
+            self.post_message(OpenImage(folder=False))
+
+    def action_open_folder(self) -> None:
+        if self._selected():
+            self.post_message(OpenImage(folder=True))
+
+    def action_copy_prompt(self) -> None:
+        if g := self._selected():
+            self.app.copy_to_clipboard(g.prompt)
+            self.notify("Prompt copied (OSC 52).")
+
+    @app_thread(group="favourite")
+    def action_favourite(self) -> None:
+        g = self.app.call_from_thread(self._selected)
+        if g is None:
+            return
+        self.studio.favourite(g.id, not g.favourite)
+        self.app.call_from_thread(self.reload)
+
+    def action_recover(self) -> None:
+        if g := self._selected():
+            self.recover(g)
+
+    def recover(self, generation: Generation) -> None:
+        """Save the images a failed save kept aside (paid for) into the output folder."""
+        if not any(image.kept for image in generation.images):
+            self.notify(f"#{generation.id} has no images waiting to be saved.")
+            return
+        self._recover(generation.id)
+
+    @app_thread(exclusive=True, group="recover")
+    def _recover(self, gen_id: int) -> None:
+        try:
+            result = self.studio.recover(gen_id)
+        except OSError as exc:
+            self.app.call_from_thread(self.notify, f"#{gen_id}: still cannot save: {exc}", severity="error", timeout=15)
+            return
+        if result.done:
+            message, severity = f"#{gen_id}: {len(result.saved)} image(s) saved into the output folder.", "information"
+        else:
+            failures = "; ".join(f"{path.name}: {why}" for path, why in result.failed)
+            message, severity = f"#{gen_id}: {len(result.saved)} saved, {len(result.failed)} still waiting ({failures}).", "warning"
+        self.app.call_from_thread(self.notify, message, severity=severity)
+        self.app.call_from_thread(self.reload)
+
+    def action_delete(self) -> None:
+        from imagegen_tui.ui.screens.dialogs import ConfirmScreen
+
+        g = self._selected()
+        if g is None:
+            return
+
+        def answered(result: tuple[bool, bool] | None) -> None:
+            if result and result[0]:
+                self._delete(g, result[1])
+
+        files = f"also delete its {len(g.images)} file(s)" if g.images else None
+        self.app.push_screen(ConfirmScreen(template("Delete #$id from the history?\n\n$prompt", id=g.id, prompt=g.prompt[:200]), "Delete", files), answered)
+
+    @app_thread(group="delete")
+    def _delete(self, g: Generation, files: bool) -> None:
+        report = self.studio.delete(g.id, files)
+        if report is not None and report.failed:
+            failed = "\n".join(f"{path}: {why}" for path, why in report.failed)
+            self.app.call_from_thread(self.notify, f"#{g.id} deleted, but some files could not be removed:\n{failed}", severity="warning", timeout=15)
+        else:
+            removed = f" and {len(report.removed)} file(s)" if report and report.removed else ""
+            self.app.call_from_thread(self.notify, f"Deleted #{g.id}{removed}.")
+        self.app.call_from_thread(self.reload)
+
+
+class HistoryRoom(Vertical):
+    """The left column: a full-text search and filters over the list below them."""
+
+    def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.studio = studio
+        self.first_page = first_page
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
+        with Horizontal(id="filters"):
+            yield Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True)
+            yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
+            yield Checkbox("★", id="filter-favourite", compact=True)
+        yield HistoryPane(self.studio, self.first_page, id="history")
+
+    def commands(self) -> Iterator[Command]:
+        """This room's entries in the command palette."""
+        yield from self.query_one(HistoryPane).commands()
+        yield "Show failed", "Filter the history to failures", lambda: self.set_status_filter("failed")
+        yield "Show all", "Clear the search and filters", self.clear_filters
+
+    def focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def set_status_filter(self, status: str) -> None:
+        self.query_one("#filter-status", Select).value = status
+
+    def clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_one("#filter-status", Select).value = ""
+        self.query_one("#filter-model", Select).value = ""
+        self.query_one("#filter-favourite", Checkbox).value = False
+
+    @app_thread(group="models")
+    def load_models(self) -> None:
+        """The model filter's choices: every model in the history."""
+        models = self.studio.models()
+        self.app.call_from_thread(self.query_one("#filter-model", Select).set_options, [("any model", "")] + [(line(m), m) for m in models])
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.15, self._apply_filters)
+
+    @on(Select.Changed, "#filters Select")
+    @on(Checkbox.Changed, "#filter-favourite")
+    def _filters_changed(self) -> None:
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        status = self.query_one("#filter-status", Select).value
+        model = self.query_one("#filter-model", Select).value
+        filters = Filters(
+            text=self.query_one("#search", Input).value or None,
+            status=str(status) if status else None,
+            model=str(model) if model else None,
+            favourite=self.query_one("#filter-favourite", Checkbox).value,
+        )
+        self.query_one(HistoryPane).reload(filters)

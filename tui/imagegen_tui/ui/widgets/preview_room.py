@@ -1,0 +1,93 @@
+"""The preview room: the main screen's preview of the selected generation, and what is done with
+the image on show (full screen, its path copied, opened with the system viewer)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.binding import Binding
+
+from imagegen_tui.store import Generation, StoredImage
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.intents import Recover, Rerun, Reuse, selected
+from imagegen_tui.ui.widgets.preview import Preview
+
+
+class PreviewPane(Preview):
+    """Its keys work while it has focus; what another room does (re-run, reuse, save kept images)
+    it asks for with an intent."""
+
+    BINDINGS = [
+        Binding("enter,v", "view", "View", id="preview.view"),
+        Binding("r", "rerun", "Re-run", id="preview.rerun"),
+        Binding("u", "reuse", "Reuse", id="preview.reuse"),
+        Binding("s", "recover", "Save kept images", show=False, id="preview.recover"),
+    ]
+
+    def __init__(self, graphics: Graphics, studio: Studio, **kwargs: Any) -> None:
+        super().__init__(graphics, *_from_config(studio), **kwargs)
+        self.studio = studio
+
+    def action_view(self) -> None:
+        if g := selected(self, self.generation):
+            self.view(g)
+
+    def action_rerun(self) -> None:
+        if g := selected(self, self.generation):
+            self.post_message(Rerun(g))
+
+    def action_reuse(self) -> None:
+        if g := selected(self, self.generation):
+            self.post_message(Reuse(g))
+
+    def action_recover(self) -> None:
+        if g := selected(self, self.generation):
+            self.post_message(Recover(g))
+
+    def view(self, generation: Generation) -> None:
+        """The generation's images full screen, from the one on show here."""
+        from imagegen_tui.ui.screens.viewer import ViewerScreen
+
+        if generation.images:
+            self.app.push_screen(ViewerScreen(self.graphics, generation, self.index, *_from_config(self.studio)))
+
+    def copy_path(self) -> None:
+        if image := self.current_image:
+            self.app.copy_to_clipboard(str(image.path))
+            self.notify(f"Copied {image.path}")
+
+    def open_image(self, folder: bool) -> None:
+        """The image on show, or its folder, with the system viewer; over SSH, where there is
+        none, its path is copied instead."""
+        image = self.current_image
+        if image is None:
+            return
+        target = image.path.parent if folder else image.path
+        opener = _system_opener()
+        if opener is None:
+            self.app.copy_to_clipboard(str(target))
+            self.notify(f"No local display here (SSH?): the path was copied instead.\n{target}", severity="warning")
+            return
+        subprocess.Popen([opener, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _from_config(studio: Studio) -> tuple[dict[str, Any], Path, Callable[[StoredImage], Path | None]]:
+    """What a preview takes from the config: prices (for costs), the output folder (paths are
+    shown relative to it) and where thumbnails come from."""
+    return studio.config.prices, studio.config.output.folder.resolve(), studio.thumbnail
+
+
+def _system_opener() -> str | None:
+    """xdg-open / open when there is a display to open things on; None over plain SSH."""
+    if sys.platform == "darwin":
+        return "open"
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None
+    return shutil.which("xdg-open")
