@@ -22,7 +22,7 @@ from imagegen_tui import edits
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
-from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, StoredImage
+from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
@@ -272,6 +272,9 @@ class Studio:
 
     def page(self, filters: Filters, offset: int, limit: int) -> list[Generation]:
         return self.store.page(filters, limit=limit, offset=offset) if self.store else []
+
+    def lineage(self, gen_id: int) -> Lineage | None:
+        return self.store.lineage(gen_id) if self.store else None
 
     def get(self, gen_id: int) -> Generation | None:
         return self.store.get(gen_id) if self.store else None

@@ -37,10 +37,12 @@ from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.intents import CopyPath, OpenImage, Recover, Rerun, Reuse, View
+from imagegen_tui.ui.editing import Editing
+from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.terminal import TerminalApp
+from imagegen_tui.ui.widgets.attachments import Attachments
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
@@ -67,6 +69,7 @@ class ImagegenApp(TerminalApp):
         Binding("f3", "diagnostics", "Graphics", show=False, id="app.diagnostics"),
         Binding("ctrl+r", "reload_config", "Reload config", show=False, id="app.reload_config"),
         Binding("escape", "focus_prompt", "Prompt", show=False, id="app.focus_prompt"),
+        Binding("ctrl+o", "add_image", "Add image", show=False, id="app.add_image"),
     ]
 
     def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:
@@ -76,6 +79,7 @@ class ImagegenApp(TerminalApp):
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
         self.jobs = Jobs(self, studio, self._update_title)
+        self.editing = Editing(self, studio, lambda: self.graphics)
         self._warmed = False
         self._crash: BaseException | None = None
         self._submitting: str | None = None
@@ -135,6 +139,7 @@ class ImagegenApp(TerminalApp):
             yield PreviewPane(self.graphics, self.studio, id="preview")
             yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
+        yield Attachments(id="attachments")
         yield PromptBar(id="prompt")
         yield Footer()
 
@@ -226,10 +231,14 @@ class ImagegenApp(TerminalApp):
     @on(PromptArea.Submitted)
     def _submitted(self, event: PromptArea.Submitted) -> None:
         self._submitting = event.text  # kept by the crash handler should anything below fail
-        request = self.composer.request(event.text)
-        if request is None:
-            return
-        self.jobs.start(request, self.profile)
+        if self.query_one(Attachments).editing:
+            text = event.text
+            self.editing.send(text, self.profile, self.composer.values(), self.jobs.start, lambda exc: self.composer.refused(text, exc))
+        else:
+            request = self.composer.request(event.text)
+            if request is None:
+                return
+            self.jobs.start(request, self.profile)
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None
@@ -283,6 +292,31 @@ class ImagegenApp(TerminalApp):
     def _recover(self, intent: Recover) -> None:
         self.query_one(HistoryPane).recover(intent.generation)
 
+    @on(Edit)
+    def _edit(self, intent: Edit) -> None:
+        index = intent.index
+        if index is None:  # the image the preview shows of it, when it shows it
+            preview = self.query_one(PreviewPane)
+            shown = preview.generation is not None and preview.generation.id == intent.generation.id
+            index = preview.index + 1 if shown else 1
+        self.editing.edit(intent.generation, index, reference=intent.reference)
+
+    @on(PaintMask)
+    def _paint_mask(self, intent: PaintMask) -> None:
+        self.editing.paint_mask(intent.generation, intent.index)
+
+    @on(Attachments.Changed)
+    def _attachments_changed(self) -> None:
+        self.editing.changed()
+        self.composer.validate()
+
+    @on(ShowLineage)
+    def _show_lineage(self, intent: ShowLineage) -> None:
+        self.editing.show_lineage(intent.generation, self._go_to)
+
+    def _go_to(self, gen_id: int) -> None:
+        self.query_one(HistoryRoom).go_to(gen_id)
+
     # --- command palette ----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Any) -> Any:
@@ -322,8 +356,19 @@ class ImagegenApp(TerminalApp):
             self.query_one(ConfigBanner).reload()
 
     def action_focus_prompt(self) -> None:
+        """Escape: to the prompt; in the prompt, the images of an edit are taken off."""
+        if len(self.screen_stack) != 1:
+            return
+        area = self.query_one(PromptArea)
+        attachments = self.query_one(Attachments)
+        if area.has_focus and attachments.editing:
+            attachments.clear()
+            self.notify("The images are off: Enter generates again.")
+        area.focus()
+
+    def action_add_image(self) -> None:
         if len(self.screen_stack) == 1:
-            self.query_one(PromptArea).focus()
+            self.editing.add_file()
 
     def action_help(self) -> None:
         from imagegen_tui.ui.screens.dialogs import HelpScreen  # Markdown: loaded when asked for

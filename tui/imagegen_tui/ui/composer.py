@@ -97,18 +97,26 @@ class Composer:
     def request(self, text: str) -> ImageRequest | None:
         """What Enter sends with `text`; None when it cannot be sent, after showing why (and
         putting `text` back in the box to fix, unless something else was typed meanwhile)."""
-        sidebar = self.app.query_one(ParamSidebar)
         try:
-            return self.studio.request(text, self.profile, sidebar.values())
+            return self.studio.request(text, self.profile, self.values())
         except InvalidRequest as exc:
-            sidebar.show_problems(dict(exc.problems))
-            if not sidebar.display:
-                sidebar.display = True
-            self.app.notify(str(exc), title="Not sent", severity="error")
-            area = self.app.query_one(PromptArea)
-            if not area.text:  # else it waits under ↑
-                area.put(text)
+            self.refused(text, exc)
             return None
+
+    def values(self) -> dict[str, Any]:
+        return self.app.query_one(ParamSidebar).values()
+
+    def refused(self, text: str, exc: InvalidRequest) -> None:
+        """Why `text` was not sent: under the fields and in a notice; the text goes back into the
+        box to fix, unless something else was typed meanwhile (then it waits under ↑)."""
+        sidebar = self.app.query_one(ParamSidebar)
+        sidebar.show_problems(dict(exc.problems))
+        if not sidebar.display:
+            sidebar.display = True
+        self.app.notify(str(exc), title="Not sent", severity="error")
+        area = self.app.query_one(PromptArea)
+        if not area.text:
+            area.put(text)
 
     def reuse(self, generation: Generation) -> None:
         """`generation`'s prompt and parameters, to edit and send again."""

@@ -44,6 +44,32 @@ class Recover(Message):
 
 
 @dataclass
+class Edit(Message):
+    """Edit image `index` (1-based; None: the one the preview shows of it, else the first) of
+    this generation: it becomes the image edited, or with `reference`, one more reference."""
+
+    generation: Generation
+    index: int | None
+    reference: bool = False
+
+
+@dataclass
+class ShowLineage(Message):
+    """Show the family of this generation (ui/screens/lineage.py)."""
+
+    generation: Generation
+
+
+@dataclass
+class PaintMask(Message):
+    """Paint the mask of an edit of image `index` (1-based) of this generation, which becomes
+    the image edited if it was not (references stay) (ui/screens/mask_editor.py)."""
+
+    generation: Generation
+    index: int
+
+
+@dataclass
 class CopyPath(Message):
     """Copy the path of the image on show."""
 

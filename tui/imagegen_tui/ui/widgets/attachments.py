@@ -49,7 +49,7 @@ class Attachments(Horizontal):
     Attachments.-some { display: block; }
     Attachments Chip { width: auto; margin-right: 2; background: $boost; color: $text; }
     Attachments Chip.mask { background: $warning 30%; }
-    Attachments #attachments-hint { width: auto; color: $text-muted; }
+    Attachments .hint { width: auto; color: $text-muted; }
     """
 
     @dataclass
@@ -75,6 +75,14 @@ class Attachments(Horizontal):
         if attachment not in self.items:
             self.items.append(attachment)
             self._changed()
+
+    def set_first(self, attachment: Attachment) -> None:
+        """`attachment` as the image edited; the references stay, a mask painted on another goes."""
+        if self.items and self.items[0] == attachment:
+            return
+        self.items = [attachment] + [item for item in self.items[1:] if item != attachment]
+        self.mask = None
+        self._changed()
 
     def remove(self, position: int | None) -> None:
         if position is None:
@@ -109,12 +117,16 @@ class Attachments(Horizontal):
         if self.mask is not None:
             chips.append(Chip(None, "mask", classes="mask"))
         if self.items:
-            chips.append(Static(template("[dim]Enter edits · + adds a reference · m paints a mask · click a chip to take it off[/dim]"), id="attachments-hint"))
+            chips.append(Static(template("[dim]Enter edits · ctrl+o adds a file · m paints a mask · Esc or a click on a chip takes it off[/dim]"), classes="hint"))
         return chips
 
     def _changed(self) -> None:
         self.set_class(bool(self.items), "-some")
         if self.is_mounted:
-            self.remove_children()
-            self.mount_all(self._chips())
+            self.call_later(self._rebuild)
         self.post_message(self.Changed(self))
+
+    async def _rebuild(self) -> None:
+        async with self.batch():
+            await self.remove_children()
+            await self.mount_all(self._chips())

@@ -62,6 +62,7 @@ class HistoryList(ScrollView, can_focus=True):
         self.preloaded = first_page is not None
         self._loading: set[int] = set()
         self._epoch = 0  # bumped on every reload, so answers to an older query are dropped
+        self.wanted_id: int | None = None  # to select at the next reload (one a filter change makes)
         self._keep_id: int | None = None
 
     # --- data ---------------------------------------------------------------------------------
@@ -72,7 +73,8 @@ class HistoryList(ScrollView, can_focus=True):
         if filters is not None:
             self.filters = filters
         current = self.current
-        self._keep_id = select_id if select_id is not None else (current.id if current else None)
+        wanted, self.wanted_id = select_id or self.wanted_id, None
+        self._keep_id = wanted if wanted is not None else (current.id if current else None)
         self._epoch += 1
         self._load_first(self._epoch, self.filters)
 

@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, Input, Select
 from imagegen_tui.store import STATUSES, Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.commands import Command
-from imagegen_tui.ui.intents import CopyPath, OpenImage, Rerun, Reuse, View, selected
+from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, Rerun, Reuse, ShowLineage, View, selected
 from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.workers import app_thread
@@ -31,6 +31,9 @@ class HistoryPane(HistoryList):
         Binding("enter,v", "view", "View", id="history.view"),
         Binding("u", "reuse", "Reuse", id="history.reuse"),
         Binding("r", "rerun", "Re-run", id="history.rerun"),
+        Binding("e", "edit", "Edit", id="history.edit"),
+        Binding("plus", "add_reference", "+ Reference", show=False, id="history.add_reference"),
+        Binding("t", "lineage", "Lineage", id="history.lineage"),
         Binding("f", "favourite", "★", id="history.favourite"),
         Binding("c", "copy_prompt", "Copy prompt", id="history.copy_prompt"),
         Binding("y", "copy_path", "Copy path", show=False, id="history.copy_path"),
@@ -72,6 +75,18 @@ class HistoryPane(HistoryList):
     def action_rerun(self) -> None:
         if g := self._selected():
             self.post_message(Rerun(g))
+
+    def action_edit(self) -> None:
+        if g := self._selected():
+            self.post_message(Edit(g, None))
+
+    def action_add_reference(self) -> None:
+        if g := self._selected():
+            self.post_message(Edit(g, None, reference=True))
+
+    def action_lineage(self) -> None:
+        if g := self._selected():
+            self.post_message(ShowLineage(g))
 
     def action_copy_path(self) -> None:
         if self._selected():
@@ -178,6 +193,16 @@ class HistoryRoom(Vertical):
 
     def set_status_filter(self, status: str) -> None:
         self.query_one("#filter-status", Select).value = status
+
+    def go_to(self, gen_id: int) -> None:
+        """Select `gen_id`, clearing the search and filters that may hide it."""
+        pane = self.query_one(HistoryPane)
+        pane.wanted_id = gen_id
+        if pane.filters == Filters():
+            pane.reload()
+        else:
+            self.clear_filters()  # its reload selects it
+        pane.focus()
 
     def clear_filters(self) -> None:
         self.query_one("#search", Input).value = ""

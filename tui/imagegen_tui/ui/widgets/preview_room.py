@@ -16,7 +16,7 @@ from textual.binding import Binding
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
-from imagegen_tui.ui.intents import Recover, Rerun, Reuse, selected
+from imagegen_tui.ui.intents import Edit, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
 from imagegen_tui.ui.widgets.preview import Preview
 
 
@@ -28,6 +28,10 @@ class PreviewPane(Preview):
         Binding("enter,v", "view", "View", id="preview.view"),
         Binding("r", "rerun", "Re-run", id="preview.rerun"),
         Binding("u", "reuse", "Reuse", id="preview.reuse"),
+        Binding("e", "edit", "Edit", id="preview.edit"),
+        Binding("plus", "add_reference", "+ Reference", show=False, id="preview.add_reference"),
+        Binding("m", "mask", "Mask", id="preview.mask"),
+        Binding("t", "lineage", "Lineage", id="preview.lineage"),
         Binding("s", "recover", "Save kept images", show=False, id="preview.recover"),
     ]
 
@@ -42,6 +46,24 @@ class PreviewPane(Preview):
     def action_rerun(self) -> None:
         if g := selected(self, self.generation):
             self.post_message(Rerun(g))
+
+    def action_edit(self) -> None:
+        """The image on show (not always the first) is the one edited."""
+        if g := selected(self, self.generation):
+            self.post_message(Edit(g, self.index + 1))
+
+    def action_add_reference(self) -> None:
+        if g := selected(self, self.generation):
+            self.post_message(Edit(g, self.index + 1, reference=True))
+
+    def action_mask(self) -> None:
+        """Paint a mask on the image on show: it becomes the image edited, if it was not."""
+        if g := selected(self, self.generation):
+            self.post_message(PaintMask(g, self.index + 1))
+
+    def action_lineage(self) -> None:
+        if g := selected(self, self.generation):
+            self.post_message(ShowLineage(g))
 
     def action_reuse(self) -> None:
         if g := selected(self, self.generation):

@@ -1,0 +1,120 @@
+"""The editing room: what an edit is made from while it is being written (the chips above the
+prompt), the mask painted for it, the family of a generation, and sending an edit.
+
+An edit starts from an image (`e` in the history or the preview), gains references (`+`, or
+ctrl+o for a file) and a mask (`m`); Enter then sends an edit instead of a generation. The
+inputs stay attached after sending, for another try with another prompt; Escape in the prompt
+(or a click on each chip) takes them off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+
+from imagegen_tui import edits
+from imagegen_tui.errors import InvalidRequest
+from imagegen_tui.store import Generation
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.widgets.attachments import Attachment, Attachments
+from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+from imagegen_tui.ui.workers import app_thread
+
+
+class Editing:
+    def __init__(self, app: App[Any], studio: Studio, graphics: Callable[[], Graphics]) -> None:
+        self.app, self.studio, self._graphics = app, studio, graphics
+
+    @property
+    def attachments(self) -> Attachments:
+        return self.app.query_one(Attachments)
+
+    def edit(self, generation: Generation, index: int, *, reference: bool) -> None:
+        """Image `index` of `generation` as the image edited (what was attached goes) or as
+        one more reference."""
+        if (attachment := self._attachment(generation, index)) is None:
+            return
+        if not reference:
+            self.attachments.clear()
+        self.attachments.add(attachment)
+        first = len(self.attachments.items) == 1
+        self.app.notify(
+            f"Editing #{generation.id} image {index}: write what to change and press Enter (m paints a mask)." if first
+            else f"#{generation.id} image {index} added as a reference."
+        )
+
+    def add_file(self) -> None:
+        from imagegen_tui.ui.screens.add_reference import AddReference
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.attachments.add(Attachment(path, path.name))
+
+        self.app.push_screen(AddReference(), chosen)
+
+    def _attachment(self, generation: Generation, index: int) -> Attachment | None:
+        image = next((i for i in generation.images if i.index == index), None)
+        if image is None or image.missing:
+            what = "has no images" if not generation.images else f"image {index} is missing (moved or deleted)"
+            self.app.notify(f"#{generation.id} cannot be edited: it {what}.", severity="warning")
+            return None
+        size = (image.width, image.height) if image.width and image.height else None
+        return Attachment(image.path, f"#{generation.id} image {index}", size, generation.id, index)
+
+    def paint_mask(self, generation: Generation, index: int) -> None:
+        """The mask editor over image `index` of `generation`, made the image edited first."""
+        from imagegen_tui.ui.screens.mask_editor import MaskEditor
+
+        if (attachment := self._attachment(generation, index)) is None:
+            return
+        attachments = self.attachments
+        attachments.set_first(attachment)
+
+        def painted(mask: bytes | None) -> None:
+            if mask is not None:
+                attachments.set_mask(mask)
+
+        self.app.push_screen(MaskEditor(self._graphics(), attachments.items[0].path, attachments.mask), painted)
+
+    def changed(self) -> None:
+        """The sidebar shows what an edit takes while there is something to edit."""
+        self.app.query_one(ParamSidebar).set_editing(self.attachments.editing)
+
+    def send(self, prompt: str, profile: Any, params: dict[str, Any], start: Callable[..., int], refused: Callable[[InvalidRequest], None]) -> None:
+        """An edit of what is attached: its inputs are read, kept and checked in a thread, then
+        the job starts; `refused` hears why it cannot be sent."""
+        wanted = [edits.Wanted(a.path, a.generation_id, a.index or 1) for a in self.attachments.items]
+        self._send(prompt, profile, params, wanted, self.attachments.mask, start, refused)
+
+    @app_thread(group="edit")
+    def _send(self, prompt: str, profile: Any, params: dict[str, Any], wanted: list[edits.Wanted], mask: bytes | None,
+              start: Callable[..., int], refused: Callable[[InvalidRequest], None]) -> None:
+        try:
+            request, made_from, note = self.studio.edit_request(prompt, profile, params, wanted, mask)
+        except InvalidRequest as exc:
+            self.app.call_from_thread(refused, exc)
+            return
+        if note:
+            self.app.call_from_thread(self.app.notify, note)
+        self.app.call_from_thread(start, request, profile, None, made_from)
+
+    def show_lineage(self, generation: Generation, go: Callable[[int], None]) -> None:
+        self._lineage(generation.id, go)
+
+    @app_thread(group="lineage", exclusive=True)
+    def _lineage(self, gen_id: int, go: Callable[[int], None]) -> None:
+        from imagegen_tui.ui.screens.lineage import LineageScreen
+
+        family = self.studio.lineage(gen_id)
+        if family is None:
+            return
+
+        def chosen(picked: int | None) -> None:
+            if picked is not None:
+                go(picked)
+
+        self.app.call_from_thread(self.app.push_screen, LineageScreen(family, gen_id), chosen)
