@@ -66,6 +66,27 @@ def seed(store: HistoryStore, output: Path, flat: bool = False) -> None:
             status=status, usage=usage, elapsed=38.5 + 11 * i if status == "done" else 12.0, request_id=f"req_scene_{i}",
             error_kind=kind, error_message=message, favourite=(i == 4), images=images,
         )])
+        if i == 3:
+            _seed_edit(store, output, flat, when, images[0])
+
+
+def _seed_edit(store: HistoryStore, output: Path, flat: bool, after: datetime, source: Any) -> None:
+    """An edit of the robot barista (#4) with a mask, half an hour later: the lineage scenes."""
+    from imagegen_tui.sources import Source
+
+    base = next(g for g in store.page() if g.uid == "scene0000003")
+    when = after.replace(minute=after.minute + 24)
+    prompt = "the robot barista pours a latte heart, same print, night cafe"
+    request = ImageRequest(prompt=prompt, model="gpt-image-2", n=1, size="1536x1024", quality="low")
+    drawn = Image.new("RGB", (768, 512), FLAT_COLOURS[2]) if flat else artist.draw(prompt, 768, 512, 0)
+    result = GenerationResult(images=[verify_image(artist.encode(drawn, "png", None))], created=int(when.timestamp()), usage=Usage(60, 4160, 4220, 20, 40), request_id="req_scene_edit", elapsed=44.0)
+    made_from = (Source("image", source.path.name, "e" * 64, base.id, base.uid, 1), Source("mask", "mask.png", "f" * 64))
+    target = SaveTarget(folder=output, template="{date}/{time}-{slug}-{index}", profile="model-go", provider="model-go.com", generation_id="sceneedit01", when=when.astimezone().replace(tzinfo=None), sources=made_from)
+    images = tuple(save_result(request, result, target))
+    store.add_finished([FinishedGeneration(
+        uid="sceneedit01", created_at=when.timestamp(), profile="model-go", provider="model-go.com", request=request,
+        usage=result.usage, elapsed=44.0, request_id="req_scene_edit", images=images, kind="edit", sources=made_from,
+    )])
 
 
 def make_app(environ: dict[str, str] | None = None, flat: bool = False) -> tuple[Any, HistoryStore]:
@@ -129,6 +150,32 @@ async def settings(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def editing(pilot: Any) -> None:
+    """e on the edit of the robot barista: its chip above the prompt, a mask painted, the
+    sidebar in edit mode, a prompt being written; its preview says where it came from."""
+    from imagegen_tui import masks
+
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    pilot.app.query_one("#history").focus()
+    await pilot.press("down", "e")
+    await settle(pilot)
+    attachments = pilot.app.query_one("#attachments")
+    attachments.set_mask(masks.region_mask((768, 512), [masks.rect("0,0,100%,35%")]))
+    pilot.app.clear_notifications()
+    pilot.app.query_one("#prompt-input").focus()
+    await pilot.press(*"the same, at dawn")
+    await settle(pilot)
+
+
+async def lineage(pilot: Any) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    pilot.app.query_one("#history").focus()
+    await pilot.press("down", "t")
+    await settle(pilot)
+
+
 async def small(pilot: Any) -> None:
     await settle(pilot)
     pilot.app.clear_notifications()
@@ -149,4 +196,6 @@ SCENES = [
     Scene("error", (120, 40), error, "A failed generation: what happened and what to do"),
     Scene("settings", (120, 40), settings, "Settings: profiles, keys, output, graphics"),
     Scene("small", (80, 24), small, "At 80x24 the sidebar starts hidden (ctrl+b)"),
+    Scene("editing", (120, 40), editing, "Editing a result: the image above the prompt, a mask, input fidelity in the sidebar"),
+    Scene("lineage", (120, 40), lineage, "Lineage: what a generation was made from and what was made from it"),
 ]
