@@ -157,3 +157,16 @@ async def test_a_profile_with_verify_false_is_named_loudly_in_the_app(dirs, demo
         app.switch_profile(app.studio.config.profiles["home"])
         await settle(pilot)
         assert "TLS NOT CHECKED" not in app.sub_title
+
+
+async def test_settings_saved_without_the_profile_in_use_switches_without_a_crash(dirs, demo):
+    """The profile in use was deleted and another added: the sidebar must list the new one
+    before it is shown (it crashed with InvalidSelectValueError)."""
+    write_config(dirs, f'profile = "old"\n[profiles.old]\nbase_url = "{demo.base_url}"\napi_key = "fake-old-key-123456"\n')
+    async with running_app() as (app, pilot):
+        await settle(pilot)
+        write_config(dirs, f'profile = "fresh"\n[profiles.fresh]\nbase_url = "{demo.base_url}"\napi_key = "fake-fresh-key-12345"\n')
+        assert app.studio.reload_config() is None  # as the settings screen's save leaves it
+        app.composer.settings_saved()
+        await settle(pilot)
+        assert app.profile.name == "fresh" and app.query_one("#p-profile").value == "fresh"

@@ -56,8 +56,8 @@ class Composer:
     def settings_saved(self) -> None:
         """Settings (F2) saved the config: the profile in use as it is now, or the one the config
         now chooses when it is gone."""
+        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))  # first: the sidebar must list the profile it is given
         self.load(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
-        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
 
     def switch(self, profile: Profile) -> None:
         """The user picked `profile`: in use now, and at the next start."""

@@ -211,9 +211,14 @@ class SettingsScreen(Screen[bool]):
             self.query_one("#test-result", Static).update("testing…")
             self._run_test(profile)
 
-    @work(exclusive=True, group="test-connection")
+    @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def _run_test(self, profile: Profile) -> None:
-        self.query_one("#test-result", Static).update(text(await self.studio.test_connection(profile)))
+        """A bug here is said in the result line; it must not end the app (jobs may run)."""
+        try:
+            said = await self.studio.test_connection(profile)
+        except Exception as exc:  # anything at all: told, not raised
+            said = f"✗ the test itself failed: {type(exc).__name__}: {exc}"
+        self.query_one("#test-result", Static).update(text(said))
 
     # --- output and interface ---------------------------------------------------------------
 
