@@ -90,20 +90,20 @@ async def _loop_and_preview(runs: int) -> None:
     studio = Studio(load_config(), store, {})
     app = ImagegenApp(studio, graphics.setup(os.environ.get("BENCH_GRAPHICS", "halfcell")))
     stamps: dict[str, float] = {}
-    real_run, real_put = studio.run, Preview._put_image
+    real_run, real_put = studio.run, Preview._put
 
     async def timed_run(*args, **kwargs):
         outcome = await real_run(*args, **kwargs)
         stamps["arrived"] = time.perf_counter()
         return outcome
 
-    def timed_put(self, image):
-        real_put(self, image)
+    def timed_put(self, rendition):
+        real_put(self, rendition)
         if "arrived" in stamps and "painted" not in stamps:
             self.call_after_refresh(lambda: stamps.setdefault("painted", time.perf_counter()))
 
     studio.run = timed_run  # type: ignore[method-assign]
-    Preview._put_image = timed_put  # type: ignore[method-assign]
+    Preview._put = timed_put  # type: ignore[method-assign]
 
     async def worst_stall(seconds: float, until=None) -> float:
         worst, tick, deadline = 0.0, 0.005, time.perf_counter() + seconds
