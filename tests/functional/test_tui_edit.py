@@ -96,3 +96,27 @@ async def test_e_on_a_generation_without_images_says_so(dirs):
         from test_tui import notices
 
         assert "cannot be edited: it has no images" in notices(app)
+
+
+async def test_reuse_of_an_edit_attaches_its_inputs_and_mask_again(dirs, tmp_path):
+    from conftest import run_cli
+
+    base = tmp_path / "base.png"
+    Image.new("RGB", (256, 256), (90, 90, 90)).save(base)
+    made = run_cli("edit", "a blue door", "--image", str(base), "--mask-rect", "25%,25%,50%,50%")
+    assert made.returncode == 0, made.stderr
+    base.unlink()  # reuse works from the kept copies
+    async with running_app() as (app, pilot):
+        await settle(pilot)
+        app.query_one(HistoryList).focus()
+        await pilot.press("u")
+        await settle(pilot)
+        attachments = app.query_one(Attachments)
+        assert [a.label for a in attachments.items] == ["base.png"] and attachments.mask is not None
+        assert app.query_one(PromptArea).text == "a blue door"
+        app.query_one(PromptArea).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+    again, first = history_rows()
+    assert again.kind == "edit" and [s.sha256 for s in again.sources] == [s.sha256 for s in first.sources]
+    assert again.sources[0].name == "base.png"

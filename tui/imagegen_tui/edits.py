@@ -31,25 +31,28 @@ class Wanted:
     path: Path
     generation_id: int | None = None
     index: int = 1
+    name: str | None = None  # when the file at `path` is a kept copy: the name it had
 
 
 def gather(store: HistoryStore | None, wanted: Sequence[Wanted]) -> list[EditInput]:
     """Each input read and kept; history images through the history (their links recorded),
     or as plain files when there is no history."""
     return [
-        from_history(store, w.generation_id, w.index) if store is not None and w.generation_id is not None else from_file(w.path)
+        from_history(store, w.generation_id, w.index) if store is not None and w.generation_id is not None else from_file(w.path, name=w.name)
         for w in wanted
     ]
 
 
-def from_file(path: Path, role: sources.Role = "image") -> EditInput:
-    """InvalidRequest (on "images" or "mask") when the file cannot be read."""
+def from_file(path: Path, role: sources.Role = "image", name: str | None = None) -> EditInput:
+    """InvalidRequest (on "images" or "mask") when the file cannot be read. `name`: what to
+    call it (default: the file's name)."""
     field = "mask" if role == "mask" else "images"
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidRequest([(field, f"{path}: {exc.strerror or exc}")]) from None
-    return EditInput(InputImage(data, path.name), sources.keep(data, path.name, role))
+    name = name or path.name
+    return EditInput(InputImage(data, name), sources.keep(data, name, role))
 
 
 def from_history(store: HistoryStore, gen_id: int, index: int = 1) -> EditInput:

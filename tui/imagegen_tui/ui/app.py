@@ -283,6 +283,7 @@ class ImagegenApp(TerminalApp):
     @on(Reuse)
     def _reuse(self, intent: Reuse) -> None:
         self.composer.reuse(intent.generation)
+        self.editing.reuse(intent.generation)
 
     @on(Rerun)
     def _rerun(self, intent: Rerun) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from textual.app import App
 
-from imagegen_tui import edits
+from imagegen_tui import edits, sources
 from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
@@ -46,6 +46,26 @@ class Editing:
             f"Editing #{generation.id} image {index}: write what to change and press Enter (m paints a mask)." if first
             else f"#{generation.id} image {index} added as a reference."
         )
+
+    def reuse(self, generation: Generation) -> None:
+        """An edit's inputs and mask attached again, from the copies kept of them (the files
+        it named may be gone); a generation's reuse takes attached images off."""
+        if generation.kind != "edit":
+            self.attachments.clear()
+            return
+        self._reuse(generation)
+
+    @app_thread(group="reuse", exclusive=True)
+    def _reuse(self, generation: Generation) -> None:
+        items = [Attachment(s.copy(), s.label(), None, s.generation_id, s.index, s.name) for s in generation.sources if s.role == "image"]
+        mask = None
+        for source in generation.sources:
+            if source.role == "mask":
+                try:
+                    mask = sources.load(source)
+                except (OSError, ValueError) as exc:
+                    self.app.call_from_thread(self.app.notify, f"The mask of #{generation.id} is not attached: {exc}", severity="warning")
+        self.app.call_from_thread(self.attachments.replace, items, mask)
 
     def add_file(self) -> None:
         from imagegen_tui.ui.screens.add_reference import AddReference
@@ -87,7 +107,7 @@ class Editing:
     def send(self, prompt: str, profile: Any, params: dict[str, Any], start: Callable[..., int], refused: Callable[[InvalidRequest], None]) -> None:
         """An edit of what is attached: its inputs are read, kept and checked in a thread, then
         the job starts; `refused` hears why it cannot be sent."""
-        wanted = [edits.Wanted(a.path, a.generation_id, a.index or 1) for a in self.attachments.items]
+        wanted = [edits.Wanted(a.path, a.generation_id, a.index or 1, a.name) for a in self.attachments.items]
         self._send(prompt, profile, params, wanted, self.attachments.mask, start, refused)
 
     @app_thread(group="edit")

@@ -25,6 +25,7 @@ class Attachment:
     size: tuple[int, int] | None = None
     generation_id: int | None = None
     index: int | None = None  # 1-based, in that generation
+    name: str | None = None  # when `path` is a kept copy of an input: the name it had
 
 
 class Chip(Static):
@@ -75,6 +76,10 @@ class Attachments(Horizontal):
         if attachment not in self.items:
             self.items.append(attachment)
             self._changed()
+
+    def replace(self, items: list[Attachment], mask: bytes | None) -> None:
+        self.items, self.mask = list(items), mask
+        self._changed()
 
     def set_first(self, attachment: Attachment) -> None:
         """`attachment` as the image edited; the references stay, a mask painted on another goes."""
