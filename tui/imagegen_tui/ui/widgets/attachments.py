@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
@@ -28,8 +29,10 @@ class Attachment:
     name: str | None = None  # when `path` is a kept copy of an input: the name it had
 
 
-class Chip(Static):
-    """One attachment; a click takes it off."""
+class Chip(Static, can_focus=True):
+    """One attachment; a click, or Delete while it has focus (Tab reaches it), takes it off."""
+
+    BINDINGS = [Binding("delete,backspace,x", "take_off", "Take off", id="attachments.take_off")]
 
     def __init__(self, position: int | None, text: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -41,6 +44,9 @@ class Chip(Static):
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
+        self.action_take_off()
+
+    def action_take_off(self) -> None:
         self.post_message(Attachments.Remove(self.position))
 
 
@@ -49,6 +55,7 @@ class Attachments(Horizontal):
     Attachments { height: 1; display: none; padding: 0 1; }
     Attachments.-some { display: block; }
     Attachments Chip { width: auto; margin-right: 2; background: $boost; color: $text; }
+    Attachments Chip:focus { background: $accent; }
     Attachments Chip.mask { background: $warning 30%; }
     Attachments .hint { width: auto; color: $text-muted; }
     """
@@ -122,7 +129,7 @@ class Attachments(Horizontal):
         if self.mask is not None:
             chips.append(Chip(None, "mask", classes="mask"))
         if self.items:
-            chips.append(Static(template("[dim]Enter edits · ctrl+o adds a file · m paints a mask · Esc or a click on a chip takes it off[/dim]"), classes="hint"))
+            chips.append(Static(template("[dim]Enter edits · ctrl+o adds a file · m paints a mask · Esc takes them off, Delete or a click one[/dim]"), classes="hint"))
         return chips
 
     def _changed(self) -> None:
