@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--mask", type=Path, metavar="FILE", help="a PNG with transparency, or a black-and-white image (white = change), the first image's size")
     edit.add_argument("--mask-rect", action="append", default=[], metavar="X,Y,W,H", help="change only this rectangle, in pixels or percent (10%%,10%%,50%%,30%%); repeatable")
     edit.add_argument("--mask-ellipse", action="append", default=[], metavar="X,Y,W,H", help="change only the ellipse inside this rectangle; repeatable")
-    edit.add_argument("--fidelity", dest="input_fidelity", help="high or low: how closely to keep the inputs' faces and style (not on gpt-image-1-mini)")
+    edit.add_argument("--fidelity", dest="input_fidelity", metavar="high|low", help="high or low: how closely to keep the inputs' faces and style (not on gpt-image-1-mini)")
     _request_options(edit, edit=True)
 
     cfg = commands.add_parser("config", help="show the configuration", description="Where the config file is, and what is in effect (keys masked).")
