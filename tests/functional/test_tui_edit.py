@@ -67,7 +67,7 @@ async def test_edit_a_result_with_a_reference_and_a_painted_mask(dirs, tmp_path)
         info = " ".join(app.query_one("#preview-info").render().plain.split())
         assert f"edited from #{first.id} image 1 + 1 reference, with a mask" in info
         assert len(attachments.items) == 2  # kept for another try
-        reference_chip = attachments.query("Chip")[1]
+        [reference_chip] = [chip for chip in attachments.query("Chip") if chip.text.startswith("ref:")]
         reference_chip.focus()
         await pilot.press("delete")  # one chip off by keyboard
         await pilot.pause()

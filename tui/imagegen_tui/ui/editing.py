@@ -21,8 +21,12 @@ from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.widgets.attachments import Attachment, Attachments
+from imagegen_tui.ui.widgets.prompt import PLACEHOLDER, PromptArea
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import app_thread
+
+
+EDIT_PLACEHOLDER = "Describe the change… (Enter edits the images above, Esc takes them off)"
 
 
 class Editing:
@@ -34,18 +38,25 @@ class Editing:
         return self.app.query_one(Attachments)
 
     def edit(self, generation: Generation, index: int, *, reference: bool) -> None:
-        """Image `index` of `generation` as the image edited (what was attached goes) or as
-        one more reference."""
+        """Image `index` of `generation` as the image edited (the references stay; a mask
+        painted on another image goes) or as one more reference; then the prompt, to write."""
         if (attachment := self._attachment(generation, index)) is None:
             return
-        if not reference:
-            self.attachments.clear()
-        self.attachments.add(attachment)
-        first = len(self.attachments.items) == 1
-        self.app.notify(
-            f"Editing #{generation.id} image {index}: write what to change and press Enter (m paints a mask)." if first
-            else f"#{generation.id} image {index} added as a reference."
-        )
+        attachments = self.attachments
+        if reference:
+            attachments.add(attachment)
+            said = f"#{generation.id} image {index} added as a reference."
+        else:
+            dropped = attachments.mask is not None and bool(attachments.items) and attachments.items[0] != attachment
+            attachments.set_first(attachment)
+            said = f"Editing #{generation.id} image {index}: write what to change and press Enter (m in the preview paints a mask)."
+            if dropped:
+                said += " The mask painted on the other image is off."
+        self.app.notify(said)
+        self._to_prompt()
+
+    def _to_prompt(self) -> None:
+        self.app.query_one(PromptArea).focus()
 
     def reuse(self, generation: Generation) -> None:
         """An edit's inputs and mask attached again, from the copies kept of them (the files
@@ -73,6 +84,7 @@ class Editing:
         def chosen(path: Path | None) -> None:
             if path is not None:
                 self.attachments.add(Attachment(path, path.name))
+            self._to_prompt()
 
         self.app.push_screen(AddReference(), chosen)
 
@@ -86,23 +98,29 @@ class Editing:
         return Attachment(image.path, f"#{generation.id} image {index}", size, generation.id, index)
 
     def paint_mask(self, generation: Generation, index: int) -> None:
-        """The mask editor over image `index` of `generation`, made the image edited first."""
+        """The mask editor over image `index` of `generation`; saving makes that image the one
+        edited (references stay), cancelling changes nothing."""
         from imagegen_tui.ui.screens.mask_editor import MaskEditor
 
         if (attachment := self._attachment(generation, index)) is None:
             return
         attachments = self.attachments
-        attachments.set_first(attachment)
+        same = bool(attachments.items) and attachments.items[0] == attachment
 
         def painted(mask: bytes | None) -> None:
             if mask is not None:
+                attachments.set_first(attachment)
                 attachments.set_mask(mask)
+                self._to_prompt()
 
-        self.app.push_screen(MaskEditor(self._graphics(), attachments.items[0].path, attachments.mask), painted)
+        self.app.push_screen(MaskEditor(self._graphics(), attachment.path, attachments.mask if same else None), painted)
 
     def changed(self) -> None:
-        """The sidebar shows what an edit takes while there is something to edit."""
-        self.app.query_one(ParamSidebar).set_editing(self.attachments.editing)
+        """The sidebar shows what an edit takes while there is something to edit, and the
+        prompt says what Enter will do."""
+        editing = self.attachments.editing
+        self.app.query_one(ParamSidebar).set_editing(editing)
+        self.app.query_one(PromptArea).placeholder = EDIT_PLACEHOLDER if editing else PLACEHOLDER
 
     def send(self, prompt: str, profile: Any, params: dict[str, Any], start: Callable[..., int], refused: Callable[[InvalidRequest], None]) -> None:
         """An edit of what is attached: its inputs are read, kept and checked in a thread, then

@@ -123,11 +123,13 @@ class Attachments(Horizontal):
     def _chips(self) -> list[Static]:
         chips: list[Static] = []
         for position, item in enumerate(self.items):
-            role = "edit" if position == 0 else "ref"
-            size = f" · {item.size[0]}×{item.size[1]}" if item.size else ""
-            chips.append(Chip(position, f"{role}: {item.label}{size}"))
-        if self.mask is not None:
-            chips.append(Chip(None, "mask", classes="mask"))
+            if position == 0:
+                size = f" · {item.size[0]}×{item.size[1]}" if item.size else ""
+                chips.append(Chip(position, f"edit: {_short(item.label)}{size}"))
+                if self.mask is not None:  # beside its image: a narrow bar must not hide it
+                    chips.append(Chip(None, "mask", classes="mask"))
+            else:
+                chips.append(Chip(position, f"ref: {_short(item.label)}"))
         if self.items:
             chips.append(Static(template("[dim]Enter edits · ctrl+o adds a file · m paints a mask · Esc takes them off, Delete or a click one[/dim]"), classes="hint"))
         return chips
@@ -142,3 +144,8 @@ class Attachments(Horizontal):
         async with self.batch():
             await self.remove_children()
             await self.mount_all(self._chips())
+
+
+def _short(label: str, most: int = 24) -> str:
+    """File names can be long; the bar is one line shared by every chip."""
+    return label if len(label) <= most else label[: most - 9] + "…" + label[-8:]

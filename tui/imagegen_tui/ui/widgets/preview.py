@@ -344,8 +344,8 @@ class Preview(Vertical, can_focus=True):
             spent = g.cost(self.prices)
             parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
         facts = Content(visible("  ·  ".join(parts), newlines=False))
-        if origin := g.origin():
-            facts += Content("\n") + line(origin, "dim")
+        if origin := g.origin():  # first: where it came from is what a long line must not cut
+            facts = line(origin) + Content("\n") + facts
         if g.status != "done" and image is not None:  # failed, but the images it brought are here
             hint = HINTS.get(g.error_kind or g.status, "")
             facts += template("\n[b red]$status[/] $error $hint", status=g.status.upper(), error=g.error_message or "", hint=hint)

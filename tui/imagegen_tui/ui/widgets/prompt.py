@@ -16,6 +16,7 @@ from textual.widgets import Static, TextArea
 
 from imagegen_tui.ui.commands import Command
 
+PLACEHOLDER = "Describe an image… (Enter generates, ctrl+j adds a line)"
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")  # terminals cannot tell shift+enter from enter; ctrl+j is LF everywhere
 
 
@@ -89,7 +90,7 @@ class PromptBar(Horizontal):
     limit: reactive[int] = reactive(32000)
 
     def compose(self) -> ComposeResult:
-        yield PromptArea(id="prompt-input", placeholder="Describe an image… (Enter generates, ctrl+j adds a line)")
+        yield PromptArea(id="prompt-input", placeholder=PLACEHOLDER)
         yield Static("0", id="prompt-count")
 
     @property
