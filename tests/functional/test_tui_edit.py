@@ -32,6 +32,9 @@ async def test_edit_a_result_with_a_reference_and_a_painted_mask(dirs, tmp_path)
         await pilot.pause()
         attachments = app.query_one(Attachments)
         assert [a.label for a in attachments.items] == [f"#{first.id} image 1"]
+        await settle(pilot)
+        [thumb] = attachments.query("Chip Picture")
+        assert thumb.rendition is not None and thumb.rendition.cells == (4, 2)  # its picture, in the chip
         assert sidebar.query_one("#p-input_fidelity").display and not sidebar.query_one("#p-moderation").display
 
         await pilot.press("ctrl+o")

@@ -14,7 +14,11 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
 
+from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.pictures import RGB, Picture
 from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.widgets.preview import prepared
+from imagegen_tui.ui.workers import in_thread
 
 
 @dataclass(frozen=True)
@@ -29,18 +33,37 @@ class Attachment:
     name: str | None = None  # when `path` is a kept copy of an input: the name it had
 
 
-class Chip(Static, can_focus=True):
-    """One attachment; a click, or Delete while it has focus (Tab reaches it), takes it off."""
+THUMB_CELLS = (4, 2)  # a chip's picture, in cells: enough to tell a fox from a lighthouse
+
+
+class Chip(Horizontal, can_focus=True):
+    """One attachment, with its picture where the terminal shows pictures; a click, or Delete
+    while it has focus (Tab reaches it), takes it off."""
 
     BINDINGS = [Binding("delete,backspace,x", "take_off", "Take off", id="attachments.take_off")]
 
-    def __init__(self, position: int | None, text: str, **kwargs: object) -> None:
+    def __init__(self, position: int | None, text: str, path: Path | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.position = position  # None: the mask
         self.text = text
+        self.path = path  # the picture to show in it, if any
 
-    def render(self) -> object:
-        return line(self.text) + template("[b] ✕[/b]")
+    def compose(self) -> ComposeResult:
+        if self.path is not None:
+            yield Picture()
+        yield Static(line(self.text) + template("[b] ✕[/b]"), classes="chip-label")
+
+    def on_mount(self) -> None:
+        if self.path is not None:
+            self._thumbnail(self.path, self.app.graphics, self.styles.background.rgb)  # type: ignore[attr-defined]
+
+    @in_thread(group="chip-thumbnails")
+    def _thumbnail(self, path: Path, graphics: Graphics, background: RGB) -> None:
+        try:
+            rendition = prepared(graphics, path, *graphics.pixels(*THUMB_CELLS), background)
+        except (OSError, ValueError):  # unreadable: the name says enough
+            return
+        self.app.call_from_thread(self.query_one(Picture).show, rendition)
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -52,9 +75,11 @@ class Chip(Static, can_focus=True):
 
 class Attachments(Horizontal):
     DEFAULT_CSS = """
-    Attachments { height: 1; display: none; padding: 0 1; }
+    Attachments { height: auto; display: none; padding: 0 1; }
     Attachments.-some { display: block; }
-    Attachments Chip { width: auto; margin-right: 2; background: $boost; color: $text; }
+    Attachments Chip { width: auto; height: auto; margin-right: 2; background: $boost; color: $text; }
+    Attachments Chip .chip-label { width: auto; }
+    Attachments Chip Picture { margin-right: 1; }
     Attachments Chip:focus { background: $accent; }
     Attachments Chip.mask { background: $warning 30%; }
     Attachments .hint { width: auto; color: $text-muted; }
@@ -125,14 +150,18 @@ class Attachments(Horizontal):
         for position, item in enumerate(self.items):
             if position == 0:
                 size = f" · {item.size[0]}×{item.size[1]}" if item.size else ""
-                chips.append(Chip(position, f"edit: {_short(item.label)}{size}"))
+                chips.append(Chip(position, f"edit: {_short(item.label)}{size}", self._picture(item)))
                 if self.mask is not None:  # beside its image: a narrow bar must not hide it
                     chips.append(Chip(None, "mask", classes="mask"))
             else:
-                chips.append(Chip(position, f"ref: {_short(item.label)}"))
+                chips.append(Chip(position, f"ref: {_short(item.label)}", self._picture(item)))
         if self.items:
             chips.append(Static(template("[dim]Enter edits · ctrl+o adds a file · m paints a mask · Esc takes them off, Delete or a click one[/dim]"), classes="hint"))
         return chips
+
+    def _picture(self, item: Attachment) -> Path | None:
+        """Pictures in chips only where the terminal draws pictures (not with --graphics none)."""
+        return item.path if self.app.graphics.protocol != "none" else None  # type: ignore[attr-defined]
 
     def _changed(self) -> None:
         self.set_class(bool(self.items), "-some")
