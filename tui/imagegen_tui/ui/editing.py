@@ -4,7 +4,7 @@ prompt), the mask painted for it, the family of a generation, and sending an edi
 An edit starts from an image (`e` in the history or the preview), gains references (`+`, or
 ctrl+o for a file) and a mask (`m`); Enter then sends an edit instead of a generation. The
 inputs stay attached after sending, for another try with another prompt; Escape in the prompt
-(or a click on each chip) takes them off.
+takes them all off, Delete on a chip (or a click) one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from imagegen_tui.ui.widgets.attachments import Attachment, Attachments
 from imagegen_tui.ui.widgets.prompt import PLACEHOLDER, PromptArea
 from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import app_thread
-
 
 EDIT_PLACEHOLDER = "Describe the change… (Enter edits the images above, Esc takes them off)"
 
