@@ -45,3 +45,14 @@ def test_tmux_kitty_reason_mentions_passthrough():
     chosen = graphics.setup("kitty", environ={"TMUX": "/tmp/tmux-0/default,1,0"})
     assert "allow-passthrough" in chosen.reason and chosen.tmux
     assert not graphics.setup("kitty", environ={}).tmux
+
+
+def test_a_forced_halfcell_sends_no_terminal_probe():
+    """textual-image probes the terminal when its widget module is imported; tmux without
+    passthrough showed the kitty query as the pane's title. Half-cell needs no answer."""
+    import subprocess
+    import sys
+
+    code = "import sys\nfrom imagegen_tui.ui import graphics\ng = graphics.setup('halfcell')\nprint(g.protocol, 'textual_image.widget' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["halfcell", "False"], out.stderr

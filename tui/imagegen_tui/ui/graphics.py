@@ -67,6 +67,9 @@ def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> 
     requested = requested if requested in GRAPHICS else "auto"
     if requested == "none":
         return Graphics("none", requested, "images are off (--graphics none)")
+    if requested in ("halfcell", "unicode"):  # no probe: it needs no answer, and tmux without
+        # passthrough shows textual-image's kitty query as the pane's title
+        return Graphics("halfcell", requested, "chosen with --graphics or ui.graphics in the config", tmux=bool(environ.get("TMUX")))
     detected, problem = _import_and_detect()
     from textual_image._terminal import get_cell_size
 
@@ -75,9 +78,7 @@ def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> 
         cell_size = (cell.width, cell.height)
     except Exception:  # a closed stdout: keep the VT340 default
         cell_size = (10, 20)
-    if requested == "unicode":  # kept as a name for old configs: the same text blocks
-        protocol, reason = "halfcell", "unicode was chosen: pictures are drawn with half-cell blocks"
-    elif requested != "auto":
+    if requested != "auto":
         protocol, reason = requested, "chosen with --graphics or ui.graphics in the config"
         if requested == "kitty" and detected == "kitty" and (old := _old_kitty()):
             reason += f"; but kitty {old} cannot show these images (needs 0.28+): use halfcell"
