@@ -225,7 +225,7 @@ async def test_nothing_painted_is_not_saved(tmp_path):
         await pilot.press("ctrl+s")
         await drawn(pilot)
         assert app.results == [] and app.screen is screen
-        assert "Nothing is painted" in "".join(n.message for n in app._notifications)
+        assert "Nothing is painted" in str(screen.query_one("#mask-status").render())
 
 
 async def test_escape_cancels_at_once_when_unchanged(tmp_path):
@@ -240,10 +240,11 @@ async def test_escape_after_painting_asks_for_a_second_press(tmp_path):
         await drag(pilot, (2, 2), (4, 2))
         await pilot.press("escape")
         await pilot.pause()
-        assert app.results == [] and "unsaved changes" in "".join(n.message for n in app._notifications)
+        assert app.results == [] and "unsaved changes" in str(screen.query_one("#mask-status").render())
         await pilot.press("escape")
         await pilot.pause()
         assert app.results == [None]
+        assert not any("unsaved" in n.message for n in app._notifications)  # nothing left behind on the screen below
 
 
 async def test_an_existing_mask_is_loaded_into_the_grid(tmp_path):

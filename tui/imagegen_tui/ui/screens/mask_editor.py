@@ -290,6 +290,11 @@ class MaskEditor(ModalScreen[bytes | None]):
         if self.stroke is not None and keyboard:
             anchor.styles.offset = self.stroke.start
 
+    def _say(self, warning: str) -> None:
+        """In the status line, not a notice: a notice would outlive the editor on the screen
+        below; the next change to the mask writes the status over it."""
+        self.query_one("#mask-status", Static).update(Content.styled(warning, "bold yellow"))
+
     def _show_status(self) -> None:
         if self.canvas is None:
             return
@@ -476,7 +481,7 @@ class MaskEditor(ModalScreen[bytes | None]):
             return
         self._drop()
         if not self.cells:
-            self.notify("Nothing is painted: paint the area the edit may change, or press escape to leave without a mask.", severity="warning")
+            self._say("Nothing is painted: paint the area the edit may change, or press escape to leave without a mask.")
             return
         self._saving = True
         self._save(self.canvas, frozenset(self.cells))
@@ -498,6 +503,6 @@ class MaskEditor(ModalScreen[bytes | None]):
             return
         if self.cells != self.initial and not self._warned:
             self._warned = True
-            self.notify("The mask has unsaved changes: escape again to leave without it, enter to save it.", severity="warning")
+            self._say("The mask has unsaved changes: escape again to leave without it, enter to save it.")
             return
         self.dismiss(None)
