@@ -35,6 +35,7 @@ CORE = [
     "imagegen_tui.service",
     "imagegen_tui.sources",
     "imagegen_tui.state",
+    "imagegen_tui.statuses",
     "imagegen_tui.store",
     "imagegen_tui.studio",
     "imagegen_tui.textsafe",
@@ -88,3 +89,16 @@ def test_only_the_graphics_module_imports_textual_image():
     root = Path(imagegen_tui.__file__).parent
     importers = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if "textual_image" in p.read_text())
     assert importers == ["ui/graphics.py"]
+
+
+def test_version_loads_neither_the_history_nor_http():
+    """`--version` (and the parser every command builds) must stay quick: the history, SQLite,
+    Pillow and httpx load with the commands that use them."""
+    code = (
+        "import sys, json\n"
+        "from imagegen_tui import cli\n"
+        "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(m for m in ('imagegen_tui.store', 'sqlite3', 'PIL', 'httpx') if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

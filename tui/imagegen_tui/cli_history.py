@@ -9,12 +9,15 @@ import time
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagegen_tui.console import note, say, say_result
 from imagegen_tui.errors import ErrorKind, Failure, InvalidRequest
-from imagegen_tui.store import STATUSES, Filters, Generation, HistoryStore, StoreError
+from imagegen_tui.statuses import STATUSES
 from imagegen_tui.textsafe import one_line
+
+if TYPE_CHECKING:  # the history loads with the command that needs it, not with the parser
+    from imagegen_tui.store import Generation, HistoryStore
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -83,6 +86,8 @@ def _count(text: str) -> int:
 
 def run(args: argparse.Namespace, load_config: Any, run_generation: Any) -> int:
     """The action asked for; raises Failure (usage, config, history…) when it cannot be done."""
+    from imagegen_tui.store import HistoryStore, StoreError
+
     try:
         since = parse_since(getattr(args, "since", None))
     except ValueError as exc:
@@ -144,6 +149,8 @@ def parse_since(text: str | None) -> float | None:
 
 
 def _list(store: HistoryStore, args: argparse.Namespace, since: float | None) -> int:
+    from imagegen_tui.store import Filters
+
     filters = Filters(
         text=" ".join(getattr(args, "text", None) or ()) or None, status=args.status, model=args.model, profile=args.profile,
         favourite=args.favourites, since=since,

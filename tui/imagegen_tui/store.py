@@ -27,7 +27,6 @@ from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
 from imagegen_tui.sources import Source
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
 BUSY_TIMEOUT_S = 10.0
 

@@ -13,7 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select
 
-from imagegen_tui.store import STATUSES, Filters, Generation
+from imagegen_tui.statuses import STATUSES
+from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, Rerun, Reuse, ShowLineage, View, selected
