@@ -270,7 +270,7 @@ CRASHING = textwrap.dedent("""
     import sys
     from imagegen_tui import store
     def broken(*args, **kwargs):
-        raise RuntimeError("a bug, with Bearer sk-live-abcdefghijklmnop0123 in its message")
+        raise RuntimeError("a bug, with Bearer sk-fake-not-a-key-0123456789 in its message")
     store.HistoryStore.page = broken
     from imagegen_tui.cli import main
     sys.exit(main(sys.argv[1:]))
@@ -278,14 +278,14 @@ CRASHING = textwrap.dedent("""
 
 
 def test_an_unexpected_exception_is_one_line_and_a_report(dirs, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-live-abcdefghijklmnop0123")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-not-a-key-0123456789")
     out = subprocess.run([sys.executable, "-c", CRASHING, "history", "list"], capture_output=True, text=True, env=dict(os.environ))
     assert out.returncode == 1 and out.stdout == ""
     [line] = out.stderr.splitlines()
     assert line.startswith("unexpected error while running `imagegen-tui history list`: RuntimeError: a bug, with Bearer [redacted]")
     report = Path(line.rsplit("the full report is in ", 1)[1])
     assert report.is_relative_to(dirs.root / "state") and "Traceback" in report.read_text() and "def broken" not in line
-    assert "sk-live-abcdefghijklmnop0123" not in report.read_text() + line
+    assert "sk-fake-not-a-key-0123456789" not in report.read_text() + line
 
 
 # --- 8. nothing from outside drives the terminal ---------------------------------------------

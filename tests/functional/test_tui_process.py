@@ -13,7 +13,7 @@ from imagegen_tui.state import StateFile
 from imagegen_tui.store import Filters, HistoryStore
 from ptyproc import PtyProcess, python_argv
 
-KEY = "sk-test-abcdefghijklmnopqrstuvwx"
+KEY = "sk-fake-not-a-key-abcdefghijkl"
 CRASHING = f'''
 import sys
 from imagegen_tui import cli

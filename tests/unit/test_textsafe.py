@@ -41,7 +41,7 @@ def test_dumps_round_trips_and_leaves_no_raw_control(text):
 
 
 def test_crash_report_has_the_traceback_not_the_key(dirs):
-    key = "sk-live-abcdefghijklmnop"
+    key = "sk-fake-not-a-key-abcdef"
 
     def client_call(api_key: str) -> None:
         raise RuntimeError(f"boom with Bearer {api_key}")
