@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import trustme
 
 HEAD_END = b"\r\n\r\n"
@@ -161,3 +162,16 @@ class Authority:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         return context
+
+
+@pytest.fixture
+def authority(tmp_path: Path) -> Authority:
+    """A throwaway company CA; a test module imports this fixture by name."""
+    return Authority(tmp_path)
+
+
+@pytest.fixture
+def proxy():
+    """A forward proxy on 127.0.0.1, running for the test."""
+    with ForwardProxy() as running:
+        yield running

@@ -12,7 +12,7 @@ import pytest
 from conftest import run_cli, write_config
 from imagegen_tui.demo.server import DemoServer
 from imagegen_tui.store import HistoryStore
-from proxy import Authority, ForwardProxy, free_port
+from proxy import ForwardProxy, authority, free_port, proxy  # noqa: F401 (authority, proxy: fixtures)
 
 KEY = "fake-corp-0123456789abcdef"
 WARNING = "WARNING: the profile 'corp' has verify = false: the provider's TLS certificate is not checked"
@@ -27,20 +27,9 @@ def environment(monkeypatch):
 
 
 @pytest.fixture
-def authority(tmp_path) -> Authority:
-    return Authority(tmp_path)
-
-
-@pytest.fixture
 def tls_demo(authority):
     with DemoServer(key=KEY, tls=authority.server_context()) as server:
         yield server
-
-
-@pytest.fixture
-def proxy():
-    with ForwardProxy() as running:
-        yield running
 
 
 def corp(dirs, base_url: str, extra: str = "") -> None:

@@ -165,16 +165,15 @@ def test_when_nothing_can_be_written_anywhere_it_says_the_images_are_lost(local,
 # --- 4. nothing half-written outlives a killed process ---------------------------------------
 
 
-SLOW_DISK = textwrap.dedent("""
+SLOW_FSYNC = textwrap.dedent("""
     import os, sys, time
     real_fsync = os.fsync
     def slow_fsync(fd):  # a slow disk: the kill lands while an image is being written
         time.sleep(60)
         real_fsync(fd)
     os.fsync = slow_fsync
-    from imagegen_tui.cli import main
-    sys.exit(main(sys.argv[1:]))
 """)
+SLOW_DISK = SLOW_FSYNC + "from imagegen_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 def image_parts(folder):

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from test_cli_trust import image_parts, config_with, local, rows, wait_for  # noqa: F401 (local is a fixture)
+from test_cli_trust import SLOW_FSYNC, config_with, image_parts, local, rows, wait_for  # noqa: F401 (local is a fixture)
 
 WITHOUT_POSIX = textwrap.dedent("""
     import os, signal, sys
@@ -22,15 +22,6 @@ WITHOUT_POSIX = textwrap.dedent("""
     del signal.SIGHUP
     from imagegen_tui import locks
     assert locks.fcntl is None, "the flock path was taken"
-""")
-
-SLOW_DISK = textwrap.dedent("""
-    import time
-    real_fsync = os.fsync
-    def slow_fsync(fd):  # a slow disk: the kill lands while an image is being written
-        time.sleep(60)
-        real_fsync(fd)
-    os.fsync = slow_fsync
 """)
 
 MAIN = "from imagegen_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
@@ -55,7 +46,7 @@ def test_generate_saves_and_records_without_fcntl_or_fchmod(local, dirs):
 
 def test_without_fcntl_a_killed_writers_files_are_told_from_a_live_ones_by_its_pid(local, dirs):
     config_with(dirs, local, '[output]\ntemplate = "{slug}-{index}"')
-    victim = subprocess.Popen([sys.executable, "-c", WITHOUT_POSIX + SLOW_DISK + MAIN, "generate", "a grainy fox #photo", "--size", "1024x1024"], env=dict(os.environ))
+    victim = subprocess.Popen([sys.executable, "-c", WITHOUT_POSIX + SLOW_FSYNC + MAIN, "generate", "a grainy fox #photo", "--size", "1024x1024"], env=dict(os.environ))
     runners = dirs.data / "imagegen-tui" / "runners"
     try:
         wait_for(lambda: image_parts(dirs.output), "the save began")

@@ -14,7 +14,7 @@ from imagegen_tui.ui.widgets.attachments import Attachments
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.prompt import PromptArea
 from test_mask_editor import drawn
-from test_tui import history_rows, running_app, settle, submit
+from test_tui import history_rows, notices, running_app, settle, submit
 
 
 async def test_edit_a_result_with_a_reference_and_a_painted_mask(dirs, tmp_path):
@@ -101,8 +101,6 @@ async def test_e_on_a_generation_without_images_says_so(dirs):
         await pilot.press("e")
         await pilot.pause()
         assert app.query_one(Attachments).items == []
-        from test_tui import notices
-
         assert "cannot be edited: it has no images" in notices(app)
 
 

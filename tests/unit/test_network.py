@@ -12,7 +12,7 @@ from imagegen_tui.endpoint import Endpoint
 from imagegen_tui.errors import ErrorKind, ImageAPIError
 from imagegen_tui.network import Network
 from imagegen_tui.retry import RetryPolicy
-from proxy import Authority, ForwardProxy, free_port
+from proxy import ForwardProxy, authority, free_port, proxy  # noqa: F401 (authority, proxy: fixtures)
 from test_client import CAPS, KEY, Sleeps, request
 
 PASSWORD = "pw-hunter2-0123456789"
@@ -26,20 +26,9 @@ def environment(monkeypatch):
 
 
 @pytest.fixture
-def authority(tmp_path) -> Authority:
-    return Authority(tmp_path)
-
-
-@pytest.fixture
 def tls_demo(authority):
     with DemoServer(key=KEY, tls=authority.server_context()) as server:
         yield server
-
-
-@pytest.fixture
-def proxy():
-    with ForwardProxy() as running:
-        yield running
 
 
 async def generate(base_url: str, *, sleeps: Sleeps | None = None, network: Network | None = None, **endpoint):

@@ -35,7 +35,8 @@ def body_for(**kw) -> dict:
     return ImageRequest(prompt="a lighthouse at dusk", model=model, **kw).validate(caps).body(caps)
 
 
-CASES = (
+# what generations and edits both take, every value of each
+SHARED_CASES = (
     [{}]
     + [{"size": s} for s in GPT_SIZES + ("1536x864", "3840x2160")]
     + [{"quality": q} for q in GPT_QUALITIES]
@@ -43,11 +44,15 @@ CASES = (
     + [{"background": b, "output_format": "png"} for b in BACKGROUNDS]
     + [{"output_format": f} for f in FORMATS]
     + [{"output_format": f, "output_compression": c} for f in ("jpeg", "webp") for c in (0, 55, 100)]
-    + [{"moderation": m} for m in MODERATIONS]
     + [{"user": "user-1234"}]
     + [{"stream": True}, {"stream": True, "partial_images": 0}, {"stream": True, "partial_images": 3}]
-    + [{"model": "dall-e-3", "quality": "hd", "size": "1792x1024"}, {"model": "dall-e-2", "size": "256x256", "n": 3}]
     + [{"model": "gpt-image-1", "background": "transparent", "output_format": "webp", "output_compression": 70}]
+)
+
+CASES = (
+    SHARED_CASES
+    + [{"moderation": m} for m in MODERATIONS]
+    + [{"model": "dall-e-3", "quality": "hd", "size": "1792x1024"}, {"model": "dall-e-2", "size": "256x256", "n": 3}]
 )
 
 
@@ -151,18 +156,10 @@ def inputs(count: int) -> tuple[InputImage, ...]:
 
 
 EDIT_CASES = (
-    [{}]
-    + [{"size": s} for s in GPT_SIZES + ("1536x864", "3840x2160")]
-    + [{"quality": q} for q in GPT_QUALITIES]
-    + [{"n": n} for n in (1, 4, 10)]
-    + [{"background": b, "output_format": "png"} for b in BACKGROUNDS]
-    + [{"output_format": f} for f in FORMATS]
-    + [{"output_format": f, "output_compression": c} for f in ("jpeg", "webp") for c in (0, 55, 100)]
+    SHARED_CASES
     + [{"input_fidelity": f} for f in INPUT_FIDELITIES]
-    + [{"user": "user-1234"}]
-    + [{"stream": True}, {"stream": True, "partial_images": 0}, {"stream": True, "partial_images": 3}, {"stream": True, "n": 2}]
+    + [{"stream": True, "n": 2}]
     + [{"images": 2}, {"images": 16}, {"mask": True}, {"images": 3, "mask": True, "input_fidelity": "high"}]
-    + [{"model": "gpt-image-1", "background": "transparent", "output_format": "webp", "output_compression": 70}]
     + [{"model": "gpt-image-1-mini", "quality": "low"}, {"model": "dall-e-2", "size": "256x256", "n": 3}]
 )
 
