@@ -41,7 +41,7 @@ class Source:
         )
 
     def label(self) -> str:
-        """How a person recognises it: `#12 (2/4)`-style for history images, else the name."""
+        """How a person recognises it: `#12 image 2` for a history image, else its name."""
         if self.generation_id is not None:
             return f"#{self.generation_id}" + (f" image {self.index}" if self.index else "")
         return self.name
