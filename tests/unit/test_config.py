@@ -144,7 +144,7 @@ concurrency = 5
     "text, key, message",
     [
         ("proflie = 'demo'", None, "unknown key 'proflie'; did you mean 'profile'?"),
-        ("[styles]\nx = 1", None, "unknown key 'styles'; known: output, prices, profile, profiles, ui"),
+        ("[styles]\nx = 1", None, "unknown key 'styles'; known: keys, output, prices, profile, profiles, ui"),
         ("[output]\nfodler = 'x'", "output", "unknown key 'fodler'; did you mean 'folder'?"),
         ("[ui]\nconcurency = 2", "ui", "unknown key 'concurency'; did you mean 'concurrency'?"),
         ("[profiles.model-go]\ntimout = 3", "profiles.model-go", "unknown key 'timout'; did you mean 'timeout'?"),
@@ -286,3 +286,31 @@ def test_proxy_passwords_are_among_the_secrets_crash_reports_redact(dirs, monkey
     write_config(dirs, '[profiles.corp]\nbase_url = "https://gw.corp.example/v1"\nproxy = "http://alice:pw-secret-0000@proxy.corp:3128"\n')
     secrets = crashlog.known_secrets(load_config())
     assert {"pw-env-0123456789", "pw-secret-0000"} <= set(secrets)
+
+
+def test_keys_are_read_as_written_quoted_dotted_or_as_tables(dirs):
+    write_config(dirs, '[keys]\n"history.rerun" = "R,ctrl+r"\nopen_editor = "ctrl+e"\npreview.edit = "E"\n[keys.history]\nreuse = "U"\n')
+    config = load_config()
+    assert config.error is None
+    assert config.keys == {"history.rerun": "R,ctrl+r", "open_editor": "ctrl+e", "preview.edit": "E", "history.reuse": "U"}
+    assert not config.configured  # keys say nothing about providers: the demo is still chosen by itself
+    assert config.active_profile({}).name == "demo"
+    assert config.snapshot().keys == config.keys and config.snapshot().keys is not config.keys
+
+
+@pytest.mark.parametrize(
+    "table, said",
+    [
+        ("[keys]\nrerun = 1\n", "keys.rerun: expected a string, got a whole number"),
+        ('[keys]\n"history.rerun" = ["R"]\n', "keys.history.rerun: expected a string, got a list"),
+        ("[keys.history]\nrerun = true\n", "keys.history.rerun: expected a string, got true or false"),
+        ('[keys.history.rerun]\nkey = "R"\n', "keys.history.rerun: expected a string, got a table"),
+        ('[keys]\nrerun = "  "\n', 'keys.rerun: is empty; give one key or several, e.g. "R,ctrl+r"'),
+        ('keys = "R"\n', "keys: expected a table, got a string"),
+    ],
+)
+def test_keys_that_are_not_strings_are_a_problem_of_the_file(dirs, table, said):
+    write_config(dirs, table)
+    config = load_config()
+    assert config.error is not None and said in str(config.error)
+    assert config.keys == {}

@@ -42,6 +42,9 @@ template = "{date}/{time}-{slug}-{index}"   # the default too
 
 [prices."gpt-image-2"]
 output_image = 30.0
+
+[keys]
+"history.rerun" = "R"   # shift+r: r is too close to t
 """
 
 

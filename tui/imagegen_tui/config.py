@@ -193,6 +193,9 @@ class Config:
     active: str | None = None  # as written in the file; see active_profile()
     prices: dict[str, Price] = field(default_factory=dict)
     ui: UISettings = field(default_factory=UISettings)
+    # [keys]: action (a binding id, room.action, or its bare action name) -> keys ("R,ctrl+r");
+    # only the TUI knows its actions, so it checks the names (ui/keymap.py)
+    keys: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     error: ConfigError | None = None  # the file's problem; nothing is sent while it is set
     # a config file exists and says something of its own: then the demo is never chosen
@@ -203,7 +206,7 @@ class Config:
 
     def snapshot(self) -> Config:
         """A copy that later edits of this config (the settings screen's) do not reach."""
-        return replace(self, profiles=dict(self.profiles), prices=dict(self.prices), ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None)
+        return replace(self, profiles=dict(self.profiles), prices=dict(self.prices), keys=dict(self.keys), ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None)
 
     def active_profile(self, environ: Mapping[str, str], requested: str | None = None, *, remembered: str | None = None) -> Profile:
         """`requested` (--profile), else IMAGEGEN_TUI_PROFILE, else `remembered` (the TUI's last
@@ -270,7 +273,7 @@ def url_problem(url: str) -> str | None:
 
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
 _CAPS_KEYS = {f.name for f in fields(Capabilities)}
-_TOP_KEYS = {"profile", "output", "profiles", "prices", "ui"}
+_TOP_KEYS = {"profile", "output", "profiles", "prices", "ui", "keys"}
 _OUTPUT_KEYS = {f.name for f in fields(OutputSettings)}
 _UI_KEYS = {f.name for f in fields(UISettings)}
 
@@ -340,9 +343,12 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
             config.prices = parse_prices(value)
         elif key == "ui":
             config.ui = _ui(_expect(value, dict, "ui"))
+        elif key == "keys":
+            config.keys = _keys(_expect(value, dict, "keys"))
     if config.active and config.active not in config.profiles:
         raise no_profile(config.active, config.profiles, "profile")
-    config.configured = bool(set(data) - {"ui"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
+    # how the app looks and which keys it takes say nothing about providers
+    config.configured = bool(set(data) - {"ui", "keys"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
 
 
 def _file_profile(name: str, table: dict[str, Any], builtin: Profile | None) -> Profile:
@@ -390,6 +396,20 @@ def _ui(table: dict[str, Any]) -> UISettings:
         last = _expect(table["last"], dict, "ui.last")
         ui.last = {str(name): dict(_expect(values, dict, f"ui.last.{name}")) for name, values in last.items()}
     return ui
+
+
+def _keys(table: dict[str, Any]) -> dict[str, str]:
+    """`history.rerun = "R"` written bare is a TOML dotted key, a table of tables: it is read as
+    the quoted `"history.rerun" = "R"` it means. Which names and keys exist only the TUI knows."""
+    keys: dict[str, str] = {}
+    for name, value in table.items():
+        nested = value.items() if isinstance(value, dict) else [(None, value)]
+        for action, written in nested:
+            where = name if action is None else f"{name}.{action}"
+            keys[where] = _expect(written, str, f"keys.{where}")
+            if not written.strip():
+                raise ConfigError('is empty; give one key or several, e.g. "R,ctrl+r"', key=f"keys.{where}")
+    return keys
 
 
 _NUMBER_RANGES = {"timeout": (1, 3600), "connect_timeout": (1, 300), "max_retries": (0, 10)}
