@@ -4,8 +4,6 @@ then reloaded (ctrl+r)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -61,22 +59,21 @@ class ConfigBanner(Static):
         self.post_message(self.Reloaded(error))  # thread-safe
 
     def edit(self) -> None:
-        """Open config.toml in $VISUAL / $EDITOR with the app suspended, then reload it."""
-        import shlex
-
-        from textual.app import SuspendNotSupported
+        """Open config.toml in the user's editor with the app suspended, then reload it (even
+        after the editor failed: it may have saved first)."""
+        from imagegen_tui.ui.editor import EditorError, NoTerminal, run_editor
 
         path = self.studio.config.path
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         if path is None:
             return
         try:
-            with self.app.suspend():
-                subprocess.run([*shlex.split(editor), str(path)], check=False)
-        except SuspendNotSupported:  # in a browser (textual-serve): no terminal to lend
+            status = run_editor(self.app, path)
+        except NoTerminal:
             self.notify(f"Edit {path} elsewhere, then press ctrl+r to reload it.", severity="warning")
             return
-        except (OSError, ValueError) as exc:
-            self.notify(f"Could not start the editor {editor!r}: {exc}", severity="error")
+        except EditorError as exc:
+            self.notify(str(exc), severity="error")
             return
+        if status != 0:
+            self.notify(f"The editor exited with status {status}.", severity="warning")
         self.reload()

@@ -1,5 +1,11 @@
 """The prompt bar: multi-line, Enter submits, ctrl+j adds a line, up/down at the edges recall
-earlier prompts, and a character count against the model's limit."""
+earlier prompts, F4 (or alt+e) writes the prompt in the user's own editor, and a character count
+against the model's limit.
+
+The editor key is not ctrl+e, which the issue asked for: in a text box ctrl+e is the end of the
+line (readline, emacs, and Textual's TextArea, whose key it stays). alt+e is fish's key for the
+same thing; F4 is Edit in Midnight Commander, and works where alt does not (macOS terminals
+type é with it unless told otherwise)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
+from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.commands import Command
 
 PLACEHOLDER = "Describe an image… (Enter generates, ctrl+j adds a line)"
@@ -25,7 +32,11 @@ class PromptArea(TextArea):
     class Submitted(Message):
         text: str
 
-    BINDINGS = [Binding("ctrl+j", "newline", "New line", id="prompt.newline")]
+    BINDINGS = [
+        Binding("ctrl+j", "newline", "New line", id="prompt.newline"),
+        # priority: the key reaches the binding before TextArea, which would type alt+e's "e"
+        Binding("f4,alt+e", "open_editor", "Editor", priority=True, id="prompt.open_editor"),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
@@ -62,6 +73,26 @@ class PromptArea(TextArea):
         """`text` in the box, the cursor at its end, ready to edit."""
         self.load_text(text)
         self.move_cursor(self.document.end)
+
+    def action_open_editor(self) -> None:
+        """The prompt in $VISUAL / $EDITOR, for a long one; what the editor leaves comes back
+        into the box (control characters shown as escapes, as everywhere in the box), as one
+        edit that ctrl+z takes back."""
+        from imagegen_tui.ui.editor import EditorError, NoTerminal, edit_text
+
+        try:
+            text = edit_text(self.app, self.text)
+        except NoTerminal as exc:
+            self.notify(f"{exc} Edit the prompt here in the box.", severity="warning")
+            return
+        except EditorError as exc:
+            self.notify(f"{exc} The prompt is unchanged.", severity="error")
+            return
+        text = visible(text)
+        if text != self.text:
+            self.replace(text, (0, 0), self.document.end)
+            self.move_cursor(self.document.end)
+        self.focus()
 
     def action_newline(self) -> None:
         start, end = self.selection
@@ -100,6 +131,7 @@ class PromptBar(Horizontal):
     def commands(self) -> Iterator[Command]:
         """This room's entries in the command palette."""
         yield "Generate", "Send the prompt with the sidebar's parameters", self.generate
+        yield "Edit prompt in editor", "Write the prompt in $VISUAL / $EDITOR", self.area.action_open_editor
 
     def generate(self) -> None:
         """The palette's Generate: what is in the box is sent and, unlike after Enter, stays there."""
