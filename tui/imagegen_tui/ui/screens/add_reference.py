@@ -59,7 +59,7 @@ class AddReference(ModalScreen[Path | None]):
     AddReference > Vertical { width: 80; height: auto; border: round $accent; background: $surface; padding: 1 2; }
     AddReference #reference-problem { color: $error; height: auto; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="add_reference.cancel")]
 
     def __init__(self, start: Path | None = None) -> None:
         super().__init__()

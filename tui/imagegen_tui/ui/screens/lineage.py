@@ -25,7 +25,7 @@ class LineageScreen(ModalScreen[int | None]):
     LineageScreen Tree { height: 1fr; }
     LineageScreen #lineage-title { padding: 0 1; color: $text-muted; }
     """
-    BINDINGS = [Binding("escape,q,t", "close", "Close")]
+    BINDINGS = [Binding("escape,q,t", "close", "Close", id="lineage.close")]
 
     def __init__(self, family: Lineage, current: int) -> None:
         super().__init__()
