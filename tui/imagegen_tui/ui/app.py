@@ -10,7 +10,7 @@ the preview (widgets/preview_room.py), the config banner (widgets/config_room.py
 bar (widgets/prompt.py), the sidebar (widgets/sidebar.py), the composer that makes a request of
 prompt and sidebar (composer.py), the jobs (jobs.py) and the screens (screens/). No room imports
 this module. The app's side of the terminal is its base class (terminal.py). Every binding has an
-id, room.action, by which a keymap (App.set_keymap) can rebind it.
+id, room.action, by which the user's [keys] rebind it (keymap.py).
 
 The Studio (core) runs jobs and answers queries. Every blocking call goes through a thread
 worker so the event loop never waits on SQLite or Pillow.
@@ -40,6 +40,7 @@ from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.editing import Editing
 from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
+from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.terminal import TerminalApp
 from imagegen_tui.ui.widgets.attachments import Attachments
@@ -70,6 +71,7 @@ class ImagegenApp(TerminalApp):
         Binding("ctrl+r", "reload_config", "Reload config", show=False, id="app.reload_config"),
         Binding("escape", "focus_prompt", "Prompt", show=False, id="app.focus_prompt"),
         Binding("ctrl+o", "add_image", "Add image", show=False, id="app.add_image"),
+        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.command_palette"),  # Textual's own, with an id
     ]
 
     def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:
@@ -80,6 +82,7 @@ class ImagegenApp(TerminalApp):
         self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
         self.jobs = Jobs(self, studio, self._update_title)
         self.editing = Editing(self, studio, lambda: self.graphics)
+        self.user_keys = UserKeys(self)
         self._warmed = False
         self._crash: BaseException | None = None
         self._submitting: str | None = None
@@ -160,6 +163,7 @@ class ImagegenApp(TerminalApp):
         if self.studio.state.draft:
             area.put(visible(self.studio.state.draft))
         self.query_one(ConfigBanner).show_problem()
+        self.user_keys.apply(self.studio.config.keys)
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=10)
         if self.profile.demo:
@@ -267,6 +271,7 @@ class ImagegenApp(TerminalApp):
     def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
         self.composer.config_reloaded()
         self.query_one(ConfigBanner).reloaded(event.error)
+        self.user_keys.apply(self.studio.config.keys)
 
     @on(View)
     def _view(self, intent: View) -> None:
@@ -372,9 +377,9 @@ class ImagegenApp(TerminalApp):
             self.editing.add_file()
 
     def action_help(self) -> None:
-        from imagegen_tui.ui.screens.dialogs import HelpScreen  # Markdown: loaded when asked for
+        from imagegen_tui.ui.screens.help import HelpScreen  # every room's bindings: loaded when asked for
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.user_keys.keymap))
 
     def action_diagnostics(self) -> None:
         from imagegen_tui.ui.screens.dialogs import DiagnosticsScreen
