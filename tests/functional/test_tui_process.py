@@ -7,6 +7,9 @@ import os
 import signal
 import sys
 import termios
+import time
+
+import pytest
 
 from conftest import write_config
 from imagegen_tui.state import StateFile
@@ -96,3 +99,39 @@ def test_a_queued_job_is_not_sent_after_the_terminal_goes(dirs):
     assert first.status == "done" and first.images[0].path.exists()
     assert second.status == "interrupted" and second.images == []
     assert "nothing was sent" in second.error_message
+
+
+def _typed_slowly(app: PtyProcess, text: str) -> None:
+    for word in text.split(" "):
+        app.send(word + " ")
+        time.sleep(0.03)
+
+
+def _quit_keeping_the_draft(app: PtyProcess, shown: bytes) -> None:
+    """ctrl+q once the app shows `shown` on its own screen (not the terminal's echo of it before
+    the app took the terminal over: then ctrl+q would be the terminal's XON and go nowhere)."""
+    app.read_until(lambda out: shown in out[out.find(b"\x1b[?1049h"):] if b"\x1b[?1049h" in out else False, timeout=30)
+    app.send("\x11")
+    assert app.wait(30) == 0
+
+
+@pytest.mark.parametrize("graphics", ["auto", "halfcell"])
+def test_keys_typed_while_the_app_starts_reach_the_prompt_in_order(dirs, graphics):
+    """`auto` probes the terminal (textual-image reads stdin for its answers) before the app
+    starts: what was typed before it must not be taken for an answer and lost."""
+    with PtyProcess([sys.executable, "-m", "imagegen_tui", "--graphics", graphics]) as app:
+        _typed_slowly(app, "a fox typed before the first frame")  # at once: the app is not up yet
+        _quit_keeping_the_draft(app, b"first frame")
+    assert StateFile().state.draft == "a fox typed before the first frame "
+
+
+def test_keys_typed_while_a_large_job_lands_reach_the_prompt_in_order(dirs):
+    with _start(dirs, "six photos landing #photo #sleep:1\r") as app:
+        app.read_until(b"1 running")
+        _typed_slowly(app, "the next prompt, typed while the photos arrive and are saved")
+        app.read_until(b"saved", timeout=30)
+        _typed_slowly(app, "and after")
+        _quit_keeping_the_draft(app, b"and after")
+    assert StateFile().state.draft == "the next prompt, typed while the photos arrive and are saved and after "
+    [row] = _rows()
+    assert row.status == "done"

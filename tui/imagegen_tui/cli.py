@@ -185,11 +185,14 @@ def _tui(args: argparse.Namespace) -> int:
     studio = Studio(config, store)
     if studio.state_problem:
         notices.append(f"What the app remembers was reset: {studio.state_problem}")
-    chosen = graphics.setup(protocol)
+    from imagegen_tui.ui import typeahead
+
+    with typeahead.kept() as typed:
+        chosen = graphics.setup(protocol, typed=typed)
     from imagegen_tui.ui.app import run
 
     try:
-        return run(studio, chosen, notices)
+        return run(studio, chosen, notices, "".join(typed))
     finally:
         if store is not None:
             store.close()

@@ -19,14 +19,18 @@ worker so the event loop never waits on SQLite or Pillow.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from contextlib import suppress
+from functools import partial, wraps
+from inspect import isawaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import MountError
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -36,29 +40,44 @@ from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.composer import Composer
-from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.editing import Editing
+from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.terminal import TerminalApp
-from imagegen_tui.ui.widgets.attachments import Attachments
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
 from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.widgets.preview_room import PreviewPane
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
-from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import in_thread, report_failure
 
+if TYPE_CHECKING:
+    from imagegen_tui.ui.widgets.preview_room import PreviewPane
+
 NARROW = 100  # below this many columns the sidebar starts hidden
+
+
+def furnished(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """For handlers that use the rooms mounted after the first frame (ImagegenApp._furnish): an
+    event that comes before them (a key typed ahead) waits for them rather than failing."""
+
+    @wraps(handler)
+    def wrapper(app: ImagegenApp, *args: Any) -> Any:
+        if app.furnished:
+            return handler(app, *args)
+        app.waiting.append(partial(handler, app, *args))
+        return None
+
+    return wrapper
 
 
 class ImagegenApp(TerminalApp):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
+    AUTO_FOCUS = "#prompt-input"  # keys typed before on_mount reach the prompt, not the first input
     COMMANDS = App.COMMANDS | {ProfileCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -87,6 +106,13 @@ class ImagegenApp(TerminalApp):
         self._crash: BaseException | None = None
         self._submitting: str | None = None
         self._draft_timer: Any = None
+        self.typed = ""  # typed before the app had a screen: goes into the prompt box
+        self.furnished = False  # the preview, the sidebar and the attachments are mounted
+        self.waiting: list[Callable[[], Any]] = []  # what came for them before they were
+
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one("#preview")  # type: ignore[return-value]
 
     @property
     def profile(self) -> Profile:
@@ -135,33 +161,31 @@ class ImagegenApp(TerminalApp):
     # --- layout and start-up ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        """The first frame: the history and the prompt, what a person reads and types into at
+        once. The preview, the sidebar and the attachments (pictures, Pillow, nine form fields:
+        most of the start-up) are mounted right after it (_furnish)."""
         yield Header()
         yield ConfigBanner(self.studio, id="config-problem")
         with Horizontal(id="body"):
             yield HistoryRoom(self.studio, self.first_page, id="left")
-            yield PreviewPane(self.graphics, self.studio, id="preview")
-            yield ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
         yield JobsPanel(id="jobs")
-        yield Attachments(id="attachments")
         yield PromptBar(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
         if self.is_web:
             self.graphics = self.pictures.graphics = for_web(self.graphics)
-            self.query_one(PreviewPane).graphics = self.graphics
         theme = self.studio.state.theme or self.studio.config.ui.theme
         if theme in self.available_themes:
             self.theme = theme
-        self.composer.load(self.profile)
-        shown = self.studio.state.sidebar
-        self.query_one("#sidebar").display = self.size.width >= NARROW if shown is None else shown
         if self.first_page is None:
             self.query_one(HistoryList).reload()
         area = self.query_one(PromptArea)
         area.focus()
         if self.studio.state.draft:
             area.put(visible(self.studio.state.draft))
+        if self.typed:
+            area.insert(self.typed)
         self.query_one(ConfigBanner).show_problem()
         self.user_keys.apply(self.studio.config.keys)
         for notice in self.notices:
@@ -169,6 +193,31 @@ class ImagegenApp(TerminalApp):
         if self.profile.demo:
             self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
         self._update_title()
+        self.call_after_refresh(self._furnish)
+
+    async def _furnish(self) -> None:
+        """The rest of the screen, after the first frame; what came for it meanwhile follows."""
+        from imagegen_tui.ui.widgets.attachments import Attachments
+        from imagegen_tui.ui.widgets.preview_room import PreviewPane
+        from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+
+        sidebar = ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
+        shown = self.studio.state.sidebar
+        sidebar.display = self.size.width >= NARROW if shown is None else shown
+        try:
+            await self.query_one("#body").mount(PreviewPane(self.graphics, self.studio, id="preview"), sidebar)
+            await self.mount(Attachments(id="attachments"), before="#prompt")
+            await self.query_one(HistoryRoom).furnish()
+        except MountError:
+            if self._exit:  # the app is closing (the terminal went away): nothing to furnish
+                return
+            raise
+        self.composer.load(self.profile)
+        self.furnished = True
+        for waited in self.waiting:
+            if isawaitable(result := waited()):
+                await result
+        self.waiting.clear()
 
     def _update_title(self) -> None:
         jobs = self.query_one(JobsPanel).summary
@@ -233,9 +282,10 @@ class ImagegenApp(TerminalApp):
     # --- between the rooms --------------------------------------------------------------------
 
     @on(PromptArea.Submitted)
+    @furnished
     def _submitted(self, event: PromptArea.Submitted) -> None:
         self._submitting = event.text  # kept by the crash handler should anything below fail
-        if self.query_one(Attachments).editing:
+        if self.editing.attachments.editing:
             text = event.text
             self.editing.send(text, self.profile, self.composer.values(), self.jobs.start, lambda exc: self.composer.refused(text, exc))
         else:
@@ -248,19 +298,20 @@ class ImagegenApp(TerminalApp):
         self._submitting = None
 
     @on(HistoryList.Highlighted)
+    @furnished
     def _highlighted(self, event: HistoryList.Highlighted) -> None:
         if not self._warmed:  # the first page is up: now what the first frame did not need
             self._warmed = True
             self.call_after_refresh(self._after_first_page)
         self.jobs.seen(event.generation)
-        self.query_one(PreviewPane).show(event.generation)
+        self.preview.show(event.generation)
 
-    @on(ParamSidebar.ProfileChosen)
-    def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
+    def on_param_sidebar_profile_chosen(self, event: Any) -> None:
+        """ParamSidebar.ProfileChosen (by name: the sidebar module is imported after the first
+        frame)."""
         self.composer.choose(event.name)
 
-    @on(ParamSidebar.Changed)
-    def _params_changed(self) -> None:
+    def on_param_sidebar_changed(self) -> None:
         self.composer.edited()
 
     def switch_profile(self, profile: Profile) -> None:
@@ -274,49 +325,58 @@ class ImagegenApp(TerminalApp):
         self.user_keys.apply(self.studio.config.keys)
 
     @on(View)
+    @furnished
     def _view(self, intent: View) -> None:
-        self.query_one(PreviewPane).view(intent.generation)
+        self.preview.view(intent.generation)
 
     @on(CopyPath)
+    @furnished
     def _copy_path(self) -> None:
-        self.query_one(PreviewPane).copy_path()
+        self.preview.copy_path()
 
     @on(OpenImage)
+    @furnished
     def _open_image(self, intent: OpenImage) -> None:
-        self.query_one(PreviewPane).open_image(intent.folder)
+        self.preview.open_image(intent.folder)
 
     @on(Reuse)
+    @furnished
     def _reuse(self, intent: Reuse) -> None:
         self.composer.reuse(intent.generation)
         self.editing.reuse(intent.generation)
 
     @on(Rerun)
+    @furnished
     def _rerun(self, intent: Rerun) -> None:
         self.jobs.rerun(intent.generation)
 
     @on(Recover)
+    @furnished
     def _recover(self, intent: Recover) -> None:
         self.query_one(HistoryPane).recover(intent.generation)
 
     @on(Edit)
+    @furnished
     def _edit(self, intent: Edit) -> None:
         index = intent.index
         if index is None:  # the image the preview shows of it, when it shows it
-            preview = self.query_one(PreviewPane)
+            preview = self.preview
             shown = preview.generation is not None and preview.generation.id == intent.generation.id
             index = preview.index + 1 if shown else 1
         self.editing.edit(intent.generation, index, reference=intent.reference)
 
     @on(PaintMask)
+    @furnished
     def _paint_mask(self, intent: PaintMask) -> None:
         self.editing.paint_mask(intent.generation, intent.index)
 
-    @on(Attachments.Changed)
-    def _attachments_changed(self) -> None:
+    def on_attachments_changed(self) -> None:
+        """Attachments.Changed."""
         self.editing.changed()
         self.composer.validate()
 
     @on(ShowLineage)
+    @furnished
     def _show_lineage(self, intent: ShowLineage) -> None:
         self.editing.show_lineage(intent.generation, self._go_to)
 
@@ -346,6 +406,7 @@ class ImagegenApp(TerminalApp):
 
     # --- app-wide keys ------------------------------------------------------------------------
 
+    @furnished
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
@@ -366,12 +427,13 @@ class ImagegenApp(TerminalApp):
         if len(self.screen_stack) != 1:
             return
         area = self.query_one(PromptArea)
-        attachments = self.query_one(Attachments)
-        if area.has_focus and attachments.editing:
+        attachments = self.editing.attachments
+        if area.has_focus and self.furnished and attachments.editing:
             attachments.clear()
             self.notify("The images are off: Enter generates again.")
         area.focus()
 
+    @furnished
     def action_add_image(self) -> None:
         if len(self.screen_stack) == 1:
             self.editing.add_file()
@@ -395,6 +457,7 @@ class ImagegenApp(TerminalApp):
 
         self.push_screen(SettingsScreen(self.studio), closed)
 
+    @furnished  # a quit typed during start-up: once the rooms it asks about are there
     async def action_quit(self) -> None:
         from imagegen_tui.ui.screens.dialogs import ConfirmScreen
 
@@ -421,9 +484,11 @@ def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notice
     return cls(studio, graphics, notices=notices, first_page=(studio.count(filters), studio.page(filters, 0, PAGE)))
 
 
-def run(studio: Studio, graphics: Graphics, notices: list[str]) -> int:
-    """The exit status: non-zero after a crash."""
+def run(studio: Studio, graphics: Graphics, notices: list[str], typed: str = "") -> int:
+    """The exit status: non-zero after a crash. `typed`: what was typed before the app had a
+    screen (ui/typeahead.py), for the prompt box."""
     app = preloaded(ImagegenApp, studio, graphics, notices)
+    app.typed = typed
     try:
         app.run()
     finally:

@@ -10,7 +10,7 @@ here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
 
@@ -21,8 +21,10 @@ from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
-from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import app_thread
+
+if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
+    from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
 
 class Composer:
@@ -34,10 +36,14 @@ class Composer:
         self.profile = profile
         self._shown = shown  # what the app shows about the profile (its title) is out of date
 
+    @property
+    def sidebar(self) -> ParamSidebar:
+        return cast("ParamSidebar", self.app.query_one("#sidebar"))
+
     def load(self, profile: Profile, params: dict[str, Any] | None = None) -> None:
         """`profile` in use, with `params` in the sidebar (else the values last used with it)."""
         self.profile = profile
-        self.app.query_one(ParamSidebar).load(profile, params or self.studio.last_params(profile))
+        self.sidebar.load(profile, params or self.studio.last_params(profile))
         self.validate()
         self._shown()
         if warning := self.studio.warning(profile):
@@ -46,7 +52,7 @@ class Composer:
     def config_reloaded(self) -> None:
         """The config file was read again: it may now choose another profile than the one shown
         while it was unreadable."""
-        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))
+        self.sidebar.set_profiles(list(self.studio.config.profiles))
         try:
             profile = self.studio.active_profile()
         except ConfigError:
@@ -56,7 +62,7 @@ class Composer:
     def settings_saved(self) -> None:
         """Settings (F2) saved the config: the profile in use as it is now, or the one the config
         now chooses when it is gone."""
-        self.app.query_one(ParamSidebar).set_profiles(list(self.studio.config.profiles))  # first: the sidebar must list the profile it is given
+        self.sidebar.set_profiles(list(self.studio.config.profiles))  # first: the sidebar must list the profile it is given
         self.load(self.studio.config.profiles.get(self.profile.name) or self.studio.active_profile())
 
     def switch(self, profile: Profile) -> None:
@@ -76,7 +82,7 @@ class Composer:
 
     def validate(self) -> None:
         """Check the sidebar as it is edited; problems show under their fields."""
-        sidebar = self.app.query_one(ParamSidebar)
+        sidebar = self.sidebar
         values = sidebar.values()
         prompt = self.app.query_one(PromptArea).text
         self.app.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
@@ -88,7 +94,7 @@ class Composer:
         sidebar.show_problems({})
 
     def remember(self, active: bool = False) -> None:
-        self._remember(self.profile, self.app.query_one(ParamSidebar).values(), active)
+        self._remember(self.profile, self.sidebar.values(), active)
 
     @app_thread(exclusive=True, group="remember")
     def _remember(self, profile: Profile, values: dict[str, Any], active: bool) -> None:
@@ -104,12 +110,12 @@ class Composer:
             return None
 
     def values(self) -> dict[str, Any]:
-        return self.app.query_one(ParamSidebar).values()
+        return self.sidebar.values()
 
     def refused(self, text: str, exc: InvalidRequest) -> None:
         """Why `text` was not sent: under the fields and in a notice; the text goes back into the
         box to fix, unless something else was typed meanwhile (then it waits under ↑)."""
-        sidebar = self.app.query_one(ParamSidebar)
+        sidebar = self.sidebar
         sidebar.show_problems(dict(exc.problems))
         if not sidebar.display:
             sidebar.display = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
 
@@ -20,10 +20,13 @@ from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
-from imagegen_tui.ui.widgets.attachments import Attachment, Attachments
+from imagegen_tui.ui.attachment import Attachment
 from imagegen_tui.ui.widgets.prompt import PLACEHOLDER, PromptArea
-from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 from imagegen_tui.ui.workers import app_thread
+
+if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
+    from imagegen_tui.ui.widgets.attachments import Attachments
+    from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
 EDIT_PLACEHOLDER = "Describe the change… (Enter edits the images above, Esc takes them off)"
 
@@ -34,7 +37,7 @@ class Editing:
 
     @property
     def attachments(self) -> Attachments:
-        return self.app.query_one(Attachments)
+        return cast("Attachments", self.app.query_one("#attachments"))
 
     def edit(self, generation: Generation, index: int, *, reference: bool) -> None:
         """Image `index` of `generation` as the image edited (the references stay; a mask
@@ -118,7 +121,7 @@ class Editing:
         """The sidebar shows what an edit takes while there is something to edit, and the
         prompt says what Enter will do."""
         editing = self.attachments.editing
-        self.app.query_one(ParamSidebar).set_editing(editing)
+        cast("ParamSidebar", self.app.query_one("#sidebar")).set_editing(editing)
         self.app.query_one(PromptArea).placeholder = EDIT_PLACEHOLDER if editing else PLACEHOLDER
 
     def send(self, prompt: str, profile: Any, params: dict[str, Any], start: Callable[..., int], refused: Callable[[InvalidRequest], None]) -> None:

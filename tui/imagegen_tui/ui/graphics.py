@@ -13,10 +13,10 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from imagegen_tui.config import GRAPHICS
+from imagegen_tui.ui import typeahead
 
 KITTY_PLACEHOLDERS_SINCE = (0, 28)  # textual-image draws kitty images with Unicode placeholders
 
@@ -61,8 +61,9 @@ class Graphics:
         }
 
 
-def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> Graphics:
-    """Choose the protocol; call once, before App.run()."""
+def setup(requested: str = "auto", environ: Mapping[str, str] | None = None, typed: list[str] | None = None) -> Graphics:
+    """Choose the protocol; call once, before App.run(). What the person types while the
+    terminal is probed goes to `typed` (ui/typeahead.py)."""
     environ = os.environ if environ is None else environ
     requested = requested if requested in GRAPHICS else "auto"
     if requested == "none":
@@ -70,14 +71,18 @@ def setup(requested: str = "auto", environ: Mapping[str, str] | None = None) -> 
     if requested in ("halfcell", "unicode"):  # no probe: it needs no answer, and tmux without
         # passthrough shows textual-image's kitty query as the pane's title
         return Graphics("halfcell", requested, "chosen with --graphics or ui.graphics in the config", tmux=bool(environ.get("TMUX")))
-    detected, problem = _import_and_detect()
-    from textual_image._terminal import get_cell_size
+    import textual_image._terminal as terminal  # reads nothing yet: the probes start with the widgets
 
+    read, terminal.read = terminal.read, typeahead.keeping(terminal.read, [] if typed is None else typed)  # type: ignore[assignment]
     try:
-        cell = get_cell_size()
-        cell_size = (cell.width, cell.height)
-    except Exception:  # a closed stdout: keep the VT340 default
-        cell_size = (10, 20)
+        detected, problem = _import_and_detect()
+        try:
+            cell = terminal.get_cell_size()
+            cell_size = (cell.width, cell.height)
+        except Exception:  # a closed stdout: keep the VT340 default
+            cell_size = (10, 20)
+    finally:
+        terminal.read = read  # type: ignore[assignment]
     if requested != "auto":
         protocol, reason = requested, "chosen with --graphics or ui.graphics in the config"
         if requested == "kitty" and detected == "kitty" and (old := _old_kitty()):
@@ -187,6 +192,8 @@ _SIXEL_OPTIONS = None
 
 
 def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 10 ms: only for the diagnostics
+
     try:
         return version(package)
     except PackageNotFoundError:

@@ -12,7 +12,7 @@ import asyncio
 import io
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
 from textual.worker import Worker
@@ -26,8 +26,10 @@ from imagegen_tui.studio import Studio
 from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.widgets.preview import Preview, render_partial
 from imagegen_tui.ui.workers import app_thread
+
+if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
+    from imagegen_tui.ui.widgets.preview import Preview
 
 
 class Jobs:
@@ -44,6 +46,10 @@ class Jobs:
         self._follow: int | None = None  # the job whose result the preview should show
         self._quitting = False
         self._winding_down = False
+
+    @property
+    def preview(self) -> Preview:
+        return cast("Preview", self.app.query_one("#preview"))
 
     @property
     def active(self) -> int:
@@ -156,7 +162,7 @@ class Jobs:
             history.reload()
         else:
             following = self._follow == key
-            preview = self.app.query_one(Preview)
+            preview = self.preview
             if following and outcome.saved and preview.graphics.protocol != "none":
                 preview.prefetch(outcome.saved[0].path)
             count = len(outcome.saved)
@@ -175,7 +181,9 @@ class Jobs:
     def _show_partial(self, key: int, step: int, data: bytes, caption: str) -> None:
         from PIL import Image
 
-        preview = self.app.query_one(Preview)
+        from imagegen_tui.ui.widgets.preview import render_partial
+
+        preview = self.preview
         width, height = preview.stage_pixels()
         rendition = render_partial(preview.graphics, Image.open(io.BytesIO(data)), width, height, preview.background_rgb())
         self.app.call_from_thread(self._partial_ready, key, step, rendition, caption)
@@ -185,4 +193,4 @@ class Jobs:
         if self._follow != key or key not in self._workers or step <= self._partial_steps.get(key, -1):
             return
         self._partial_steps[key] = step
-        self.app.query_one(Preview).show_partial(rendition, caption)
+        self.preview.show_partial(rendition, caption)

@@ -31,7 +31,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image as PILImage
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -42,6 +41,7 @@ from textual.widget import Widget
 from imagegen_tui.ui.graphics import Graphics, encode_sixel
 
 if TYPE_CHECKING:
+    from PIL import Image as PILImage
     from textual.screen import Screen
 
 RGB = tuple[int, int, int]
@@ -109,6 +109,8 @@ def render(image: PILImage.Image, graphics: Graphics, background: RGB) -> Rendit
 
 
 def _flatten(image: PILImage.Image, background: RGB) -> PILImage.Image:
+    from PIL import Image as PILImage  # not before the first frame: the painter is made with the app
+
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         base = PILImage.new("RGBA", image.size, (*background, 255))
         return PILImage.alpha_composite(base, image.convert("RGBA")).convert("RGB")

@@ -14,23 +14,12 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
 
+from imagegen_tui.ui.attachment import Attachment
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import RGB, Picture
 from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.preview import prepared
 from imagegen_tui.ui.workers import in_thread
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """One input of an edit as the prompt bar holds it; its bytes are read when it is sent."""
-
-    path: Path
-    label: str  # "#12 image 2", or the file's name
-    size: tuple[int, int] | None = None
-    generation_id: int | None = None
-    index: int | None = None  # 1-based, in that generation
-    name: str | None = None  # when `path` is a kept copy of an input: the name it had
 
 
 THUMB_CELLS = (4, 2)  # a chip's picture, in cells: enough to tell a fox from a lighthouse

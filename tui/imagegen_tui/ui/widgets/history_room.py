@@ -177,11 +177,17 @@ class HistoryRoom(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search prompts…  (ctrl+f)", id="search")
-        with Horizontal(id="filters"):
-            yield Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True)
-            yield Select([("any model", "")], allow_blank=False, id="filter-model", compact=True)
-            yield Checkbox("★", id="filter-favourite", compact=True)
+        yield Horizontal(id="filters")  # its line is kept; the filters come after the first frame
         yield HistoryPane(self.studio, self.first_page, id="history")
+
+    async def furnish(self) -> None:
+        """The filters: three form widgets (two of them Selects with their overlays) that the
+        first frame can do without."""
+        await self.query_one("#filters").mount(
+            Select([("all", "")] + [(s, s) for s in STATUSES], allow_blank=False, id="filter-status", compact=True),
+            Select([("any model", "")], allow_blank=False, id="filter-model", compact=True),
+            Checkbox("★", id="filter-favourite", compact=True),
+        )
 
     def commands(self) -> Iterator[Command]:
         """This room's entries in the command palette."""
@@ -228,13 +234,17 @@ class HistoryRoom(Vertical):
     def _filters_changed(self) -> None:
         self._apply_filters()
 
+    def _filter(self, name: str, default: object) -> object:
+        """A filter's value; its default until the filters are mounted (after the first frame)."""
+        found = self.query(f"#filter-{name}")
+        return found.first().value if found else default  # type: ignore[attr-defined]
+
     def _apply_filters(self) -> None:
-        status = self.query_one("#filter-status", Select).value
-        model = self.query_one("#filter-model", Select).value
+        status, model, favourite = self._filter("status", ""), self._filter("model", ""), self._filter("favourite", False)
         filters = Filters(
             text=self.query_one("#search", Input).value or None,
             status=str(status) if status else None,
             model=str(model) if model else None,
-            favourite=self.query_one("#filter-favourite", Checkbox).value,
+            favourite=bool(favourite),
         )
         self.query_one(HistoryPane).reload(filters)
