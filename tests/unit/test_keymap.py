@@ -42,10 +42,10 @@ def test_full_ids_and_unique_bare_names_are_taken():
     assert resolved.problems == []
 
 
-def test_a_bare_name_two_rooms_share_is_refused_with_both_ids():
+def test_a_bare_name_two_rooms_share_rebinds_the_action_in_both():
     resolved = resolve({"rerun": "R"})
-    assert resolved.keymap == {}
-    assert resolved.problems == ["[keys] rerun: more than one room has it: write history.rerun or preview.rerun."]
+    assert resolved.keymap == {"history.rerun": "R", "preview.rerun": "R"}
+    assert resolved.problems == []
 
 
 @pytest.mark.parametrize(

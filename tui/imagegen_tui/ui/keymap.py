@@ -111,22 +111,21 @@ def resolve(keys: Mapping[str, str]) -> Resolved:
     resolved = Resolved()
     for name, written in keys.items():
         if name in ids:
-            action_id = name
-        elif len(by_action.get(name, [])) == 1:
-            action_id = by_action[name][0]
-        elif name in by_action:
-            resolved.problems.append(f"[keys] {name}: more than one room has it: write {' or '.join(by_action[name])}.")
-            continue
+            chosen = [name]
+        elif name in by_action:  # a bare name: the action in every room that has it (r re-runs
+            chosen = by_action[name]  # in the history and in the preview alike)
         else:
             resolved.problems.append(f"[keys] {name}: no such action{_nearest(name, ids, by_action)}")
             continue
         if (wrong := key_problem(written)) is not None:
             resolved.problems.append(f"[keys] {name} = {written!r}: {wrong}")
             continue
-        if issubclass(owners[action_id], (Input, TextArea)) and (typed := [key.strip() for key in written.split(",") if len(key.strip()) == 1]):
+        typed = [key.strip() for key in written.split(",") if len(key.strip()) == 1]
+        if typed and any(issubclass(owners[action_id], (Input, TextArea)) for action_id in chosen):
             resolved.problems.append(f"[keys] {name} = {written!r}: {typed[0]} is typed in that text box; give a key with ctrl or alt, or a function key.")
             continue
-        resolved.keymap[action_id] = normalized(written)
+        for action_id in chosen:
+            resolved.keymap[action_id] = normalized(written)
     resolved.problems += clashes(resolved.keymap)
     return resolved
 
