@@ -135,3 +135,23 @@ def test_keys_typed_while_a_large_job_lands_reach_the_prompt_in_order(dirs):
     assert StateFile().state.draft == "the next prompt, typed while the photos arrive and are saved and after "
     [row] = _rows()
     assert row.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("burst", "draft"),
+    [
+        ("\x15new words", "new words"),  # ctrl+u: the line so far goes, then the new words
+        ("\x17new", "old new"),  # ctrl+w: the word before, then "new"
+        ("ab\x1b[Dc", "old wordsacb"),  # left arrow between letters
+    ],
+)
+def test_a_bound_key_and_the_letters_typed_behind_it_act_in_order(dirs, burst, draft):
+    """In one write, as keys typed while the loop is busy arrive: the key's action must not run
+    after the letters that came behind it."""
+    with _start(dirs, "old words") as app:
+        app.read_until(b"old words")
+        app.send(burst)
+        app.read_quiet(1.0)
+        app.send("\x11")
+        assert app.wait(30) == 0
+    assert StateFile().state.draft == draft

@@ -67,7 +67,21 @@ class PromptArea(TextArea):
             event.stop()
             event.prevent_default()
             return
+        if not event.is_printable and await self._bound_key(event):
+            return
         await super()._on_key(event)
+
+    async def _bound_key(self, event: events.Key) -> bool:
+        """Run a bound key's action now, in the box's own turn. Left to Textual, the key would
+        bubble up to the app and its action run after the letters typed behind it: ctrl+u then
+        "new words" typed ahead while the loop is busy would delete the new words."""
+        active = self.app.active_bindings.get(event.key)
+        if active is None or not active.enabled:
+            return False
+        event.stop()
+        event.prevent_default()
+        await self.app.run_action(active.binding.action, active.node)
+        return True
 
     def put(self, text: str) -> None:
         """`text` in the box, the cursor at its end, ready to edit."""
