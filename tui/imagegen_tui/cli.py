@@ -166,6 +166,10 @@ def _last_resort(exc: Exception, args: argparse.Namespace) -> Failure:
 def _tui(args: argparse.Namespace) -> int:
     """The terminal interface. Graphics are chosen before Textual starts: textual-image can
     only query the terminal then."""
+    import gc
+
+    gc.disable()  # start-up makes many objects and frees few: collecting them cost a fifth of the
+    # time to the first frame (bench_tui.py); the app turns collection back on after that frame
     from imagegen_tui.errors import ConfigError
     from imagegen_tui.studio import Studio
     from imagegen_tui.ui import graphics

@@ -196,7 +196,9 @@ class ImagegenApp(TerminalApp):
         self.call_after_refresh(self._furnish)
 
     async def _furnish(self) -> None:
-        """The rest of the screen, after the first frame; what came for it meanwhile follows."""
+        """The rest of the screen, after the first frame; what came for it meanwhile follows.
+        The cyclic GC, off while the app started (cli.py), is on again from here."""
+        gc.enable()
         from imagegen_tui.ui.widgets.attachments import Attachments
         from imagegen_tui.ui.widgets.preview_room import PreviewPane
         from imagegen_tui.ui.widgets.sidebar import ParamSidebar
