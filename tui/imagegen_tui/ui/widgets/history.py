@@ -34,7 +34,7 @@ Count = Callable[[Filters], int]
 class HistoryList(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"history--cursor", "history--failed", "history--dim", "history--placeholder", "history--match", "history--facts"}
     DEFAULT_CSS = """
-    HistoryList { scrollbar-size-vertical: 1; }
+    HistoryList { scrollbar-size-vertical: 1; overflow-x: hidden; }
     HistoryList > .history--cursor { background: $accent 40%; text-style: bold; }
     HistoryList:focus > .history--cursor { background: $accent; }
     HistoryList > .history--failed { color: $error; }
@@ -203,7 +203,7 @@ class HistoryList(ScrollView, can_focus=True):
     def scroll_to_region_if_needed(self, index: int) -> None:
         """Scroll just enough to show every line of row `index`."""
         lines = self._lines
-        first, top, height = index * lines, self.scroll_offset.y, self.size.height
+        first, top, height = index * lines, self.scroll_offset.y, self.scrollable_content_region.height
         if first < top:
             self.scroll_to(y=first, animate=False)
         elif height and first + lines > top + height:
@@ -215,7 +215,7 @@ class HistoryList(ScrollView, can_focus=True):
 
     def action_page(self, direction: int) -> None:
         """A screenful of rows less one, so the row at the edge stays in view."""
-        self.action_move(direction * max(1, self.size.height // self._lines - 1))
+        self.action_move(direction * max(1, self.scrollable_content_region.height // self._lines - 1))
 
     def action_jump(self, where: int) -> None:
         if self.total:
