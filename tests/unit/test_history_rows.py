@@ -152,6 +152,8 @@ def test_search_words_are_marked_at_the_start_of_words_case_and_accent_blind():
     assert text(segments)[HEAD:].startswith(prompt)
     assert all(s.style == STYLE.text + MATCH for s in segments if s.text in marked(segments))
     assert marked(row_line(gen(prompt), 120, NOW, STYLE, highlight=Highlight("[bold] ***"))) == []
+    korean = row_line(gen("한국 하늘 허공"), 60, NOW, STYLE, highlight=Highlight("한"))
+    assert marked(korean) == ["한"]  # a syllable is not its first letter: 하 and 허 are not 한
 
 
 def test_a_mark_stops_where_the_prompt_is_cut():

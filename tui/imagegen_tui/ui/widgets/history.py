@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from imagegen_tui.store import Filters, Generation
-from imagegen_tui.ui.widgets.history_rows import NO_HIGHLIGHT, Highlight, RowStyle, lines_per_row, row_line
+from imagegen_tui.ui.widgets.history_rows import NO_HIGHLIGHT, SCROLLBAR, Highlight, RowStyle, lines_per_row, row_line
 from imagegen_tui.ui.workers import in_thread
 
 PAGE = 100
@@ -33,8 +33,7 @@ Count = Callable[[Filters], int]
 
 class HistoryList(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"history--cursor", "history--failed", "history--dim", "history--placeholder", "history--match", "history--facts"}
-    DEFAULT_CSS = """
-    HistoryList { scrollbar-size-vertical: 1; overflow-x: hidden; }
+    DEFAULT_CSS = f"HistoryList {{ scrollbar-size-vertical: {SCROLLBAR}; overflow-x: hidden; }}" + """
     HistoryList > .history--cursor { background: $accent 40%; text-style: bold; }
     HistoryList:focus > .history--cursor { background: $accent; }
     HistoryList > .history--failed { color: $error; }
@@ -60,12 +59,12 @@ class HistoryList(ScrollView, can_focus=True):
         generation: Generation | None
 
     def __init__(
-        self, fetch: Fetch, count: Count, first_page: tuple[int, list[Generation]] | None = None, *, rows: str = "auto", **kwargs: object
+        self, fetch: Fetch, count: Count, first_page: tuple[int, list[Generation]] | None = None, *, row_mode: str = "auto", **kwargs: object
     ) -> None:
-        """`rows`: "one", "two" or "auto" lines a row ([ui] history_rows)."""
+        """`row_mode`: "one", "two" or "auto" lines a row ([ui] history_rows)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._fetch, self._count = fetch, count
-        self.rows = rows
+        self.row_mode = row_mode
         self.filters = Filters()
         self._highlight = NO_HIGHLIGHT
         self._lines = 1  # per row, as the list was last laid out
@@ -189,7 +188,7 @@ class HistoryList(ScrollView, can_focus=True):
             self.scroll_to_region_if_needed(self.cursor)
 
     def _set_virtual_size(self) -> None:
-        self._lines = lines_per_row(self.size.width, self.rows)
+        self._lines = lines_per_row(self.size.width, self.row_mode)
         self.virtual_size = Size(self.size.width, self.total * self._lines)
 
     # --- movement -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ AGE = 5  # cells for the age: "now", "59m", "23h", "6d", "11-24", "2025"
 HEAD = 3 + AGE + 1  # "✓★ " + the age, right-aligned + " "
 INDENT = 3  # a two-line row: "✓★ " before the prompt, and as much before the facts under it
 MIN_PROMPT = 32  # "auto" turns to two lines where one line would leave the prompt fewer cells
-SCROLLBAR = 1  # the list's vertical scrollbar (its CSS)
+SCROLLBAR = 1  # cells of the list's vertical scrollbar (its CSS is made with it)
 TWO_LINES_BELOW = HEAD + MIN_PROMPT + SCROLLBAR  # the list's width, in cells
 FACTS_AFTER = 50  # a one-line row adds n, size and model on the right while the prompt keeps this many cells
 # the right-hand columns of a wide one-line row, in the order they are given room (the model
@@ -62,8 +62,9 @@ def age(created_at: float, now: float) -> str:
 
 @lru_cache(maxsize=4096)
 def _base_letter(char: str) -> str:
+    """"é" → "e"; a letter that decomposes into more than marks (Hangul) stays whole."""
     decomposed = unicodedata.normalize("NFD", char)
-    return decomposed[0] if decomposed else char
+    return decomposed[0] if len(decomposed) > 1 and all(map(unicodedata.combining, decomposed[1:])) else char
 
 
 def _fold(text: str) -> str:
