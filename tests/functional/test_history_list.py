@@ -164,6 +164,20 @@ async def test_the_setting_chooses_the_rows(store, dirs, setting, size, per_row)
         assert len(shown_prompts(lines, per_row)) == -(-len(lines) // per_row)
 
 
+async def test_a_reloaded_setting_applies_at_once(store, dirs):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        history = app.query_one(HistoryList)
+        assert history.lines_per_row == 2
+        write_config(dirs, '[ui]\nhistory_rows = "one"\n')
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert history.lines_per_row == 1 and history.virtual_size.height == COUNT
+        lines = list_lines(app)
+        assert len(shown_prompts(lines, 1)) == len(lines)
+
+
 async def test_search_words_are_marked_in_the_rows(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -180,7 +180,16 @@ class HistoryList(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self.current))
 
     def on_resize(self) -> None:
-        """A width that changes the lines per row keeps the same rows in view."""
+        self._lay_out()
+
+    def set_row_mode(self, row_mode: str) -> None:
+        """The setting as the config file now says (after a reload)."""
+        self.row_mode = row_mode
+        self._lay_out()
+        self.refresh()
+
+    def _lay_out(self) -> None:
+        """A width or a setting that changes the lines per row keeps the same rows in view."""
         before, top = self._lines, self.scroll_offset.y
         self._set_virtual_size()
         if self._lines != before:
