@@ -25,6 +25,7 @@ from imagegen_tui.store import FinishedGeneration, HistoryStore
 from imagegen_tui.studio import Studio
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+NOW = START.replace(hour=14)  # what the history's ages count from: "32m" and "5h", whatever the day
 HISTORY = [
     # prompt, n, size, quality, status, error kind, error message
     ("a red fox made of autumn leaves, studio product shot", 1, "1024x1024", "high", "done", None, None),
@@ -107,9 +108,14 @@ async def settle(pilot: Any) -> None:
     from textual.widgets import Input, TextArea
     from textual.worker import WorkerCancelled
 
+    from imagegen_tui.ui.widgets.history import HistoryList
+
     for widget in pilot.app.screen.query("TextArea, Input"):
         if isinstance(widget, (TextArea, Input)):
             widget.cursor_blink = False
+    for history in pilot.app.screen.query(HistoryList):
+        history.clock = NOW.timestamp
+        history.refresh()
     for _ in range(4):
         try:
             await pilot.app.workers.wait_for_complete()

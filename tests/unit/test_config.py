@@ -126,6 +126,7 @@ output_image = 30.0
 [ui]
 graphics = "sixel"
 concurrency = 5
+history_rows = "two"
 """)
     config = load_config()
     assert config.error is None and config.configured
@@ -136,7 +137,8 @@ concurrency = 5
     assert config.output.folder == dirs.root / "out" and config.output.template.startswith("{model}/")
     assert config.output.slug == "ascii" and load_config(dirs.root / "absent.toml").output.slug == "unicode"
     assert config.prices["gpt-image-2"].output_image == 30.0
-    assert (config.ui.graphics, config.ui.concurrency) == ("sixel", 5)
+    assert (config.ui.graphics, config.ui.concurrency, config.ui.history_rows) == ("sixel", 5, "two")
+    assert load_config(dirs.root / "absent.toml").ui.history_rows == "auto"
     assert config.active_profile({}).name == "gw"
 
 
@@ -161,6 +163,8 @@ concurrency = 5
         ("[output]\nslug = true", "output.slug", "expected a string, got true or false"),
         ("[output]\nslgu = 'ascii'", "output", "unknown key 'slgu'; did you mean 'slug'?"),
         ("[ui]\nconcurrency = '3'", "ui.concurrency", "expected a whole number, got a string"),
+        ("[ui]\nhistory_rows = 'twoo'", "ui.history_rows", "'twoo' is not a row layout: choose 'auto', 'one', 'two'; did you mean 'two'?"),
+        ("[ui]\nhistory_rows = 2", "ui.history_rows", "expected a string, got a whole number"),
         ("[profiles.gw]\nbase_url = 'https://x'\n[profiles.gw.capabilities]\ncustom_sizes = 'yes'", "profiles.gw.capabilities.custom_sizes", "expected true or false"),
     ],
 )

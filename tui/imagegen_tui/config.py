@@ -170,6 +170,7 @@ class OutputSettings:
 
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode", "none")
+HISTORY_ROWS = ("auto", "one", "two")  # lines a history row takes; auto: two where the list is narrow
 
 
 @dataclass
@@ -179,6 +180,7 @@ class UISettings:
 
     graphics: str = "auto"
     concurrency: int = 3  # jobs running at once per profile; more wait in the queue
+    history_rows: str = "auto"  # HISTORY_ROWS
     theme: str | None = None
     last: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -388,6 +390,12 @@ def _ui(table: dict[str, Any]) -> UISettings:
             raise ConfigError(f"one of {', '.join(GRAPHICS)}", key="ui.graphics")
     if "theme" in table:
         ui.theme = _expect(table["theme"], str, "ui.theme")
+    if "history_rows" in table:
+        ui.history_rows = _expect(table["history_rows"], str, "ui.history_rows")
+        if ui.history_rows not in HISTORY_ROWS:
+            close = nearest(ui.history_rows, HISTORY_ROWS)
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise ConfigError(f"{ui.history_rows!r} is not a row layout: choose {', '.join(map(repr, HISTORY_ROWS))}{hint}", key="ui.history_rows")
     if "concurrency" in table:
         ui.concurrency = _expect(table["concurrency"], int, "ui.concurrency")
         if not 1 <= ui.concurrency <= 10:

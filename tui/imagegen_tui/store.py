@@ -759,9 +759,14 @@ def _day(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
+def query_words(text: str) -> list[str]:
+    """The words of a search, as the full-text search takes them (the list marks them too)."""
+    return re.findall(r"\w+", text)
+
+
 def fts_query(text: str) -> str | None:
     """Every word must match, each as a prefix: `red fo` finds "a red fox". None: no words."""
-    words = re.findall(r"\w+", text)
+    words = query_words(text)
     return " ".join(f'"{word}"*' for word in words) if words else None
 
 

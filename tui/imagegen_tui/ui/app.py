@@ -323,6 +323,7 @@ class ImagegenApp(TerminalApp):
     @on(ConfigBanner.Reloaded)
     def _config_reloaded(self, event: ConfigBanner.Reloaded) -> None:
         self.composer.config_reloaded()
+        self.query_one(HistoryList).set_row_mode(self.studio.config.ui.history_rows)
         self.query_one(ConfigBanner).reloaded(event.error)
         self.user_keys.apply(self.studio.config.keys)
 

@@ -13,7 +13,7 @@ from textual.widgets.tree import TreeNode
 
 from imagegen_tui.store import Lineage, Placement
 from imagegen_tui.textsafe import one_line
-from imagegen_tui.ui.widgets.history import ICONS
+from imagegen_tui.ui.widgets.history_rows import ICONS
 
 
 class LineageScreen(ModalScreen[int | None]):

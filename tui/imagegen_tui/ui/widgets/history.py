@@ -1,15 +1,17 @@
 """The history list: a line-API widget that asks the store only for the pages on screen, so it
 opens as fast with 100,000 generations as with ten. Pages load in a thread; a row not loaded yet
-shows as a placeholder for the few milliseconds that takes."""
+shows as a placeholder for the few milliseconds that takes. A row is one line or two (see
+history_rows): the list's lines are its rows times that, and every move, click and scroll counts
+in rows."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from rich.cells import set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.events import Click
 from textual.geometry import Size
@@ -19,24 +21,26 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from imagegen_tui.store import Filters, Generation
-from imagegen_tui.textsafe import one_line
+from imagegen_tui.ui.widgets.history_rows import NO_HIGHLIGHT, SCROLLBAR, Highlight, RowStyle, lines_per_row, row_line
 from imagegen_tui.ui.workers import in_thread
 
 PAGE = 100
-ICONS = {"done": "✓", "failed": "✗", "running": "◐", "queued": "…", "cancelled": "⊘", "interrupted": "⚠"}
+AGES_EVERY = 60.0  # seconds between repaints of the rows on screen, so "5m" does not stay "5m"
 
 Fetch = Callable[[Filters, int, int], list[Generation]]
 Count = Callable[[Filters], int]
 
 
 class HistoryList(ScrollView, can_focus=True):
-    COMPONENT_CLASSES = {"history--cursor", "history--failed", "history--dim", "history--placeholder"}
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES = {"history--cursor", "history--failed", "history--dim", "history--placeholder", "history--match", "history--facts"}
+    DEFAULT_CSS = f"HistoryList {{ scrollbar-size-vertical: {SCROLLBAR}; overflow-x: hidden; }}" + """
     HistoryList > .history--cursor { background: $accent 40%; text-style: bold; }
     HistoryList:focus > .history--cursor { background: $accent; }
     HistoryList > .history--failed { color: $error; }
     HistoryList > .history--dim { color: $text-muted; }
     HistoryList > .history--placeholder { color: $text-disabled; }
+    HistoryList > .history--match { text-style: bold underline; }
+    HistoryList > .history--facts { color: $text-muted; }
     """
     BINDINGS = [
         Binding("up", "move(-1)", "Up", show=False, id="history.up"),
@@ -48,15 +52,22 @@ class HistoryList(ScrollView, can_focus=True):
     ]
 
     cursor: reactive[int] = reactive(0)
+    clock: Callable[[], float] = staticmethod(time.time)  # what "now" is for the ages; fixed in snapshots
 
     @dataclass
     class Highlighted(Message):
         generation: Generation | None
 
-    def __init__(self, fetch: Fetch, count: Count, first_page: tuple[int, list[Generation]] | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, fetch: Fetch, count: Count, first_page: tuple[int, list[Generation]] | None = None, *, row_mode: str = "auto", **kwargs: object
+    ) -> None:
+        """`row_mode`: "one", "two" or "auto" lines a row ([ui] history_rows)."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._fetch, self._count = fetch, count
+        self.row_mode = row_mode
         self.filters = Filters()
+        self._highlight = NO_HIGHLIGHT
+        self._lines = 1  # per row, as the list was last laid out
         self.total, rows = first_page or (0, [])
         self._pages: dict[int, list[Generation]] = {0: rows} if first_page else {}
         self.preloaded = first_page is not None
@@ -72,6 +83,7 @@ class HistoryList(ScrollView, can_focus=True):
         generation selected when it is still listed."""
         if filters is not None:
             self.filters = filters
+            self._highlight = Highlight(filters.text or "")
         current = self.current
         wanted, self.wanted_id = select_id or self.wanted_id, None
         self._keep_id = wanted if wanted is not None else (current.id if current else None)
@@ -90,7 +102,7 @@ class HistoryList(ScrollView, can_focus=True):
         self.total = total
         self._pages = {0: rows}
         self._loading.clear()
-        self.virtual_size = Size(self.size.width, total)
+        self._set_virtual_size()
         index = next((i for i, g in enumerate(rows) if g.id == self._keep_id), None)
         if index is None:
             index = min(self.cursor, max(0, total - 1))
@@ -135,33 +147,58 @@ class HistoryList(ScrollView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------------
 
+    @property
+    def lines_per_row(self) -> int:
+        """As the list was last laid out (its width decides it, see history_rows)."""
+        return self._lines
+
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
-        width = self.size.width
+        index, line = divmod(self.scroll_offset.y + y, self._lines)
+        width = self.scrollable_content_region.width
         if index >= self.total:
             return Strip.blank(width, self.rich_style)
         generation = self._row(index)
         base = self.rich_style
         if generation is None:
             style = base + self.get_component_rich_style("history--placeholder")
-            return Strip([Segment(" …".ljust(width), style)], width)
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("history--cursor")
+            return Strip([Segment((" …" if line == 0 else "")[:width].ljust(width), style)], width)
+        facts = Style.from_color(self.get_component_rich_style("history--facts").color)
+        if index == self.cursor:  # one colour, the cursor's, across the whole row
+            base += self.get_component_rich_style("history--cursor")
+            facts = Style()
         elif generation.status in ("failed", "interrupted"):
-            style = base + self.get_component_rich_style("history--failed")
+            base += self.get_component_rich_style("history--failed")
         elif generation.status != "done":
-            style = base + self.get_component_rich_style("history--dim")
-        else:
-            style = base
-        return Strip([Segment(format_row(generation, width), style)], width)
+            base += self.get_component_rich_style("history--dim")
+        style = RowStyle(base, self.get_component_rich_style("history--match", partial=True), facts)
+        return Strip(row_line(generation, width, self.clock(), style, lines=self._lines, line=line, highlight=self._highlight), width)
 
     def on_mount(self) -> None:
+        self.set_interval(AGES_EVERY, self.refresh)
         if self.preloaded:  # read before the app started: shown in the very first frame
-            self.virtual_size = Size(self.size.width, self.total)
+            self._set_virtual_size()
             self.post_message(self.Highlighted(self.current))
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.total)
+        self._lay_out()
+
+    def set_row_mode(self, row_mode: str) -> None:
+        """The setting as the config file now says (after a reload)."""
+        self.row_mode = row_mode
+        self._lay_out()
+        self.refresh()
+
+    def _lay_out(self) -> None:
+        """A width or a setting that changes the lines per row keeps the same rows in view."""
+        before, top = self._lines, self.scroll_offset.y
+        self._set_virtual_size()
+        if self._lines != before:
+            self.scroll_to(y=top // before * self._lines, animate=False, immediate=True)
+            self.scroll_to_region_if_needed(self.cursor)
+
+    def _set_virtual_size(self) -> None:
+        self._lines = lines_per_row(self.size.width, self.row_mode)
+        self.virtual_size = Size(self.size.width, self.total * self._lines)
 
     # --- movement -----------------------------------------------------------------------------
 
@@ -172,42 +209,28 @@ class HistoryList(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self.current))
 
     def scroll_to_region_if_needed(self, index: int) -> None:
-        top, height = self.scroll_offset.y, self.size.height
-        if index < top:
-            self.scroll_to(y=index, animate=False)
-        elif height and index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False)
+        """Scroll just enough to show every line of row `index`."""
+        lines = self._lines
+        first, top, height = index * lines, self.scroll_offset.y, self.scrollable_content_region.height
+        if first < top:
+            self.scroll_to(y=first, animate=False)
+        elif height and first + lines > top + height:
+            self.scroll_to(y=first + lines - height, animate=False)
 
     def action_move(self, step: int) -> None:
         if self.total:
             self.cursor = max(0, min(self.total - 1, self.cursor + step))
 
     def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.size.height - 1))
+        """A screenful of rows less one, so the row at the edge stays in view."""
+        self.action_move(direction * max(1, self.scrollable_content_region.height // self._lines - 1))
 
     def action_jump(self, where: int) -> None:
         if self.total:
             self.cursor = self.total - 1 if where < 0 else 0
 
     def on_click(self, event: Click) -> None:
-        index = self.scroll_offset.y + event.y
+        index = (self.scroll_offset.y + event.y) // self._lines
         if 0 <= index < self.total:
             self.cursor = index
-
-
-def format_row(g: Generation, width: int) -> str:
-    """`✓★ 11-24 14:02  a lighthouse at dusk…   gpt-image-2 1536x1024 ×4`"""
-    when = datetime.fromtimestamp(g.created_at).strftime("%m-%d %H:%M")
-    icon = ICONS.get(g.status, "?")
-    star = "★" if g.favourite else " "
-    tail = " " + one_line(f"{g.model} {g.size or 'auto'} ×{g.n}")
-    head = f"{icon}{star} {when}  "
-    prompt = one_line(g.prompt)
-    room = width - len(head) - len(tail) - 1
-    if room < 12:  # narrow: drop the model details first
-        tail = f" ×{g.n}"
-        room = width - len(head) - len(tail) - 1
-    if len(prompt) > room:
-        prompt = prompt[: max(0, room - 1)] + "…"
-    return set_cell_size(head + prompt.ljust(max(0, room)) + " " + tail, width)
 

@@ -46,7 +46,7 @@ class HistoryPane(HistoryList):
     ]
 
     def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:
-        super().__init__(studio.page, studio.count, first_page, **kwargs)
+        super().__init__(studio.page, studio.count, first_page, row_mode=studio.config.ui.history_rows, **kwargs)
         self.studio = studio
 
     def commands(self) -> Iterator[Command]:
