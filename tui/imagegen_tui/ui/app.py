@@ -30,6 +30,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widget import MountError
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
@@ -60,6 +61,12 @@ if TYPE_CHECKING:
 NARROW = 100  # below this many columns the sidebar starts hidden
 
 
+class MainScreen(Screen[None]):
+    """Keys typed before the app's on_mount reach the prompt, not the first input (the search)."""
+
+    AUTO_FOCUS = "#prompt-input"
+
+
 def furnished(handler: Callable[..., Any]) -> Callable[..., Any]:
     """For handlers that use the rooms mounted after the first frame (ImagegenApp._furnish): an
     event that comes before them (a key typed ahead) waits for them rather than failing."""
@@ -77,7 +84,6 @@ def furnished(handler: Callable[..., Any]) -> Callable[..., Any]:
 class ImagegenApp(TerminalApp):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
-    AUTO_FOCUS = "#prompt-input"  # keys typed before on_mount reach the prompt, not the first input
     COMMANDS = App.COMMANDS | {ProfileCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -109,6 +115,9 @@ class ImagegenApp(TerminalApp):
         self.typed = ""  # typed before the app had a screen: goes into the prompt box
         self.furnished = False  # the preview, the sidebar and the attachments are mounted
         self.waiting: list[Callable[[], Any]] = []  # what came for them before they were
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(id="_default")
 
     @property
     def preview(self) -> PreviewPane:
