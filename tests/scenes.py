@@ -145,8 +145,9 @@ async def error(pilot: Any) -> None:
     await settle(pilot)
     pilot.app.clear_notifications()
     pilot.app.query_one("#history").focus()
-    await pilot.press("down", "down", "down")
+    await pilot.press("down", "down", "down", "down")  # the koi pond: newest first, after the edit, the lighthouse, the robot and the greenhouse
     await settle(pilot)
+    assert pilot.app.query_one("#history").current.status == "failed"
 
 
 async def settings(pilot: Any) -> None:
