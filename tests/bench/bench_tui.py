@@ -85,7 +85,7 @@ async def loop_and_preview(runs: int) -> None:
     base = server.stdout.readline().rsplit(" ", 1)[-1].strip()
     config_file = root / "c" / "imagegen-tui" / "config.toml"
     config_file.parent.mkdir(parents=True)
-    config_file.write_text(f'profile = "bench"\n[profiles.bench]\nbase_url = "{base}"\n')
+    config_file.write_text(f'profile = "bench"\n[profiles.bench]\nbase_url = "{base}"\nkey_required = false\n')
     try:
         await _loop_and_preview(runs)
     finally:

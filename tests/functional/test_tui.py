@@ -384,7 +384,7 @@ async def test_viewer_copy_and_open_without_a_display(dirs, monkeypatch):
         await settle(pilot)
         assert viewer.index == 1 and (await shown_picture(pilot)).rendition is not None
         await pilot.press("escape")
-        assert type(app.screen).__name__ == "Screen"
+        assert app.screen is app.screen_stack[0]  # back on the main screen
 
 
 async def test_jobs_beyond_the_concurrency_limit_wait_in_a_visible_queue(dirs):
@@ -440,7 +440,7 @@ async def test_help_lists_the_keys(dirs):
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
-        assert type(app.screen).__name__ == "Screen"
+        assert app.screen is app.screen_stack[0]  # back on the main screen
 
 
 async def test_preloaded_first_page_is_shown_from_the_first_frame(dirs):

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from imagegen_tui import __version__, locks, privatefile
@@ -92,9 +93,10 @@ class Unsaved(Exception):
         self.cause, self.saved, self.pending = cause, saved, pending
 
 
-def save_result(request: AnyRequest, result: GenerationResult, target: SaveTarget) -> list[SavedImage]:
+def save_result(request: AnyRequest, result: GenerationResult, target: SaveTarget, on_saved: Callable[[SavedImage], None] | None = None) -> list[SavedImage]:
     """Write every image; raise Unsaved, holding what was and was not written, at the first
-    that cannot be (whatever the reason: the images are paid for)."""
+    that cannot be (whatever the reason: the images are paid for). `on_saved` hears of each
+    image once it is on disk, while the others are still being written."""
     saved: list[SavedImage] = []
     for index, image in enumerate(result.images, start=1):
         try:
@@ -104,6 +106,8 @@ def save_result(request: AnyRequest, result: GenerationResult, target: SaveTarge
             rest = enumerate(result.images[index - 1 :], start=index)
             raise Unsaved(exc, saved, [PendingImage(i, img, _embedded_or_raw(request, result, target, img, i)) for i, img in rest]) from exc
         saved.append(SavedImage(path, index, image.width, image.height, image.format, len(data), image.revised_prompt))
+        if on_saved is not None:
+            on_saved(saved[-1])
     return saved
 
 

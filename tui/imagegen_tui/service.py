@@ -73,6 +73,7 @@ async def generate(
     output_dir: Path | None = None,
     on_partial: PartialCallback | None = None,
     on_event: Callable[[str, int | None], None] | None = None,
+    on_saved: Callable[[SavedImage], None] | None = None,
 ) -> Outcome:
     """Validate, record, check the output folder, call the provider, save, complete the record.
 
@@ -84,7 +85,8 @@ async def generate(
     cancelled with its prompt and parameters, never left running. Once the answer has arrived
     it is paid for: a cancellation then waits until its images are saved and recorded.
     `on_event` hears "recorded" or "queued" (with the history id), then "started" when a
-    `slot` is free."""
+    `slot` is free; `on_saved`, on the event loop, each image as soon as it is on disk (a
+    preview can start decoding the first while the rest are written and recorded)."""
     if (problem := config.problem(profile, environ)) is not None:
         raise ProfileUnusable(problem)
     caps = profile.caps(request.model)
@@ -131,7 +133,7 @@ async def generate(
         if held:
             slot.release()  # the saving below needs no slot: the next job may start
     target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug, tuple(sources))
-    saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None))
+    saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None, on_saved=on_saved))
     cancelled = False
     while not saving.done():
         try:
@@ -154,12 +156,14 @@ async def _check_output(folder: Path) -> None:
         ) from exc
 
 
-async def _save(request: AnyRequest, result: GenerationResult, target: SaveTarget, row: _Row, *, chosen: bool) -> list[SavedImage]:
+async def _save(request: AnyRequest, result: GenerationResult, target: SaveTarget, row: _Row, *, chosen: bool, on_saved: Callable[[SavedImage], None] | None = None) -> list[SavedImage]:
     """Save and record the images; those that cannot be saved are kept for recovery, and the
     row, failed, says where. `chosen`: the folder is this call's, not the configured one."""
     usage = result.usage or Usage()
     try:
-        saved = await asyncio.to_thread(save_result, request, result, target)
+        loop = asyncio.get_running_loop()
+        told = None if on_saved is None else (lambda image: loop.call_soon_threadsafe(on_saved, image))
+        saved = await asyncio.to_thread(save_result, request, result, target, told)
     except Unsaved as unsaved:
         kept = await asyncio.to_thread(recovery.keep, target.generation_id, unsaved.pending)
         sentence = recovery.unsaved_sentence(target.folder, unsaved, kept, len(result.images), row.id, chosen=chosen)

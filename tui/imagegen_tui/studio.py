@@ -28,6 +28,7 @@ from imagegen_tui.thumbnails import ensure_thumbnail
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
     from imagegen_tui.recovery import Recovered
+    from imagegen_tui.saving import SavedImage
     from imagegen_tui.service import Outcome
 
 PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity", "stream")
@@ -214,6 +215,7 @@ class Studio:
         sources: Sequence[Source] = (),
         on_partial: PartialCallback | None = None,
         on_event: Callable[[str, int | None], None] | None = None,
+        on_saved: Callable[[SavedImage], None] | None = None,
     ) -> Outcome:
         from imagegen_tui import service  # httpx loads with the first job, not at start-up
 
@@ -228,7 +230,7 @@ class Studio:
         try:
             return await service.generate(
                 self.config, profile, request, self.environ, store=self.store, parent_id=parent_id, sources=sources,
-                slot=self.slot(profile), on_partial=on_partial, on_event=heard,
+                slot=self.slot(profile), on_partial=on_partial, on_event=heard, on_saved=on_saved,
             )
         except asyncio.CancelledError:
             if self.quitting and self.store and rows:

@@ -28,8 +28,9 @@ from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.workers import app_thread
 
-if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
-    from imagegen_tui.ui.widgets.preview import Preview
+if TYPE_CHECKING:
+    from imagegen_tui.saving import SavedImage
+    from imagegen_tui.ui.widgets.preview import Preview  # mounted after the first frame, imported then (ui/app.py _furnish)
 
 
 class Jobs:
@@ -134,6 +135,12 @@ class Jobs:
             if self._follow == key and index == 0:
                 self._show_partial(key, step, payload.data, f"partial image {step + 1} · {request.prompt[:60]}")
 
+        def on_saved(image: SavedImage) -> None:
+            """The first image is on disk: the preview starts on it while the others are
+            written and the row recorded."""
+            if self._follow == key and image.index == 1 and self.preview.graphics.protocol != "none":
+                self.preview.prefetch(image.path)
+
         def failed(kind: str) -> None:
             following = self._follow == key
             history.reload(select_id=rows[0] if following and rows else None)
@@ -141,7 +148,7 @@ class Jobs:
                 self.app.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
 
         try:
-            outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event)
+            outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event, on_saved=on_saved)
         except ImageAPIError as exc:
             failed(exc.kind.value)
         except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
@@ -162,9 +169,6 @@ class Jobs:
             history.reload()
         else:
             following = self._follow == key
-            preview = self.preview
-            if following and outcome.saved and preview.graphics.protocol != "none":
-                preview.prefetch(outcome.saved[0].path)
             count = len(outcome.saved)
             if outcome.notes or not following:  # else the preview shows it: no notice over it
                 notes = "".join(f"\n{note}" for note in outcome.notes)
