@@ -214,11 +214,13 @@ class ImagegenApp(TerminalApp):
         remember(value)
 
     @on(TextArea.Changed, "#prompt-input")
-    def _prompt_changed(self) -> None:
-        """What is being written survives a closed terminal: kept a second after typing stops."""
+    def _prompt_changed(self, event: TextArea.Changed) -> None:
+        """What is being written survives a closed terminal: kept a second after typing stops
+        (from the box itself: the timer may fire while the app closes, its screen gone)."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._draft_timer = self.set_timer(1.0, lambda: self._remember_state(self.studio.remember_draft, self.query_one(PromptArea).text))
+        area = event.text_area
+        self._draft_timer = self.set_timer(1.0, lambda: self._remember_state(self.studio.remember_draft, area.text))
 
     def _keep_draft(self) -> None:
         """At quit, on the loop: the app is going and a worker might not finish."""
