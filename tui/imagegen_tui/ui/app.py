@@ -30,7 +30,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
-from imagegen_tui.config import DEMO_NOTICE, Profile
+from imagegen_tui.config import Profile
 from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
@@ -77,7 +77,7 @@ class ImagegenApp(TerminalApp):
         self.first_page = first_page
         self.studio = studio
         self.notices = notices or []
-        self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
+        self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
         self.jobs = Jobs(self, studio, self._update_title)
         self.editing = Editing(self, studio, lambda: self.graphics)
         self._warmed = False
@@ -160,10 +160,13 @@ class ImagegenApp(TerminalApp):
         if self.studio.state.draft:
             area.put(visible(self.studio.state.draft))
         self.query_one(ConfigBanner).show_problem()
-        for notice in self.notices:
+        for notice in self.notices:  # the demo and a damaged config are said where they stay: the preview, the banner
             self.notify(notice, severity="warning", timeout=10)
-        if self.profile.demo:
-            self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
+        self._update_title()
+
+    def _profile_shown(self) -> None:
+        """The title and the empty history's welcome say which profile the next prompt goes to."""
+        self.query_one(PreviewPane).welcome_for(self.profile)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -251,7 +254,7 @@ class ImagegenApp(TerminalApp):
             self._warmed = True
             self.call_after_refresh(self._after_first_page)
         self.jobs.seen(event.generation)
-        self.query_one(PreviewPane).show(event.generation)
+        self.query_one(PreviewPane).show(event.generation, filtered=self.query_one(HistoryList).filters != Filters())
 
     @on(ParamSidebar.ProfileChosen)
     def _profile_chosen(self, event: ParamSidebar.ProfileChosen) -> None:
