@@ -13,13 +13,16 @@ from collections.abc import Sequence
 
 from textual.content import Content
 
+from imagegen_tui.textsafe import one_line
+
 NO_MATCH = Content.styled("Nothing matches the search and filters.", "bold")
 
 
 def welcome(*, demo: bool, key_variables: Sequence[str], keys: Sequence[tuple[str, str]], settings_key: str | None) -> Content:
     """`demo`: the profile in use is the embedded demo provider. `key_variables`: the
-    environment variables a real profile reads its key from. `keys`: (key as shown, what it
-    does) for the main keys; `settings_key`: the key of Settings, if bound."""
+    environment variables real profiles read their keys from (the first two are named).
+    `keys`: (key as shown, what it does) for the main keys; `settings_key`: the key of
+    Settings, if bound."""
     parts: list[Content | tuple[str, str] | str] = [
         ("imagegen-tui", "bold"),
         "\n\nWrite a prompt below and press Enter. Pictures are made in the background, saved "
@@ -27,7 +30,7 @@ def welcome(*, demo: bool, key_variables: Sequence[str], keys: Sequence[tuple[st
     ]
     if demo:
         settings = f"Settings ({settings_key})" if settings_key else "Settings"
-        variables = " or ".join(key_variables)
+        variables = " or ".join(one_line(name) for name in list(dict.fromkeys(key_variables))[:2])
         parts += [
             "\n\n",
             ("Demo provider:", "bold"),
