@@ -90,16 +90,17 @@ def _seed_edit(store: HistoryStore, output: Path, flat: bool, after: datetime, s
     )])
 
 
-def make_app(environ: dict[str, str] | None = None, flat: bool = False) -> tuple[Any, HistoryStore]:
-    """The app on a seeded history (see `seed` for `flat`); the caller closes the store."""
+def make_app(environ: dict[str, str] | None = None, flat: bool = False, first_run: bool = False) -> tuple[Any, HistoryStore]:
+    """The app on a seeded history (see `seed` for `flat`), or as at the first run: no history,
+    no key (the demo provider); the caller closes the store."""
     from imagegen_tui.ui import graphics
     from imagegen_tui.ui.app import ImagegenApp
 
     config = load_config()
     store = HistoryStore.open_default()
-    if store.count() == 0:
+    if store.count() == 0 and not first_run:
         seed(store, config.output.folder, flat)
-    environ = {"MODEL_GO_API_KEY": "fake-key-scenes"} if environ is None else environ
+    environ = {} if first_run else {"MODEL_GO_API_KEY": "fake-key-scenes"} if environ is None else environ
     return ImagegenApp(Studio(config, store, environ), graphics.setup("halfcell")), store
 
 
@@ -183,6 +184,11 @@ async def lineage(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def first_run(pilot: Any) -> None:
+    """Nothing is cleared: at the first run no notice may cover the welcome."""
+    await settle(pilot)
+
+
 async def small(pilot: Any) -> None:
     await settle(pilot)
     pilot.app.clear_notifications()
@@ -195,6 +201,7 @@ class Scene:
     size: tuple[int, int]
     prepare: Callable[[Any], Awaitable[None]]
     title: str
+    first_run: bool = False  # no history and no key: the demo provider
 
 
 SCENES = [
@@ -203,6 +210,7 @@ SCENES = [
     Scene("error", (120, 40), error, "A failed generation: what happened and what to do"),
     Scene("settings", (120, 40), settings, "Settings: profiles, keys, output, graphics"),
     Scene("small", (80, 24), small, "At 80x24 the sidebar starts hidden (ctrl+b)"),
+    Scene("first-run", (80, 24), first_run, "The first run, with no key: the demo provider, and how to add a key", first_run=True),
     Scene("editing", (120, 40), editing, "Editing a result: the image above the prompt, a mask, input fidelity in the sidebar"),
     Scene("lineage", (120, 40), lineage, "Lineage: what a generation was made from and what was made from it"),
 ]

@@ -14,7 +14,7 @@ def fixed_home(dirs, monkeypatch):
 
 @pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.name)
 def test_snapshot(snap_compare, scene):
-    app, store = make_app(flat=True)
+    app, store = make_app(flat=True, first_run=scene.first_run)
     try:
         assert snap_compare(app, terminal_size=scene.size, run_before=scene.prepare)
     finally:

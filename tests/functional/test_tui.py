@@ -30,11 +30,12 @@ from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
 
 @asynccontextmanager
-async def running_app(size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[ImagegenApp, object]]:
+async def running_app(size: tuple[int, int] = (120, 40), notifications: bool = False) -> AsyncIterator[tuple[ImagegenApp, object]]:
+    """`notifications`: notices are drawn as toasts (Pilot leaves them out by default)."""
     store = HistoryStore.open_default()
     app = ImagegenApp(Studio(load_config(), store), graphics.setup("halfcell"))
     try:
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=notifications) as pilot:
             await settle(pilot)
             yield app, pilot
     finally:
@@ -75,7 +76,7 @@ def history_rows(status: str | None = None):
 
 
 def notices(app) -> str:
-    return "\n".join(f"{n.title} {n.message}" for n in app._notifications)
+    return "\n".join(n.message for n in app._notifications)  # titles are folded into messages
 
 
 async def test_prompt_to_saved_file_history_and_preview(dirs):
@@ -293,7 +294,8 @@ async def test_quit_with_a_running_job_asks_then_marks_it_interrupted(dirs):
 
 async def test_first_run_says_demo_and_how_to_add_a_key(dirs):
     async with running_app() as (app, pilot):
-        assert "MODEL_GO_API_KEY" in notices(app) and "demo" in app.sub_title
+        welcome = str(app.query_one("#preview-message").render())  # in the empty preview, not a notice over it
+        assert "MODEL_GO_API_KEY" in welcome and "demo" in app.sub_title and not notices(app)
     assert not dirs.config_file.exists()  # starting writes nothing
 
 
@@ -302,16 +304,16 @@ async def test_damaged_config_is_reported_never_generated_on_and_not_overwritten
     write_config(dirs, text)
     store = HistoryStore.open_default()
     config = load_config()
-    app = ImagegenApp(Studio(config, store), graphics.setup("halfcell"), notices=[str(config.error)])
+    app = ImagegenApp(Studio(config, store), graphics.setup("halfcell"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert str(config.error) in notices(app)
+        assert str(config.error) in app.query_one("#config-problem").render().plain  # said by the banner, which stays
         app.query_one("#p-n").value = "2"
         app.theme = "nord"
         await settle(pilot)
         await submit(pilot, "a fox")
         await settle(pilot)
-        assert f"Not sent profile: {config.error}" in notices(app)
+        assert "Not sent: the config file has a problem (see the banner)" in notices(app)
     store.close()
     assert history_rows() == []
     assert dirs.config_file.read_text() == text

@@ -180,12 +180,12 @@ def _tui(args: argparse.Namespace) -> int:
         config.active_profile(os.environ)
     except ConfigError as exc:  # IMAGEGEN_TUI_PROFILE names no profile
         raise exc.failure() from None
-    notices = [f"{config.error}\nNothing is generated until the file is fixed; it is not overwritten meanwhile."] if config.error else []
+    notices = []  # short: a damaged config is said by the app's banner, which stays until it is fixed
     store = open_store()
     if store is None:
-        notices.append("The history could not be opened, so this session is not recorded (see the terminal for why).")
+        notices.append("Not recorded: the history could not be opened (see the terminal).")
     elif store.recovered:
-        notices.append(f"{store.recovered} generation(s) were cut off when imagegen-tui last stopped; they are marked interrupted: select one and press r to re-run.")
+        notices.append(f"{store.recovered} generation(s) cut off last time are marked interrupted (r re-runs).")
     studio = Studio(config, store)
     if studio.state_problem:
         notices.append(f"What the app remembers was reset: {studio.state_problem}")

@@ -35,7 +35,7 @@ from textual.widget import MountError
 from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
-from imagegen_tui.config import DEMO_NOTICE, Profile
+from imagegen_tui.config import Profile
 from imagegen_tui.store import Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
@@ -104,7 +104,7 @@ class ImagegenApp(TerminalApp):
         self.first_page = first_page
         self.studio = studio
         self.notices = notices or []
-        self.composer = Composer(self, studio, studio.active_profile(), self._update_title)
+        self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
         self.jobs = Jobs(self, studio, self._update_title)
         self.editing = Editing(self, studio, lambda: self.graphics)
         self.user_keys = UserKeys(self)
@@ -197,12 +197,15 @@ class ImagegenApp(TerminalApp):
             area.insert(self.typed)
         self.query_one(ConfigBanner).show_problem()
         self.user_keys.apply(self.studio.config.keys)
-        for notice in self.notices:
+        for notice in self.notices:  # the demo and a damaged config are said where they stay: the preview, the banner
             self.notify(notice, severity="warning", timeout=10)
-        if self.profile.demo:
-            self.notify(DEMO_NOTICE + " Settings: F2.", title="No API key yet", timeout=12)
         self._update_title()
         self.call_after_refresh(self._furnish)
+
+    def _profile_shown(self) -> None:
+        """The title and the empty history's welcome say which profile the next prompt goes to."""
+        self.preview.welcome_for(self.profile)
+        self._update_title()
 
     async def _furnish(self) -> None:
         """The rest of the screen, after the first frame; what came for it meanwhile follows.
@@ -278,11 +281,13 @@ class ImagegenApp(TerminalApp):
         remember(value)
 
     @on(TextArea.Changed, "#prompt-input")
-    def _prompt_changed(self) -> None:
-        """What is being written survives a closed terminal: kept a second after typing stops."""
+    def _prompt_changed(self, event: TextArea.Changed) -> None:
+        """What is being written survives a closed terminal: kept a second after typing stops
+        (from the box itself: the timer may fire while the app closes, its screen gone)."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._draft_timer = self.set_timer(1.0, lambda: self._remember_state(self.studio.remember_draft, self.query_one(PromptArea).text))
+        area = event.text_area
+        self._draft_timer = self.set_timer(1.0, lambda: self._remember_state(self.studio.remember_draft, area.text))
 
     def _keep_draft(self) -> None:
         """At quit, on the loop: the app is going and a worker might not finish."""
@@ -315,7 +320,7 @@ class ImagegenApp(TerminalApp):
             self._warmed = True
             self.call_after_refresh(self._after_first_page)
         self.jobs.seen(event.generation)
-        self.preview.show(event.generation)
+        self.preview.show(event.generation, filtered=self.query_one(HistoryList).filters != Filters())
 
     def on_param_sidebar_profile_chosen(self, event: Any) -> None:
         """ParamSidebar.ProfileChosen (by name: the sidebar module is imported after the first

@@ -46,8 +46,8 @@ class Composer:
         self.sidebar.load(profile, params or self.studio.last_params(profile))
         self.validate()
         self._shown()
-        if warning := self.studio.warning(profile):
-            self.app.notify(warning, severity="warning", timeout=15)
+        if self.studio.warning(profile):  # the title keeps saying it: TLS NOT CHECKED
+            self.app.notify(f"{profile.name!r} has verify = false: its TLS certificate is not checked.", severity="warning", timeout=10)
 
     def config_reloaded(self) -> None:
         """The config file was read again: it may now choose another profile than the one shown
@@ -119,7 +119,8 @@ class Composer:
         sidebar.show_problems(dict(exc.problems))
         if not sidebar.display:
             sidebar.display = True
-        self.app.notify(str(exc), title="Not sent", severity="error")
+        why = "the config file has a problem (see the banner)" if self.studio.config.error is not None else str(exc)
+        self.app.notify(f"Not sent: {why}", severity="error")
         area = self.app.query_one(PromptArea)
         if not area.text:
             area.put(text)
@@ -131,4 +132,4 @@ class Composer:
         area.put(visible(generation.prompt))  # what the box shows is what will be sent
         area.focus()
         self.load(profile, self.studio.params_of(generation, profile))
-        self.app.notify(f"Prompt and parameters of #{generation.id} loaded: edit, then Enter.")
+        self.app.notify(f"#{generation.id}'s prompt and parameters loaded: edit, then Enter.")

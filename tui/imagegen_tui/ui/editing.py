@@ -47,14 +47,11 @@ class Editing:
         attachments = self.attachments
         if reference:
             attachments.add(attachment)
-            said = f"#{generation.id} image {index} added as a reference."
+            self.app.notify(f"#{generation.id} image {index} added as a reference.")
         else:
             dropped = attachments.mask is not None and bool(attachments.items) and attachments.items[0] != attachment
             attachments.set_first(attachment)
-            said = f"Editing #{generation.id} image {index}: write what to change and press Enter (m in the preview paints a mask)."
-            if dropped:
-                said += " The mask painted on the other image is off."
-        self.app.notify(said)
+            self.app.notify(f"Editing #{generation.id} image {index}; the mask painted on the other image is off." if dropped else f"Editing #{generation.id} image {index}: m in the preview paints a mask.")
         self._to_prompt()
 
     def _to_prompt(self) -> None:

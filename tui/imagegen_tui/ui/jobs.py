@@ -23,10 +23,11 @@ from imagegen_tui.request import AnyRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
+from imagegen_tui.textsafe import one_line
 from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.jobs import JobsPanel
-from imagegen_tui.ui.workers import app_thread
+from imagegen_tui.ui.workers import app_thread, report_failure
 
 if TYPE_CHECKING:
     from imagegen_tui.saving import SavedImage
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 
 class Jobs:
     """Starts, follows and cancels jobs. The preview follows the newest job until the user looks
-    at a finished result: from then on, later jobs only notify."""
+    at a finished result: from then on, later jobs only notify. How a job ended is said once: by
+    the preview when it shows that job, else by a one-line notice naming its row."""
 
     def __init__(self, app: App[Any], studio: Studio, changed: Callable[[], None]) -> None:
         self.app = app
@@ -78,7 +80,7 @@ class Jobs:
             self.studio.check(profile)
             request = request.validate(profile.caps(request.model))
         except InvalidRequest as exc:
-            self.app.call_from_thread(self.app.notify, f"#{generation.id} cannot be re-run as it was: {exc}", severity="error")
+            self.app.call_from_thread(self.app.notify, f"#{generation.id} cannot be re-run: {exc}", severity="error")
             return
         self.app.call_from_thread(self.start, request, profile, generation.id, made_from)
 
@@ -116,9 +118,17 @@ class Jobs:
         if self._winding_down and not any(job.state != "queued" for job in self.app.query_one(JobsPanel).jobs.values()):
             self.app.exit()
 
+    def _on_show(self, key: int, row: int | None) -> bool:
+        """The preview shows this job's row, or is about to (it follows the job): what the
+        preview says about it needs no notice over it."""
+        if row is None:  # not recorded (no history): nothing to select, the notice says it all
+            return False
+        shown = self.preview.generation
+        return self._follow == key or (shown is not None and shown.id == row)
+
     async def _job(self, key: int, request: AnyRequest, profile: Profile, parent_id: int | None, sources: Sequence[Source]) -> None:
         """One generation in the background. Its outcome is told once: in the preview when the
-        preview follows this job, else in a short notice naming the row."""
+        preview shows this job, else in a short notice naming the row."""
         jobs = self.app.query_one(JobsPanel)
         history = self.app.query_one(HistoryList)
         rows: list[int] = []
@@ -141,38 +151,35 @@ class Jobs:
             if self._follow == key and image.index == 1 and self.preview.graphics.protocol != "none":
                 self.preview.prefetch(image.path)
 
-        def failed(kind: str) -> None:
-            following = self._follow == key
-            history.reload(select_id=rows[0] if following and rows else None)
-            if not following:
-                self.app.notify(f"#{rows[0] if rows else '?'} failed ({kind}): select it to see why", severity="error")
+        def ended(said: str, unrecorded: str, severity: str) -> None:
+            """Failed or cancelled: the preview says so, and what to do, when it shows the job's
+            row; else a notice names the row (`said` follows its number)."""
+            row = rows[0] if rows else None
+            if not self._on_show(key, row):
+                self.app.notify(f"#{row} {said}" if row is not None else unrecorded, severity=severity)
+            history.reload(select_id=row if self._follow == key else None)
 
         try:
             outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event, on_saved=on_saved)
-        except ImageAPIError as exc:
-            failed(exc.kind.value)
+        except (ImageAPIError, OutputError) as exc:
+            kind = exc.kind.value.replace("_", " ")
+            ended(f"failed ({kind}): select it to see why.", f"Failed ({kind}): {exc}", "error")
         except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
-            self.app.notify(str(exc), title="Not sent", severity="error")
-        except OutputError as exc:
-            failed("not saved" if exc.kind == "unsaved" else "output folder")
+            self.app.notify(f"Not sent: {exc}", severity="error")
         except asyncio.CancelledError:
-            if not self._quitting:
-                self.app.notify(request.prompt[:80], title="Cancelled")
-                history.reload()
+            if not self._quitting:  # ctrl+g cancels the newest job: the notice says which
+                ended(f"cancelled: {shortened(request.prompt)}", f"Cancelled: {shortened(request.prompt)}", "information")
             raise
         except Exception as exc:  # a bug: one line and a report; the app and other jobs go on
-            from imagegen_tui import crashlog
-
-            secrets = crashlog.known_secrets(self.studio.config)
-            report = crashlog.write_report(exc, "running a job", secrets)
-            self.app.notify(crashlog.sentence(exc, "running a job", report, secrets), severity="error", timeout=20)
+            report_failure(self.app, exc, "running a job")
             history.reload()
         else:
             following = self._follow == key
-            count = len(outcome.saved)
-            if outcome.notes or not following:  # else the preview shows it: no notice over it
+            if outcome.notes or not self._on_show(key, outcome.history_id):  # else the preview shows it
+                count = len(outcome.saved)
                 notes = "".join(f"\n{note}" for note in outcome.notes)
-                self.app.notify(f"#{outcome.history_id}: {count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", title="Done", severity="warning" if notes else "information")
+                done = f"#{outcome.history_id} done" if outcome.history_id is not None else "Done (not recorded)"
+                self.app.notify(f"{done}: {count} image{'s' * (count != 1)} saved · {outcome.result.elapsed:.1f} s{notes}", severity="warning" if notes else "information")
             history.reload(select_id=outcome.history_id if following else None)
         finally:
             jobs.remove(key)
@@ -198,3 +205,9 @@ class Jobs:
             return
         self._partial_steps[key] = step
         self.preview.show_partial(rendition, caption)
+
+
+def shortened(prompt: str, limit: int = 40) -> str:
+    """The start of a prompt, on one line, for a notice that must stay one or two lines."""
+    line = one_line(prompt)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

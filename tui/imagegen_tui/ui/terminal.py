@@ -114,11 +114,24 @@ class TerminalApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None, markup: bool = False) -> None:
         """Every notice is plain text: they quote prompts, paths and provider messages, which
-        must never be read as markup or reach the terminal as control characters. At most
-        MAX_NOTICES are up at once: a stack taller than the screen runs off its top, and Textual
-        then never erases what ran off."""
-        super().notify(visible(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
+        must never be read as markup or reach the terminal as control characters. A title is
+        put before the message on its line, not on a line of its own: a notice is one or two
+        rows at the bottom of the screen, never a box over the preview. At most MAX_NOTICES
+        are up at once: a stack taller than the screen runs off its top, and Textual then
+        never erases what ran off."""
+        shown = visible(message)
+        if heading := one_line(title):
+            shown = f"{heading}: {shown}"
+        super().notify(shown, severity=severity, timeout=timeout, markup=False)
         self.call_later(self._trim_notices)  # after the notice has landed (it comes as a message)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c, which quits many programs, does not quit this one: say what does (Textual's
+        own words are markup, which notices here never are)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"To quit, press {key}.")
+                return
 
     def _trim_notices(self) -> None:
         excess = list(self._notifications)[: max(0, len(self._notifications) - MAX_NOTICES)]

@@ -33,13 +33,14 @@ def app_thread(*, group: str, exclusive: bool = False) -> Callable[[Callable[...
     return decorate
 
 
-def report_failure(app: Any, error: BaseException) -> None:
+def report_failure(app: Any, error: BaseException, what: str = "working in the background") -> None:
+    """Said in a notice of a line or two; a bug's details go to the report it names."""
     from imagegen_tui import crashlog
     from imagegen_tui.store import StoreError
 
     if isinstance(error, StoreError):
         app.notify(f"The history could not be used: {error}", severity="error", timeout=15)
         return
-    secrets = crashlog.known_secrets(app.studio.config)
-    report = crashlog.write_report(error, "working in the background", secrets)
-    app.notify(crashlog.sentence(error, "working in the background", report, secrets), severity="error", timeout=20)
+    report = crashlog.write_report(error, what, crashlog.known_secrets(app.studio.config))
+    where = f"report: {report}" if report else "no report could be written"
+    app.notify(f"A bug, {what} ({type(error).__name__}); {where}", severity="error", timeout=15)

@@ -197,7 +197,7 @@ class MaskEditor(ModalScreen[bytes | None]):
                 loaded = frozenset(masks.grid_cells(masks.prepare_mask(existing, canvas.size).data, canvas.grid))
                 mapped = [loaded, loaded]
             except InvalidRequest as exc:
-                note = f"The mask given was not loaded; painting starts from none. {exc}"
+                note = f"The mask given was not loaded: {exc}"
         self.app.call_from_thread(self._fitted, token, canvas, state, mapped, note)
 
     def _unfit(self, token: object, error: Exception) -> None:

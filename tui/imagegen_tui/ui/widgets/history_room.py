@@ -133,11 +133,10 @@ class HistoryPane(HistoryList):
             self.app.call_from_thread(self.notify, f"#{gen_id}: still cannot save: {exc}", severity="error", timeout=15)
             return
         if result.done:
-            message, severity = f"#{gen_id}: {len(result.saved)} image(s) saved into the output folder.", "information"
+            self.app.call_from_thread(self.notify, f"#{gen_id}: {len(result.saved)} image(s) saved into the output folder.")
         else:
             failures = "; ".join(f"{path.name}: {why}" for path, why in result.failed)
-            message, severity = f"#{gen_id}: {len(result.saved)} saved, {len(result.failed)} still waiting ({failures}).", "warning"
-        self.app.call_from_thread(self.notify, message, severity=severity)
+            self.app.call_from_thread(self.notify, f"#{gen_id}: {len(result.saved)} saved, {len(result.failed)} still waiting ({failures}).", severity="warning")
         self.app.call_from_thread(self.reload)
 
     def action_delete(self) -> None:
@@ -158,8 +157,9 @@ class HistoryPane(HistoryList):
     def _delete(self, g: Generation, files: bool) -> None:
         report = self.studio.delete(g.id, files)
         if report is not None and report.failed:
-            failed = "\n".join(f"{path}: {why}" for path, why in report.failed)
-            self.app.call_from_thread(self.notify, f"#{g.id} deleted, but some files could not be removed:\n{failed}", severity="warning", timeout=15)
+            (path, why), more = report.failed[0], len(report.failed) - 1
+            others = f" and {more} other file{'s' * (more != 1)}" if more else ""
+            self.app.call_from_thread(self.notify, f"#{g.id} deleted; {path.name}{others} could not be removed: {why}", severity="warning", timeout=15)
         else:
             removed = f" and {len(report.removed)} file(s)" if report and report.removed else ""
             self.app.call_from_thread(self.notify, f"Deleted #{g.id}{removed}.")

@@ -31,6 +31,7 @@ from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
 from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.widgets.welcome import NO_MATCH, welcome
 from imagegen_tui.ui.workers import in_thread
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
@@ -112,19 +113,30 @@ class Preview(Vertical, can_focus=True):
         self._settle: Timer | None = None
         self._picture_path: Path | None = None  # the file the stage should show, if any
         self._strip_load: object = None  # the thumbnail load whose answer counts
+        self._welcome = welcome(demo=False, key_variables=(), keys=(), settings_key=None)
+        self._filtered = False  # nothing is selected because the search and filters match nothing
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
-            yield Static(WELCOME, id="preview-message")
+            yield Static(Content(), id="preview-message")
         yield HorizontalScroll(id="preview-strip", can_focus=False)
         yield Static("", id="preview-info")
 
-    def show(self, generation: Generation | None) -> None:
+    def show(self, generation: Generation | None, *, filtered: bool = False) -> None:
+        """`generation` on show; `filtered`: the list is filtered, so an empty one is a search
+        that matched nothing, not an empty history."""
+        self._filtered = filtered
         same = self.generation is not None and generation is not None and generation.id == self.generation.id
         self.generation = generation
         if not same and self.index != 0:
             self.index = 0  # its watcher refreshes
         else:
+            self._refresh_all()
+
+    def set_welcome(self, content: Content) -> None:
+        """What the preview says while the history is empty."""
+        self._welcome = content
+        if self.generation is None:
             self._refresh_all()
 
     def watch_index(self) -> None:
@@ -183,7 +195,7 @@ class Preview(Vertical, can_focus=True):
         self._strip(g)
         info = self.query_one("#preview-info", Static)
         if g is None:
-            self._message(WELCOME)
+            self._message(NO_MATCH if self._filtered else self._welcome)
             info.update(Content())
             return
         info.update(self._facts(g))
@@ -283,6 +295,7 @@ class Preview(Vertical, can_focus=True):
         self._shown = self._wanted = self._picture_path = None
         message = self.query_one("#preview-message", Static)
         if content is not None:
+            message.set_class(content is self._welcome, "welcome")  # paragraphs, not a centred notice
             message.update(content)
             if self._picture is not None:
                 self._picture.display = False
@@ -399,5 +412,3 @@ def _size(count: int | None) -> str:
         return "?"
     return f"{count / 1_000_000:.1f} MB" if count >= 1_000_000 else f"{count / 1000:.0f} kB"
 
-
-WELCOME = Content.from_markup("[b]imagegen-tui[/b]\n\nWrite a prompt below and press Enter.\nYour generations appear on the left; pick one to see it here.")

@@ -13,11 +13,16 @@ from typing import Any
 
 from textual.binding import Binding
 
+from imagegen_tui.config import Profile
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.intents import Edit, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
 from imagegen_tui.ui.widgets.preview import Preview
+from imagegen_tui.ui.widgets.welcome import welcome
+
+# the keys the welcome names, by binding id: it shows them as they are bound
+WELCOME_KEYS = (("app.toggle_sidebar", "parameters"), ("app.search", "search"), ("app.help", "all keys"))
 
 
 class PreviewPane(Preview):
@@ -73,6 +78,20 @@ class PreviewPane(Preview):
         if g := selected(self, self.generation):
             self.post_message(Recover(g))
 
+    def welcome_for(self, profile: Profile) -> None:
+        """The empty history's welcome for `profile`, the one the next prompt goes to: with the
+        demo provider, it says where pictures come from and how to add a key."""
+        keys = [(key, what) for binding_id, what in WELCOME_KEYS if (key := self._key(binding_id))]
+        variables = [p.api_key_env for p in self.studio.config.profiles.values() if p.api_key_env and not p.demo]
+        self.set_welcome(welcome(demo=profile.demo, key_variables=variables, keys=keys, settings_key=self._key("app.settings")))
+
+    def _key(self, binding_id: str) -> str | None:
+        """The key of the app's binding `binding_id`, as the footer shows it."""
+        for binding in self.app.BINDINGS:
+            if isinstance(binding, Binding) and binding.id == binding_id:
+                return self.app.get_key_display(binding)
+        return None
+
     def view(self, generation: Generation) -> None:
         """The generation's images full screen, from the one on show here."""
         from imagegen_tui.ui.screens.viewer import ViewerScreen
@@ -83,7 +102,7 @@ class PreviewPane(Preview):
     def copy_path(self) -> None:
         if image := self.current_image:
             self.app.copy_to_clipboard(str(image.path))
-            self.notify(f"Copied {image.path}")
+            self.notify(f"Path copied: {image.path.name}")
 
     def open_image(self, folder: bool) -> None:
         """The image on show, or its folder, with the system viewer; over SSH, where there is
@@ -95,7 +114,7 @@ class PreviewPane(Preview):
         opener = _system_opener()
         if opener is None:
             self.app.copy_to_clipboard(str(target))
-            self.notify(f"No local display here (SSH?): the path was copied instead.\n{target}", severity="warning")
+            self.notify("No local display (SSH?): the path was copied instead.", severity="warning")
             return
         subprocess.Popen([opener, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
