@@ -126,10 +126,13 @@ def test_keys_typed_while_the_app_starts_reach_the_prompt_in_order(dirs, graphic
 
 
 def test_keys_typed_while_a_large_job_lands_reach_the_prompt_in_order(dirs):
-    with _start(dirs, "six photos landing #photo #sleep:1\r") as app:
+    with _start(dirs, "a large photo landing #photo #sleep:1\r") as app:  # 1.9 MB: decoded, saved and shown while keys come
         app.read_until(b"1 running")
         _typed_slowly(app, "the next prompt, typed while the photos arrive and are saved")
-        app.read_until(b"saved", timeout=30)
+        deadline = time.monotonic() + 60
+        while _rows()[0].status != "done":  # landed: decoded, saved, recorded, previewed
+            assert time.monotonic() < deadline, "the job did not finish"
+            app.read_quiet(0.2, timeout=1)
         _typed_slowly(app, "and after")
         _quit_keeping_the_draft(app, b"and after")
     assert StateFile().state.draft == "the next prompt, typed while the photos arrive and are saved and after "

@@ -330,6 +330,7 @@ class ImagegenApp(TerminalApp):
     def on_param_sidebar_changed(self) -> None:
         self.composer.edited()
 
+    @furnished
     def switch_profile(self, profile: Profile) -> None:
         """The profile picked in the palette (ui/commands.py)."""
         self.composer.switch(profile)
