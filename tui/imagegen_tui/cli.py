@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from imagegen_tui import __version__
-from imagegen_tui.console import be_quiet, note, quiet, say, say_failure, say_result
+from imagegen_tui.console import be_quiet, note, quiet, say, say_failure, say_result, warn
 from imagegen_tui.errors import ErrorKind, Failure
 from imagegen_tui.textsafe import visible
 
@@ -176,6 +176,8 @@ def _tui(args: argparse.Namespace) -> int:
 
     config = _load(args)
     protocol = _graphics(args, config)
+    if os.environ.get("NO_COLOR") == "":  # no-color.org: only a value turns colour off; Textual takes any
+        del os.environ["NO_COLOR"]
     try:
         config.active_profile(os.environ)
     except ConfigError as exc:  # IMAGEGEN_TUI_PROFILE names no profile
@@ -247,7 +249,7 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config, with
         return config
     if strict:
         raise config.error.failure()
-    say(f"warning: {config.error} (the file is not used)", err=True)
+    warn(f"warning: {config.error} (the file is not used)")
     return config
 
 
@@ -381,7 +383,7 @@ def run_generation(
     if profile.demo:
         note(DEMO_NOTICE)
     if warning := profile.warning():
-        say(warning, err=True)  # even under --quiet: nothing checks this provider's certificate
+        warn(warning)  # even under --quiet: nothing checks this provider's certificate
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
@@ -434,7 +436,7 @@ def open_store() -> Any:
     try:
         return HistoryStore.open_default()
     except (StoreError, OSError) as exc:
-        say(f"warning: history not recorded: {exc}", err=True)
+        warn(f"warning: history not recorded: {exc}")
         return None
 
 
