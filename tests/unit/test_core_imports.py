@@ -91,14 +91,23 @@ def test_only_the_graphics_module_imports_textual_image():
     assert importers == ["ui/graphics.py"]
 
 
-def test_version_loads_neither_the_history_nor_http():
-    """`--version` (and the parser every command builds) must stay quick: the history, SQLite,
-    Pillow and httpx load with the commands that use them."""
+def loaded_of(argv: list[str], modules: tuple[str, ...]) -> list[str]:
     code = (
         "import sys, json\n"
         "from imagegen_tui import cli\n"
-        "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
-        "print(json.dumps(sorted(m for m in ('imagegen_tui.store', 'sqlite3', 'PIL', 'httpx') if m in sys.modules)))"
+        f"try:\n    cli.main({argv!r})\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_version_loads_neither_the_history_nor_http():
+    """`--version` and the parser every command builds must stay quick: the history, SQLite,
+    Pillow and httpx load with the commands that use them."""
+    assert loaded_of(["config", "path"], ("imagegen_tui.store", "sqlite3", "PIL", "httpx")) == []
+
+
+def test_version_does_not_even_build_the_parser():
+    """Building the parser (twenty commands) took longer than all the rest of `--version`."""
+    assert loaded_of(["--version"], ("imagegen_tui.cli_history", "imagegen_tui.config")) == []

@@ -1,7 +1,8 @@
 """`imagegen-tui` and its headless commands.
 
 Imports are deferred into each command: `--version` and `config path` must be instant, and no
-headless command ever imports Textual.
+headless command ever imports Textual. `--version` alone is answered before the parser is built:
+building it (twenty commands) takes longer than everything else it does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from imagegen_tui.console import be_quiet, note, quiet, say, say_failure, say_re
 from imagegen_tui.errors import ErrorKind, Failure
 from imagegen_tui.textsafe import visible
 
+VERSION = f"imagegen-tui {__version__}"
 EXIT_OK = 0
 EXIT_PIPE = 128 + 13  # as a process killed by SIGPIPE, like other tools whose reader left
 SPINNER = "|/-\\"
@@ -36,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="imagegen-tui",
         description="Generate images through OpenAI-compatible image APIs (model-go, OpenAI, any gateway).",
     )
-    parser.add_argument("--version", action="version", version=f"imagegen-tui {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     parser.add_argument("--config", type=Path, metavar="PATH", help="use this config file instead of the default")
     parser.add_argument("--graphics", metavar="PROTOCOL", help="how the TUI shows images: auto, kitty, sixel, halfcell, unicode or none (default: ui.graphics in the config, else auto)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -80,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; whatever goes wrong ends in a sentence and an exit status, never a
     traceback, and under --json in one JSON object on stdout as well."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:
+        try:
+            say(VERSION)
+            sys.stdout.flush()
+            return EXIT_OK
+        except BrokenPipeError:
+            return _reader_left()
     try:
         args = build_parser().parse_args(argv)
     except Failure as failure:
