@@ -1,8 +1,9 @@
 """Start-up of the commands that must feel instant, against the interpreter doing nothing.
 
 Median wall time of N fresh processes, interleaved so that a busy machine slows every case
-alike: `python -c pass` (the baseline), `imagegen-tui --version`, and `config path` (which
-builds the whole parser). `imagegen-tui` runs as pip's console script does (import
+alike: `python -c pass` (the baseline), `imagegen-tui --version`, the profile names a shell
+completion asks for on TAB (`_complete-profiles`, which reads the config), and `config path`
+(which builds the whole parser). `imagegen-tui` runs as pip's console script does (import
 imagegen_tui.cli, call main), with bytecode cached as after an install (one warm-up run writes
 it, whatever PYTHONDONTWRITEBYTECODE says here). Target: --version under 60 ms.
 
@@ -30,6 +31,7 @@ def main() -> None:
     cases = {
         "python -c pass (baseline)": [sys.executable, "-c", "pass"],
         "imagegen-tui --version": [sys.executable, "-c", CONSOLE_SCRIPT, "--version"],
+        "imagegen-tui _complete-profiles": [sys.executable, "-c", CONSOLE_SCRIPT, "_complete-profiles"],
         "imagegen-tui config path": [sys.executable, "-c", CONSOLE_SCRIPT, "config", "path"],
     }
     with tempfile.TemporaryDirectory() as root:

@@ -9,6 +9,7 @@ CORE = [
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
     "imagegen_tui.client",
+    "imagegen_tui.completion",
     "imagegen_tui.config",
     "imagegen_tui.config_save",
     "imagegen_tui.console",
@@ -110,4 +111,14 @@ def test_version_loads_neither_the_history_nor_http():
 
 def test_version_does_not_even_build_the_parser():
     """Building the parser (twenty commands) took longer than all the rest of `--version`."""
-    assert loaded_of(["--version"], ("imagegen_tui.cli_history", "imagegen_tui.config")) == []
+    assert loaded_of(["--version"], ("imagegen_tui.cli_history", "imagegen_tui.completion", "imagegen_tui.config")) == []
+
+
+def test_profile_names_for_a_completion_load_the_config_alone():
+    """What a TAB press runs: no parser, no history, no HTTP, no Textual."""
+    loaded = loaded_of(["_complete-profiles"], ("imagegen_tui.cli_history", "imagegen_tui.store", "httpx", "PIL", "textual"))
+    assert loaded == []
+
+
+def test_completion_does_not_import_textual():
+    assert loaded_after("from imagegen_tui import cli\ncli.main(['completion', 'zsh'])") == []

@@ -19,6 +19,8 @@ from imagegen_tui.errors import ErrorKind, Failure
 from imagegen_tui.textsafe import visible
 
 VERSION = f"imagegen-tui {__version__}"
+PROFILES_COMMAND = "_complete-profiles"  # hidden: what shell completion asks for profile names; never in --help
+SHELLS = ("bash", "zsh", "fish")  # completion scripts (completion.py)
 EXIT_OK = 0
 EXIT_PIPE = 128 + 13  # as a process killed by SIGPIPE, like other tools whose reader left
 SPINNER = "|/-\\"
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay every answer")
     demo.add_argument("--key", help="require this bearer token")
     demo.add_argument("--quiet", action="store_true", help="do not log requests")
+
+    shells = commands.add_parser(
+        "completion", help="print a shell completion script (bash, zsh, fish)",
+        description="Print the completion script for a shell; the README says where each shell wants it.",
+    )
+    shells.add_argument("shell", choices=SHELLS)
     return parser
 
 
@@ -82,11 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; whatever goes wrong ends in a sentence and an exit status, never a
     traceback, and under --json in one JSON object on stdout as well."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv == ["--version"]:
+    if argv == ["--version"] or argv[:1] == [PROFILES_COMMAND]:
         try:
-            say(VERSION)
-            sys.stdout.flush()
-            return EXIT_OK
+            return _before_the_parser(argv)
         except BrokenPipeError:
             return _reader_left()
     try:
@@ -107,6 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         return _reader_left()
     except Exception as exc:
         return _tell(_last_resort(exc, args), as_json=as_json)
+
+
+def _before_the_parser(argv: list[str]) -> int:
+    """What must be quick: --version, and the profile names a shell completion asks for."""
+    if argv == ["--version"]:
+        say(VERSION)
+    else:
+        from imagegen_tui.completion import print_profiles
+
+        print_profiles(argv[1:])
+    sys.stdout.flush()
+    return EXIT_OK
 
 
 def _tell(failure: Failure, *, as_json: bool) -> int:
@@ -152,6 +170,11 @@ def _run(args: argparse.Namespace) -> int:
         return cli_history.run(args, _load, run_generation)
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "completion":
+        from imagegen_tui.completion import script
+
+        sys.stdout.write(script(args.shell, build_parser()))
+        return EXIT_OK
     return _tui(args)
 
 

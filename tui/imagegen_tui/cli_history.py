@@ -65,7 +65,7 @@ def add_parser(commands: Any) -> None:
     stats.add_argument("--by", choices=("model", "profile", "day"))
     stats.add_argument("--json", action="store_true")
     imp = sub.add_parser("import", help="add the images in a folder that carry imagegen-tui settings")
-    imp.add_argument("folder", type=Path)
+    imp.add_argument("folder", type=Path, metavar="DIR")
     imp.add_argument("--json", action="store_true")
     missing = sub.add_parser("missing", help="generations whose files were moved or deleted")
     missing.add_argument("--json", action="store_true")
