@@ -65,7 +65,7 @@ def complete_bash(script: Path, *words: str) -> list[str]:
 
 @pytest.mark.parametrize(("words", "offered"), [
     (["gen"], ["generate"]),
-    ([""], ["generate", "edit", "config", "history", "doctor", "serve-demo", "completion"]),
+    ([""], ["generate", "edit", "config", "history", "doctor", "serve-demo", "web", "completion"]),
     (["generate", "--qu"], ["--quality", "--quiet"]),
     (["generate", "a fox", "--quality", ""], ["auto", "low", "medium", "high", "standard", "hd"]),
     (["generate", "a fox", "-q", "h"], ["high", "hd"]),

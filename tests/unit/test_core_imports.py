@@ -41,6 +41,7 @@ CORE = [
     "imagegen_tui.studio",
     "imagegen_tui.textsafe",
     "imagegen_tui.thumbnails",
+    "imagegen_tui.web",
     "imagegen_tui.demo.artist",
     "imagegen_tui.demo.server",
 ]
@@ -120,5 +121,6 @@ def test_profile_names_for_a_completion_load_the_config_alone():
     assert loaded == []
 
 
-def test_completion_does_not_import_textual():
+def test_completion_and_web_do_not_import_textual():
     assert loaded_after("from imagegen_tui import cli\ncli.main(['completion', 'zsh'])") == []
+    assert loaded_after("import imagegen_tui.web") == []

@@ -78,12 +78,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--key", help="require this bearer token")
     demo.add_argument("--quiet", action="store_true", help="do not log requests")
 
+    web = commands.add_parser(
+        "web", help="serve the app to a browser (needs imagegen-tui[web])",
+        description="Serve the terminal interface on a web page, through textual-serve: each browser tab runs the app, "
+        "with this config. There is no password: whoever reaches the port can spend your keys and read your history.",
+    )
+    web.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
+    web.add_argument("--port", type=_port, default=8000, help="the port (default 8000)")
+    web.add_argument("--public-url", metavar="URL", help="the address browsers use to reach it, when not http://HOST:PORT (a proxy, a tunnel, --host 0.0.0.0)")
+
     shells = commands.add_parser(
         "completion", help="print a shell completion script (bash, zsh, fish)",
         description="Print the completion script for a shell; the README says where each shell wants it.",
     )
     shells.add_argument("shell", choices=SHELLS)
     return parser
+
+
+def _port(text: str) -> int:
+    if text.isdecimal() and 1 <= int(text) <= 65535:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +190,11 @@ def _run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(script(args.shell, build_parser()))
         return EXIT_OK
+    if args.command == "web":
+        from imagegen_tui import web
+
+        _graphics(args, _load(args))  # a bad --graphics or a missing --config is said here, not in every tab
+        return web.serve(args.host, args.port, args.public_url, config=args.config, graphics=args.graphics)
     return _tui(args)
 
 

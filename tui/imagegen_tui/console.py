@@ -37,6 +37,11 @@ def warn(text: str) -> None:
     _labelled(text)
 
 
+def say_error(message: str) -> None:
+    """`error: message` on stderr, for a refusal that is no Failure: a command without --json."""
+    _labelled(f"error: {message}")
+
+
 def _may_colour(stream: Any) -> bool:
     """Whether `stream` may be coloured: a terminal that is not dumb, and no NO_COLOR."""
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":

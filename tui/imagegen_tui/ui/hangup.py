@@ -49,7 +49,8 @@ class _Sturdy:
 def hangup_aware(base: type, gone: Callable[[], None]) -> type:
     """`base` (Textual's driver for this platform) reporting a vanished terminal to `gone`
     (called from the driver's threads) instead of panicking. Drivers without an input thread
-    (headless, web) are returned as they are."""
+    (headless, Windows) are returned as they are; the web driver is never given here
+    (TerminalApp.get_driver_class)."""
     if not hasattr(base, "run_input_thread"):
         return base
 

@@ -45,9 +45,14 @@ class TerminalApp(App[None]):
     # --- the terminal going away ----------------------------------------------------------------
 
     def get_driver_class(self) -> Any:
+        """A driver named in TEXTUAL_DRIVER is used as it is: that is how textual-serve runs the
+        app in a browser (`imagegen-tui web`), through a pipe and not a terminal."""
+        from textual import constants
+
         from imagegen_tui.ui.hangup import hangup_aware
 
-        return hangup_aware(super().get_driver_class(), self._terminal_gone_soon)
+        base = super().get_driver_class()
+        return base if constants.DRIVER else hangup_aware(base, self._terminal_gone_soon)
 
     def _terminal_gone_soon(self) -> None:
         """From the driver's threads: the terminal failed a read or a write."""
