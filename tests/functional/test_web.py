@@ -21,6 +21,7 @@ import aiohttp
 import httpx
 
 from conftest import write_config
+from imagegen_tui.store import Filters, HistoryStore
 from imagegen_tui.web import INSTALL, loopback
 
 COMMAND = [sys.executable, "-m", "imagegen_tui"]
@@ -168,3 +169,27 @@ def test_a_port_in_use_is_said_in_a_sentence(dirs):
 def test_which_addresses_are_this_machine_only():
     assert all(loopback(host) for host in ("127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"))
     assert not any(loopback(host) for host in ("0.0.0.0", "::", "192.168.1.10", "example.com", "my-laptop"))
+
+
+def test_a_tab_closed_mid_job_still_saves_the_paid_image(tmp_path, dirs, demo):
+    """textual-serve tells the app to exit when its page goes: the job already sent finishes,
+    its image saved and recorded, before the app ends."""
+    write_config(dirs, f'profile = "gw"\n[profiles.gw]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\n')
+    with serving(tmp_path) as served:
+
+        async def visit() -> list[int]:
+            async with aiohttp.ClientSession() as session, session.ws_connect(f"http://127.0.0.1:{served.port}/ws?width=120&height=36") as ws:
+                await read_screen(ws, b"gw \xc2\xb7 halfcell")
+                await ws.send_json(["stdin", "a lighthouse, the tab closes #sleep:3\r"])
+                await read_screen(ws, b"1 running")
+                return descendants(served.process.pid)  # the tab closes here
+
+        apps = asyncio.run(visit())
+        deadline = time.monotonic() + 30
+        while not all(gone(pid) for pid in apps):  # the app sees the job through, then ends
+            assert time.monotonic() < deadline, "the app did not end after its job"
+            time.sleep(0.1)
+        assert served.stop() == 0
+    with HistoryStore.open_default() as store:
+        [row] = store.page(Filters())
+    assert row.status == "done" and row.images and row.images[0].path.exists(), (row.status, row.error_message, served.stdout[-2000:])

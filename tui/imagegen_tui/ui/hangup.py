@@ -72,7 +72,8 @@ def let_go(driver: Any) -> None:
     """Stop using the terminal. When it still exists, leave it as it was before the app."""
     with suppress(Exception):
         driver.disable_input()
-    terminal_out, terminal_in = _dup(_output_fd(driver)), _dup(0)
+    web = bool(getattr(driver, "is_web", False))  # a browser's page: no terminal to put back
+    terminal_out, terminal_in = (None, None) if web else (_dup(_output_fd(driver)), _dup(0))
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         for fd in (0, 1, 2):  # what Textual still writes (frames, the exit) goes nowhere

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from textual.app import App
+from textual.messages import ExitApp
 
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.graphics import Graphics
@@ -72,6 +73,16 @@ class TerminalApp(App[None]):
                 let_go(self._driver)
         finally:
             self.terminal_gone()
+
+    def _on_exit_app(self, message: ExitApp) -> None:
+        """In a browser (textual-serve), the page going away (a closed tab, the server stopped)
+        asks the app to exit at once, not through quit: that is the terminal going away, and the
+        calls already sent are paid for, so they finish without it. Our own exits (quit, the
+        jobs seen through) come through App.exit, which marks them; Textual's own handler (the
+        next in the class order) then ends the app."""
+        if self.is_web and not self._exit and not self.detached:
+            message.prevent_default()
+            self.hang_up()
 
     def terminal_gone(self) -> None:
         """What the app does once its terminal is gone: the app's own to say."""
