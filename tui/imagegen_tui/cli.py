@@ -35,7 +35,12 @@ class _Parser(argparse.ArgumentParser):
         raise Failure(ErrorKind.USAGE, message, sentence=f"{self.format_usage()}{self.prog}: error: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+TOP_OPTIONS = ("--config", "--graphics")  # the options before a command; each takes a value
+
+
+def build_parser(*, commands_too: bool = True) -> argparse.ArgumentParser:
+    """The whole parser; without `commands_too`, only the top level (the TUI's start: the
+    twenty commands' parsers took 18 ms of it)."""
     parser = _Parser(
         prog="imagegen-tui",
         description="Generate images through OpenAI-compatible image APIs (model-go, OpenAI, any gateway).",
@@ -43,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=VERSION)
     parser.add_argument("--config", type=Path, metavar="PATH", help="use this config file instead of the default")
     parser.add_argument("--graphics", metavar="PROTOCOL", help="how the TUI shows images: auto, kitty, sixel, halfcell, unicode or none (default: ui.graphics in the config, else auto)")
+    if not commands_too:
+        parser.set_defaults(command=None)
+        return parser
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="generate images and save them", description="Generate images, save them with their settings embedded, print their paths.")
@@ -111,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:
             return _reader_left()
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(commands_too=not _starts_the_tui(argv)).parse_args(argv)
     except Failure as failure:
         return _tell(failure, as_json=_asks_json(argv))
     as_json = getattr(args, "json", False)
@@ -128,6 +136,18 @@ def main(argv: list[str] | None = None) -> int:
         return _reader_left()
     except Exception as exc:
         return _tell(_last_resort(exc, args), as_json=as_json)
+
+
+def _starts_the_tui(argv: list[str]) -> bool:
+    """`argv` names no command, only top-level options with their values."""
+    rest = list(argv)
+    while rest:
+        option, given, _ = rest.pop(0).partition("=")
+        if option not in TOP_OPTIONS or (not given and not rest):
+            return False
+        if not given:
+            rest.pop(0)
+    return True
 
 
 def _before_the_parser(argv: list[str]) -> int:
