@@ -279,6 +279,24 @@ async def test_small_terminal_80x24(dirs):
         assert app.query_one("#sidebar").display
 
 
+async def test_the_sidebar_follows_the_width_until_it_is_toggled(dirs):
+    async with running_app(size=(120, 40)) as (app, pilot):
+        sidebar = app.query_one("#sidebar")
+        assert sidebar.display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not sidebar.display  # the preview gets its room back
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert sidebar.display
+        await pilot.press("ctrl+b")  # the user's choice: kept whatever the width
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.resize_terminal(130, 40)
+        await pilot.pause()
+        assert not sidebar.display
+
+
 async def test_quit_with_a_running_job_asks_then_marks_it_interrupted(dirs):
     async with running_app() as (app, pilot):
         await submit(pilot, "cut off by quitting #sleep:30")

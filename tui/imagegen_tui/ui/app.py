@@ -30,6 +30,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widget import MountError
 from textual.widgets import Footer, Header, TextArea
@@ -423,6 +424,12 @@ class ImagegenApp(TerminalApp):
             yield SystemCommand(title, help_text, callback)
 
     # --- app-wide keys ------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        """Until the user shows or hides the sidebar (ctrl+b), it follows the terminal's width:
+        a window narrowed to 80 columns gives the preview back its room."""
+        if self.furnished and self.studio.state.sidebar is None:
+            self.query_one("#sidebar").display = event.size.width >= NARROW
 
     @furnished
     def action_toggle_sidebar(self) -> None:
