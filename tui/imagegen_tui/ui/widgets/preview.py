@@ -222,6 +222,7 @@ class Preview(Vertical, can_focus=True):
         # goes at once, or the layout change would move it and have it drawn again
         if image.path != self._picture_path:
             self._hide_picture()
+            self.query_one("#preview-message", Static).display = False  # no stale text over the stage
         self._picture_path = image.path
         self.call_after_refresh(self._ask)
 
@@ -254,8 +255,12 @@ class Preview(Vertical, can_focus=True):
         if found is not None:
             self._shown = key
             self._put(found)
-        else:
-            self._load(key)
+            return
+        if self._picture is None or not self._picture.display:  # else the old picture stands in until then
+            message = self.query_one("#preview-message", Static)
+            message.update(PREPARING)
+            message.display = True
+        self._load(key)
 
     @in_thread(exclusive=True, group="preview-load")
     def _load(self, key: Wanted) -> None:
@@ -396,7 +401,7 @@ def _key(graphics: Graphics, path: Path, width: int, height: int, background: RG
 def render_partial(graphics: Graphics, image: PILImage.Image, width: int, height: int, background: RGB) -> Rendition:
     """A streamed partial image, fitted and encoded (not cached: it is shown once). Thread."""
     image.thumbnail((width, height))
-    return render(image, graphics, background)
+    return render(image, graphics, background, transient=True)
 
 
 def shown_path(path: Path, output: Path | None) -> str:
@@ -412,3 +417,5 @@ def _size(count: int | None) -> str:
         return "?"
     return f"{count / 1_000_000:.1f} MB" if count >= 1_000_000 else f"{count / 1000:.0f} kB"
 
+
+PREPARING = Content.from_markup("[dim]Preparing the picture…[/dim]")
