@@ -36,6 +36,7 @@ from imagegen_tui.ui.workers import in_thread
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
+PREPARING_AFTER = 0.25  # seconds: a picture not ready by then is said to be on its way
 
 HINTS = {
     "auth": "Open Settings (F2) and set the profile's key, or the environment variable it names.",
@@ -256,11 +257,17 @@ class Preview(Vertical, can_focus=True):
             self._shown = key
             self._put(found)
             return
-        if self._picture is None or not self._picture.display:  # else the old picture stands in until then
+        self.set_timer(PREPARING_AFTER, lambda: self._preparing(key))
+        self._load(key)
+
+    def _preparing(self, key: Wanted) -> None:
+        """A picture that takes a while (the viewer's, in Sixel: most of a second) is said to be
+        coming; a quick one is not, as the words would cost a repaint and bytes for nothing. An
+        old picture on show (a resize) stands in instead."""
+        if key == self._wanted and key != self._shown and (self._picture is None or not self._picture.display):
             message = self.query_one("#preview-message", Static)
             message.update(PREPARING)
             message.display = True
-        self._load(key)
 
     @in_thread(exclusive=True, group="preview-load")
     def _load(self, key: Wanted) -> None:
