@@ -193,7 +193,7 @@ async def viewer(runs: int) -> None:
         app.query_one(HistoryList).focus()
         await pilot.pause(1.0)
         idle = await worst_stall(3.0)
-        stalls, cold, warm = [], [], []
+        stalls, warm_stalls, cold, warm = [], [], [], []
         for _ in range(runs):
             pictures.renditions._items.clear()  # cold: fit and encode again
             imaging._cache.clear()
@@ -204,14 +204,13 @@ async def viewer(runs: int) -> None:
                 while not ready():
                     await asyncio.sleep(0.002)
                 times.append(time.perf_counter() - started)
-                worst = await watch
-                if times is cold:
-                    stalls.append(worst)
+                (stalls if times is cold else warm_stalls).append(await watch)
                 await pilot.press("escape")
                 await pilot.pause(0.5)
     store.close()
     median = statistics.median(stalls)
     print(f"4. largest event-loop stall while the viewer opens a 1536x1024 picture in Sixel at 160x50: median {median * 1000:.0f} ms (worst {max(stalls) * 1000:.0f}) over {runs} opens; idle app {idle * 1000:.0f} ms; {median / max(idle, 0.001):.1f}x idle   (target <= 50 ms)")
+    print(f"   reopened (its picture cached): largest stall median {statistics.median(warm_stalls) * 1000:.0f} ms: what opening the screen itself costs")
     print(f"   v -> picture ready: cold median {statistics.median(cold) * 1000:.0f} ms, reopened median {statistics.median(warm) * 1000:.0f} ms")
 
 

@@ -11,6 +11,7 @@ from imagegen_tui.store import HistoryStore
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui import graphics
 from imagegen_tui.ui.app import ImagegenApp
+from imagegen_tui.ui.screens.viewer import PREPARING_AFTER
 from imagegen_tui.ui.widgets import preview as preview_module
 from imagegen_tui.ui.widgets.history import HistoryList
 from scenes import seed
@@ -35,7 +36,7 @@ async def test_the_viewer_says_its_picture_is_coming_then_shows_it_and_reopens_a
             await shown_picture(pilot)
             monkeypatch.setattr(preview_module, "prepared", slow)
             await pilot.press("v")
-            await pilot.pause(preview_module.PREPARING_AFTER + 0.2)
+            await pilot.pause(PREPARING_AFTER + 0.2)
             message = app.screen.query_one("#preview-message")
             assert message.display and "Preparing the picture" in str(message.render())
             assert "Write a prompt" not in str(message.render())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from PIL import Image
 
 from imagegen_tui.demo import artist
@@ -24,21 +25,38 @@ def test_the_work_runs_in_another_process():
 
 
 def test_without_a_process_the_work_is_done_in_the_caller(monkeypatch):
-    monkeypatch.setattr(offload, "_get_pool", lambda: None)
+    monkeypatch.setattr(offload, "_start", lambda: None)
     assert offload.run(os.getpid) == os.getpid()
     image = Image.new("RGB", (12, 12), (255, 0, 0))
     assert graphics.encode_sixel(image) == graphics._encode_pixels("RGB", (12, 12), image.tobytes())
 
 
-def test_a_helper_that_died_is_given_up_and_the_work_done_here(monkeypatch):
+def test_the_function_s_own_error_reaches_the_caller():
+    with pytest.raises(ValueError, match="invalid literal"):
+        offload.run(int, "not a number")
+    assert offload.run(os.getpid) != os.getpid()  # and the helper carries on
+
+
+def test_a_helper_that_died_is_given_up_and_the_work_done_here():
     offload.run(os.getpid)  # started
-    pool = offload._pool
-    assert pool is not None
-    for process in list(pool._processes.values()):
-        process.kill()
-        process.join()
+    helper = offload._helper
+    assert helper is not None
+    helper.kill()
+    helper.wait()
     try:
         assert offload.run(os.getpid) == os.getpid()
-        assert offload._unavailable
+        assert offload._unavailable and offload._helper is None
     finally:
-        monkeypatch.setattr(offload, "_unavailable", False)  # other tests get a helper again
+        offload._unavailable = False  # other tests get a helper again
+
+
+async def test_the_helper_starts_while_a_textual_app_runs():
+    """Textual swaps sys.stderr for a capture with no file descriptor while it runs:
+    multiprocessing refused to start a process then ("bad value(s) in fds_to_keep")."""
+    import asyncio
+
+    from textual.app import App
+
+    offload.close()
+    async with App().run_test():
+        assert await asyncio.to_thread(offload.run, os.getpid) != os.getpid()

@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rich.color import Color
@@ -497,8 +498,10 @@ def _written_chops(screen: Screen[Any], update: Any, top: int, bottom: int) -> l
     return chops
 
 
+@lru_cache(maxsize=512)
 def _skip_strip(width: int) -> Strip:
-    """Moves the cursor across `width` cells without writing them: their pixels stay."""
+    """Moves the cursor across `width` cells without writing them: their pixels stay. One per
+    width, made once: a frame that spares a whole picture needs one per row, on the loop."""
     return Strip([Segment(f"\x1b[{width}C")], width)
 
 

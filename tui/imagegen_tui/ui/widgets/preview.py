@@ -36,7 +36,6 @@ from imagegen_tui.ui.workers import in_thread
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
-PREPARING_AFTER = 0.25  # seconds: a picture not ready by then is said to be on its way
 
 HINTS = {
     "auth": "Open Settings (F2) and set the profile's key, or the environment variable it names.",
@@ -98,9 +97,14 @@ class Preview(Vertical, can_focus=True):
         prices: dict[str, Any] | None = None,
         output: Path | None = None,
         thumbnail: Callable[[StoredImage], Path | None] | None = None,
+        preparing_after: float | None = None,
         **kwargs: Any,
     ) -> None:
+        """`preparing_after`: seconds after which a picture still being prepared is said to be
+        coming (the viewer's, most of a second in Sixel); None: the stage stays blank meanwhile,
+        as a row move in the history is quick and words there would cost a repaint and bytes."""
         super().__init__(**kwargs)
+        self.preparing_after = preparing_after
         self.graphics = graphics
         self.prices = prices or {}
         self.output = output
@@ -257,13 +261,13 @@ class Preview(Vertical, can_focus=True):
             self._shown = key
             self._put(found)
             return
-        self.set_timer(PREPARING_AFTER, lambda: self._preparing(key))
+        if self.preparing_after is not None:
+            self.set_timer(self.preparing_after, lambda: self._preparing(key))
         self._load(key)
 
     def _preparing(self, key: Wanted) -> None:
-        """A picture that takes a while (the viewer's, in Sixel: most of a second) is said to be
-        coming; a quick one is not, as the words would cost a repaint and bytes for nothing. An
-        old picture on show (a resize) stands in instead."""
+        """A picture that takes a while is said to be coming; an old picture on show (after a
+        resize) stands in instead."""
         if key == self._wanted and key != self._shown and (self._picture is None or not self._picture.display):
             message = self.query_one("#preview-message", Static)
             message.update(PREPARING)
