@@ -27,15 +27,6 @@ from sixel_decode import decode
 from test_tui import settle, shown_picture, submit
 
 
-@pytest.fixture(autouse=True)
-def truecolor(monkeypatch):
-    """As in a kitty or xterm with COLORTERM=truecolor: kitty names a placeholder's image by
-    its 24-bit colour (the test console would otherwise have 16 colours)."""
-    import textual.constants
-
-    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")
-
-
 @asynccontextmanager
 async def recorded(protocol: str, size: tuple[int, int] = (120, 40), seeded: bool = False):
     """The app with what it writes to its terminal recorded in order: the picture layer's own
@@ -208,3 +199,18 @@ def test_the_glass_check_sees_a_picture_left_behind():
     assert screen.picture_pixels_outside((2, 1, 10, 5)) == 200 * 200 - 100 * 100
     screen.feed(b"\x1b[2;3H" + b" " * 20)  # text over one row of cells erases their pixels
     assert screen.picture_pixels_outside((2, 1, 10, 5)) == 200 * 200 - 100 * 100 - 100 * 20
+
+
+def test_kitty_placeholders_carry_24_bit_colours_without_colorterm(dirs, monkeypatch):
+    """Over SSH COLORTERM is usually not passed on; with TERM=xterm-kitty alone Rich would write
+    256 colours, and the nearest palette colour names another image."""
+    monkeypatch.setenv("TERM", "xterm-kitty")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    store = HistoryStore.open_default()
+    try:
+        kitty = ImagegenApp(Studio(load_config(), store), graphics.Graphics("kitty", "kitty", "test"))
+        sixel = ImagegenApp(Studio(load_config(), store), graphics.Graphics("sixel", "sixel", "test"))
+        assert kitty.console.color_system == "truecolor"
+        assert sixel.console.color_system == "256"  # left as the terminal says
+    finally:
+        store.close()
