@@ -195,8 +195,9 @@ async def viewer(runs: int) -> None:
         idle = await worst_stall(3.0)
         stalls, warm_stalls, cold, warm = [], [], [], []
         for _ in range(runs):
-            pictures.renditions._items.clear()  # cold: fit and encode again
-            imaging._cache.clear()
+            pictures.renditions._items.clear()  # cold: decode, fit and encode again
+            imaging._fitted.clear()
+            imaging._decoded.clear()
             for times in (cold, warm):
                 watch = asyncio.create_task(worst_stall(4.0))
                 started = time.perf_counter()
