@@ -253,13 +253,17 @@ class ImagegenApp(TerminalApp):
 
     @in_thread(group="warm-up")
     def _warm_up(self) -> None:
-        """Import what the first job needs (httpx, the client, Pillow's decoders) in a thread
-        once the first page is on screen, so neither start-up nor the first job pays for it on
-        the loop."""
+        """Import what the first job needs (httpx, the client, Pillow's decoders), and start the
+        Sixel encoder's process, in a thread once the first page is on screen, so neither
+        start-up nor the first job or picture pays for it on the loop."""
         import PIL.PngImagePlugin  # noqa: F401
 
         import imagegen_tui.service  # noqa: F401
 
+        if self.graphics.protocol == "sixel":  # start the encoder's process before the first picture
+            from imagegen_tui.ui import offload
+
+            offload.warm()
         self.call_from_thread(self._freeze_heap)
 
     def _freeze_heap(self) -> None:

@@ -170,19 +170,29 @@ _LAZY_DEFINITION = re.compile(r"#(\d+);[12];\d+;\d+;\d+")
 
 
 def encode_sixel(image: Any) -> str:
-    """`image` (RGB) as one Sixel sequence; slow (tens of ms), so call it from a thread.
+    """`image` (RGB) as one Sixel sequence. Slow (tens to hundreds of ms), so call it from a
+    thread; the encoding itself runs in the helper process (ui/offload.py), where it cannot
+    hold the event loop's GIL."""
+    from imagegen_tui.ui import offload
+
+    return offload.run(_encode_pixels, image.mode, image.size, image.tobytes())
+
+
+def _encode_pixels(mode: str, size: tuple[int, int], data: bytes) -> str:
+    """In the helper process: the picture from its raw pixels, encoded.
 
     textual-image 0.12, the last release for Python 3.11, defines each colour register where it
     is first used and counts on the definition selecting it. xterm, like the VT340, only selects
     with a bare `#N`, so everything until the next selection is drawn in register 3 (green): a
     flat red picture came out green. 0.13+ defines the palette up front and selects explicitly;
     for the older encoder a selection is added after each definition."""
+    from PIL import Image
     from textual_image._sixel import SixelOptions, image_to_sixels
 
-    data = image_to_sixels(image, _SIXEL_OPTIONS)
+    encoded = image_to_sixels(Image.frombytes(mode, size, data), _SIXEL_OPTIONS)
     if hasattr(SixelOptions, "lazy_color_palette"):
-        return data
-    return _LAZY_DEFINITION.sub(lambda m: f"{m.group()}#{m.group(1)}", data)
+        return encoded
+    return _LAZY_DEFINITION.sub(lambda m: f"{m.group()}#{m.group(1)}", encoded)
 
 
 # textual-image's defaults (256 colours, fast octree): tests/bench/bench_sixel.py found no option

@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rich.color import Color
@@ -85,27 +86,31 @@ class Rendition:
     kitty_id: int | None = None
     kitty_transmit: str | None = None  # sent once per session, before the first placeholder
     lines: list[Strip] = field(default_factory=list)  # half-cell rows
+    transient: bool = False  # shown once and never again (a streamed partial): not kept in the terminal
 
     @property
     def size(self) -> int:
-        """Bytes kept in memory (and, for kitty, in the terminal)."""
-        return len(self.sixel or "") + len(self.kitty_transmit or "") + 24 * self.cells[0] * len(self.lines)
+        """Bytes kept in memory (the pixels, the encoding; for kitty, in the terminal too)."""
+        pixels = self.image.width * self.image.height * len(self.image.getbands())
+        return pixels + len(self.sixel or "") + len(self.kitty_transmit or "") + 24 * self.cells[0] * len(self.lines)
 
 
-def render(image: PILImage.Image, graphics: Graphics, background: RGB) -> Rendition:
+def render(image: PILImage.Image, graphics: Graphics, background: RGB, transient: bool = False) -> Rendition:
     """`image`, already fitted to the pixels it may take, made ready for the chosen protocol;
-    transparency is flattened onto `background`. Slow: call from a worker thread."""
+    transparency is flattened onto `background`. Slow: call from a worker thread. `transient`:
+    it is shown once (a streamed partial), so kitty deletes it from the terminal once replaced."""
     flat = _flatten(image, background)
     cells = graphics.cells(*flat.size)
     if graphics.protocol == "sixel":
-        return Rendition("sixel", flat, cells, sixel=encode_sixel(flat))
+        return Rendition("sixel", flat, cells, sixel=encode_sixel(flat), transient=transient)
     if graphics.protocol == "kitty":
         if max(cells) > MAX_KITTY_CELLS:
             flat.thumbnail((MAX_KITTY_CELLS * graphics.cell_size[0], MAX_KITTY_CELLS * graphics.cell_size[1]))
             cells = graphics.cells(*flat.size)
         image_id = next(_kitty_ids) % (1 << 24) or 1
-        return Rendition("kitty", flat, cells, kitty_id=image_id, kitty_transmit=_kitty_transmit(flat, image_id, cells, graphics.tmux))
-    return Rendition("halfcell", flat, cells, lines=_half_cell_lines(flat))
+        transmit = _kitty_transmit(flat, image_id, cells, graphics.tmux)
+        return Rendition("kitty", flat, cells, kitty_id=image_id, kitty_transmit=transmit, transient=transient)
+    return Rendition("halfcell", flat, cells, lines=_half_cell_lines(flat), transient=transient)
 
 
 def _flatten(image: PILImage.Image, background: RGB) -> PILImage.Image:
@@ -222,12 +227,12 @@ class Picture(Widget):
     def show(self, rendition: Rendition | None) -> None:
         if rendition is self.rendition:
             return
-        self.rendition = rendition
+        previous, self.rendition = self.rendition, rendition
         columns, rows = rendition.cells if rendition else (0, 0)
         self.styles.width, self.styles.height = columns, rows
         painter = _painter(self)
         if painter is not None:
-            painter.changed(self)
+            painter.changed(self, previous)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -249,6 +254,7 @@ class Picture(Widget):
     def on_unmount(self) -> None:
         if (painter := _painter(self)) is not None:
             painter.discard(self)
+            painter.drop(self.rendition)
 
 
 def _painter(widget: Widget) -> Painter | None:
@@ -300,10 +306,19 @@ class Painter:
         self._pictures.discard(picture)
         self._shown.pop(picture, None)
 
-    def changed(self, picture: Picture) -> None:
+    def changed(self, picture: Picture, previous: Rendition | None = None) -> None:
         """A new rendition: the old pixels are wrong, and so is any drawing in flight."""
         if picture in self._shown:
             self._shown[picture].reset()
+        self.drop(previous)
+
+    def drop(self, rendition: Rendition | None) -> None:
+        """A picture went: kitty forgets it when it can never be shown again (a streamed
+        partial). Its placeholders are gone from the screen already (Textual writes over
+        them); this frees the terminal's memory, which would otherwise fill with partials."""
+        if rendition is not None and rendition.transient and rendition.kitty_id in self._sent:
+            del self._sent[rendition.kitty_id]
+            self._write(kitty_delete(rendition.kitty_id, self.graphics.tmux))
 
     def forget_screen(self) -> None:
         """The terminal's screen was cleared or replaced (a resize, the app resumed after an
@@ -434,7 +449,10 @@ class Painter:
         self._encoder.submit(encode)
 
     def close(self) -> None:
+        from imagegen_tui.ui import offload
+
         self._encoder.shutdown(wait=False, cancel_futures=True)
+        offload.close()
 
 
 @dataclass
@@ -480,8 +498,10 @@ def _written_chops(screen: Screen[Any], update: Any, top: int, bottom: int) -> l
     return chops
 
 
+@lru_cache(maxsize=512)
 def _skip_strip(width: int) -> Strip:
-    """Moves the cursor across `width` cells without writing them: their pixels stay."""
+    """Moves the cursor across `width` cells without writing them: their pixels stay. One per
+    width, made once: a frame that spares a whole picture needs one per row, on the loop."""
     return Strip([Segment(f"\x1b[{width}C")], width)
 
 

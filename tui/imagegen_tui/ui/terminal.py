@@ -31,6 +31,8 @@ class TerminalApp(App[None]):
 
     def __init__(self, graphics: Graphics) -> None:
         super().__init__()
+        if graphics.protocol == "kitty":
+            self._colours_for_kitty()
         self.graphics = graphics
         self._lent = False  # the terminal is lent to another program (suspend)
         self.pictures = Painter(graphics, self._write_pictures, self._from_thread)
@@ -42,6 +44,16 @@ class TerminalApp(App[None]):
         if not self.is_headless and hasattr(signal, "SIGHUP"):
             self._loop_for_hangup = asyncio.get_running_loop()
             self._loop_for_hangup.add_signal_handler(signal.SIGHUP, self.hang_up)
+
+    def _colours_for_kitty(self) -> None:
+        """kitty reads which image a placeholder cell shows from its 24-bit foreground colour.
+        Rich picks the colours it writes from COLORTERM and TERM, and over SSH COLORTERM is
+        usually not passed on: with TERM=xterm-kitty alone it writes 256 colours, the nearest
+        palette colour names another image, and no picture appears. Every terminal that speaks
+        kitty's graphics protocol has 24-bit colour, so the app writes it."""
+        from rich.color import ColorSystem
+
+        self.console._color_system = ColorSystem.TRUECOLOR
 
     # --- the terminal going away ----------------------------------------------------------------
 

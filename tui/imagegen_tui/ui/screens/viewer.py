@@ -15,6 +15,9 @@ from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.widgets.preview import Preview
 
 
+PREPARING_AFTER = 0.25  # seconds: a full-screen picture not ready by then is said to be coming
+
+
 class ViewerScreen(Screen[None]):
     BINDINGS = [Binding("escape,q,v", "app.pop_screen", "Close", id="viewer.close")]
 
@@ -24,7 +27,7 @@ class ViewerScreen(Screen[None]):
         self.prices, self.output, self.thumbnail = prices, output, thumbnail
 
     def compose(self) -> ComposeResult:
-        yield Preview(self.graphics, self.prices, self.output, self.thumbnail, id="viewer")
+        yield Preview(self.graphics, self.prices, self.output, self.thumbnail, preparing_after=PREPARING_AFTER, id="viewer")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -97,9 +97,14 @@ class Preview(Vertical, can_focus=True):
         prices: dict[str, Any] | None = None,
         output: Path | None = None,
         thumbnail: Callable[[StoredImage], Path | None] | None = None,
+        preparing_after: float | None = None,
         **kwargs: Any,
     ) -> None:
+        """`preparing_after`: seconds after which a picture still being prepared is said to be
+        coming (the viewer's, most of a second in Sixel); None: the stage stays blank meanwhile,
+        as a row move in the history is quick and words there would cost a repaint and bytes."""
         super().__init__(**kwargs)
+        self.preparing_after = preparing_after
         self.graphics = graphics
         self.prices = prices or {}
         self.output = output
@@ -222,6 +227,7 @@ class Preview(Vertical, can_focus=True):
         # goes at once, or the layout change would move it and have it drawn again
         if image.path != self._picture_path:
             self._hide_picture()
+            self.query_one("#preview-message", Static).display = False  # no stale text over the stage
         self._picture_path = image.path
         self.call_after_refresh(self._ask)
 
@@ -254,8 +260,18 @@ class Preview(Vertical, can_focus=True):
         if found is not None:
             self._shown = key
             self._put(found)
-        else:
-            self._load(key)
+            return
+        if self.preparing_after is not None:
+            self.set_timer(self.preparing_after, lambda: self._preparing(key))
+        self._load(key)
+
+    def _preparing(self, key: Wanted) -> None:
+        """A picture that takes a while is said to be coming; an old picture on show (after a
+        resize) stands in instead."""
+        if key == self._wanted and key != self._shown and (self._picture is None or not self._picture.display):
+            message = self.query_one("#preview-message", Static)
+            message.update(PREPARING)
+            message.display = True
 
     @in_thread(exclusive=True, group="preview-load")
     def _load(self, key: Wanted) -> None:
@@ -396,7 +412,7 @@ def _key(graphics: Graphics, path: Path, width: int, height: int, background: RG
 def render_partial(graphics: Graphics, image: PILImage.Image, width: int, height: int, background: RGB) -> Rendition:
     """A streamed partial image, fitted and encoded (not cached: it is shown once). Thread."""
     image.thumbnail((width, height))
-    return render(image, graphics, background)
+    return render(image, graphics, background, transient=True)
 
 
 def shown_path(path: Path, output: Path | None) -> str:
@@ -412,3 +428,5 @@ def _size(count: int | None) -> str:
         return "?"
     return f"{count / 1_000_000:.1f} MB" if count >= 1_000_000 else f"{count / 1000:.0f} kB"
 
+
+PREPARING = Content.from_markup("[dim]Preparing the picture…[/dim]")
