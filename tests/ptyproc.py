@@ -21,6 +21,8 @@ class PtyProcess:
     def __init__(self, argv: list[str], *, size: tuple[int, int] = (120, 40), env: Mapping[str, str] | None = None) -> None:
         environ = dict(os.environ if env is None else env)
         environ.setdefault("TERM", "xterm-256color")
+        for fixed in ("COLUMNS", "LINES"):  # pytest-xdist's workers set 80x24: the pty's own size rules
+            environ.pop(fixed, None)
         fd, terminal = pty.openpty()
         _set_size(fd, *size)  # before the program starts, so it never sees 80x24 first
         # `setsid --ctty` makes it a session leader with the pty as controlling terminal, without
