@@ -37,23 +37,25 @@ from imagegen_tui.ui.workers import in_thread
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
 
+# What to do here, in the app: the error's own sentence already says what went wrong and what
+# to change at the provider, so these name keys and places rather than repeat it
 HINTS = {
-    "auth": "Open Settings (F2) and set the profile's key, or the environment variable it names.",
-    "permission": "The account may need access to this model (organization verification for GPT image models).",
-    "quota": "Add credit or check the plan: retrying will not help until then.",
-    "rate_limited": "Wait a little, then retry (r).",
-    "moderation": "Change the prompt: the provider's safety system refused it.",
-    "timeout": "Retry (r), or raise the profile's timeout in Settings (F2) for slow models.",
-    "network": "Check the connection and the profile's base URL, then retry (r).",
-    "server": "The provider failed; retry (r) in a moment.",
-    "bad_response": "The provider's answer was unusable; retry (r), or check the base URL.",
-    "not_found": "Check the profile's base URL and the model name in Settings (F2).",
-    "bad_request": "Change the parameters in the sidebar, then retry.",
+    "auth": "The key is in Settings (F2); then re-run with r.",
+    "permission": "Re-run with r once the account may use the model.",
+    "quota": "Re-run with r once there is credit.",
+    "rate_limited": "Re-run with r in a moment.",
+    "moderation": "u puts the prompt back in the box to change it.",
+    "timeout": "Re-run with r; the profile's timeout is in Settings (F2).",
+    "network": "Re-run with r; the profile's base URL is in Settings (F2).",
+    "server": "Re-run with r in a moment.",
+    "bad_response": "Re-run with r; if it keeps failing, check the base URL in Settings (F2).",
+    "not_found": "The base URL is in Settings (F2), the model in the sidebar; u reuses the rest.",
+    "bad_request": "u puts the prompt and parameters back to change them (sidebar), then Enter.",
     "cancelled": "Re-run it with r.",
     "interrupted": "It was cut off when the app stopped; re-run it with r.",
     "unsaved": "The images are paid for and kept: once the cause is fixed, press s to save them into the output folder.",
-    "disk": "Nothing was sent. Check the output folder (Settings, F2), then retry (r).",
-    "internal": "A bug in imagegen-tui; the message says where its report is. Retry with r.",
+    "disk": "The output folder is in Settings (F2); then re-run with r.",
+    "internal": "A bug in imagegen-tui: its report is in the crashes folder (see the README, When things go wrong). Re-run with r.",
 }
 
 RGB = tuple[int, int, int]
