@@ -122,6 +122,7 @@ class Preview(Vertical, can_focus=True):
         self._strip_load: object = None  # the thumbnail load whose answer counts
         self._welcome = welcome(demo=False, key_variables=(), keys=(), settings_key=None)
         self._filtered = False  # nothing is selected because the search and filters match nothing
+        self._facts_shown = Content()  # the facts under the stage, whose height its size depends on
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
@@ -199,13 +200,19 @@ class Preview(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         g = self.generation
+        strip = self.query_one("#preview-strip", HorizontalScroll)
+        strip_shown = strip.display
         self._strip(g)
         info = self.query_one("#preview-info", Static)
         if g is None:
             self._message(NO_MATCH if self._filtered else self._welcome)
             info.update(Content())
             return
-        info.update(self._facts(g))
+        facts = self._facts(g)
+        width = info.size.width
+        kept = strip.display == strip_shown and width > 0 and facts.get_height(info.styles, width) == self._facts_shown.get_height(info.styles, width)
+        self._facts_shown = facts
+        info.update(facts)
         if g.status in ("failed", "cancelled", "interrupted") and not g.images:
             hint = HINTS.get(g.error_kind or g.status, "Retry with r.")
             kind = f" · {g.error_kind}" if g.error_kind and g.error_kind != g.status else ""
@@ -231,14 +238,18 @@ class Preview(Vertical, can_focus=True):
             self._hide_picture()
             self.query_one("#preview-message", Static).display = False  # no stale text over the stage
         self._picture_path = image.path
+        if kept:  # the stage keeps its size: a picture already prepared for it goes up a frame sooner
+            self._ask(only_cached=True)
         self.call_after_refresh(self._ask)
 
-    def _ask(self) -> None:
+    def _ask(self, *, only_cached: bool = False) -> None:
         if self._picture_path is None:
             return
         width, height = self.stage_pixels()
         key: Wanted = (str(self._picture_path), width, height, self.background_rgb())
         if key in (self._shown, self._wanted):
+            return
+        if only_cached and cached(self.graphics, self._picture_path, width, height, key[3]) is None:
             return
         if self._settle is not None:
             self._settle.stop()
@@ -332,7 +343,8 @@ class Preview(Vertical, can_focus=True):
         if self._strip_for != g.id:
             self._strip_for = g.id
             self._strip_load = object()  # a thread worker runs on when superseded: its answer must not count
-            strip.remove_children()
+            if len(strip.children) != count:  # else the boxes stay, their pictures changed in place
+                strip.remove_children()
             width, height = self.graphics.pixels(THUMB_CELLS[0] - 2, THUMB_CELLS[1] - 2)
             self._load_thumbnails(self._strip_load, g, width, height, self.background_rgb())
         for i, box in enumerate(strip.children):
@@ -355,6 +367,16 @@ class Preview(Vertical, can_focus=True):
         if load is not self._strip_load:
             return
         strip = self.query_one("#preview-strip", HorizontalScroll)
+        if len(strip.children) == len(thumbs):  # as many as the last: no widgets to lay out anew
+            for box, thumb in zip(strip.children, thumbs):
+                shown = box.query(Picture)
+                if shown and thumb:
+                    shown.first().show(thumb)
+                elif thumb:
+                    box.mount(Picture(thumb))
+                else:
+                    shown.remove()
+            return
         boxes = [Thumb(i, *([Picture(thumb)] if thumb else []), classes="thumb" + (" current" if i == self.index else "")) for i, thumb in enumerate(thumbs)]
         strip.mount_all(boxes)
         if boxes:
