@@ -238,7 +238,9 @@ class Preview(Vertical, can_focus=True):
             self._hide_picture()
             self.query_one("#preview-message", Static).display = False  # no stale text over the stage
         self._picture_path = image.path
-        if kept:  # the stage keeps its size: a picture already prepared for it goes up a frame sooner
+        if kept and self.graphics.protocol != "sixel":  # the stage keeps its size: a picture
+            # already prepared for it goes up a frame sooner; not Sixel, which sends the whole
+            # picture each time: a held key's first row would cost one more (bench_bytes)
             self._ask(only_cached=True)
         self.call_after_refresh(self._ask)
 
