@@ -21,7 +21,6 @@ from imagegen_tui.studio import Studio
 from imagegen_tui.ui import graphics
 from imagegen_tui.ui.app import ImagegenApp
 from imagegen_tui.ui.widgets.history import HistoryList
-from imagegen_tui.ui.widgets.prompt import PromptArea
 from test_tui import settle, submit
 
 HOSTILE_PROFILE = "[/dim] gw \x1b[2J"

@@ -4,7 +4,6 @@ and the TUI take, so they cannot drift apart."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence

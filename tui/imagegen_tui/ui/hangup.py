@@ -78,15 +78,16 @@ def let_go(driver: Any) -> None:
     try:
         for fd in (0, 1, 2):  # what Textual still writes (frames, the exit) goes nowhere
             os.dup2(devnull, fd)
-        if terminal_out is not None:
-            with suppress(OSError):
-                os.write(terminal_out, RESTORE.encode())
+        # cooked first: whoever sees the codes below finds the terminal as it was already
         attributes = getattr(driver, "attrs_before", None)
         if attributes is not None and terminal_in is not None:
             import termios  # POSIX only, as the drivers that set attrs_before
 
             with suppress(termios.error, OSError):
                 termios.tcsetattr(terminal_in, termios.TCSANOW, attributes)
+        if terminal_out is not None:
+            with suppress(OSError):
+                os.write(terminal_out, RESTORE.encode())
     finally:
         for fd in (devnull, terminal_out, terminal_in):
             if fd is not None:
