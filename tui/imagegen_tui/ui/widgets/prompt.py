@@ -33,7 +33,7 @@ class PromptArea(TextArea):
         text: str
 
     BINDINGS = [
-        Binding("ctrl+j", "newline", "New line", id="prompt.newline"),
+        Binding("ctrl+j", "newline", "New line", show=False, id="prompt.newline"),  # the placeholder says it; at 80 columns the footer needs the room for f1 and f2
         # priority: the key reaches the binding before TextArea, which would type alt+e's "e"
         Binding("f4,alt+e", "open_editor", "Editor", priority=True, id="prompt.open_editor"),
     ]
