@@ -43,6 +43,14 @@ async def test_first_run_explains_itself_in_the_preview_and_no_notice_covers_it(
         assert message.display and preview_text(app) == "Nothing matches the search and filters."
 
 
+
+async def test_the_welcome_names_the_keys_in_effect(dirs):
+    write_config(dirs, '[keys]\n"app.toggle_sidebar" = "ctrl+s"\n')
+    async with running_app(SMALL) as (app, pilot):
+        await pilot.pause(0.3)  # [keys] is checked in a thread, then applied
+        text = preview_text(app)
+        assert "^s  parameters" in text and "^b" not in text
+
 async def test_with_a_real_provider_the_welcome_says_nothing_of_the_demo(dirs, keyed_demo):
     write_config(dirs, f'[profiles.gw]\nbase_url = "{keyed_demo.base_url}"\napi_key = "demo-secret-key-123456"\n')
     async with running_app(SMALL) as (app, pilot):

@@ -43,6 +43,7 @@ class PreviewPane(Preview):
     def __init__(self, graphics: Graphics, studio: Studio, **kwargs: Any) -> None:
         super().__init__(graphics, *_from_config(studio), **kwargs)
         self.studio = studio
+        self._profile: Profile | None = None  # the welcome's, once the composer has chosen it
 
     def action_view(self) -> None:
         if g := selected(self, self.generation):
@@ -78,18 +79,27 @@ class PreviewPane(Preview):
         if g := selected(self, self.generation):
             self.post_message(Recover(g))
 
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._keys_changed)
+
     def welcome_for(self, profile: Profile) -> None:
         """The empty history's welcome for `profile`, the one the next prompt goes to: with the
         demo provider, it says where pictures come from and how to add a key."""
+        self._profile = profile
         keys = [(key, what) for binding_id, what in WELCOME_KEYS if (key := self._key(binding_id))]
         variables = [p.api_key_env for p in self.studio.config.profiles.values() if p.api_key_env and not p.demo]
         self.set_welcome(welcome(demo=profile.demo, key_variables=variables, keys=keys, settings_key=self._key("app.settings")))
 
+    def _keys_changed(self, screen: object) -> None:
+        """[keys] applied (or focus moved): the welcome names the keys in effect."""
+        if self._profile is not None and self.generation is None:
+            self.welcome_for(self._profile)
+
     def _key(self, binding_id: str) -> str | None:
-        """The key of the app's binding `binding_id`, as the footer shows it."""
-        for binding in self.app.BINDINGS:
-            if isinstance(binding, Binding) and binding.id == binding_id:
-                return self.app.get_key_display(binding)
+        """The key of the app's binding `binding_id` as the footer shows it: [keys] applied."""
+        for active in self.screen.active_bindings.values():
+            if active.binding.id == binding_id:
+                return self.app.get_key_display(active.binding)
         return None
 
     def view(self, generation: Generation) -> None:
