@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widget import MountError
@@ -177,8 +177,10 @@ class ImagegenApp(TerminalApp):
         yield Header()
         yield ConfigBanner(self.studio, id="config-problem")
         with Horizontal(id="body"):
-            yield HistoryRoom(self.studio, self.first_page, id="left")
-        yield JobsPanel(id="jobs")
+            with Vertical(id="left"):  # the running jobs under the history: when they come and
+                # go the preview keeps its size, so a result goes up in the frame its job ends
+                yield HistoryRoom(self.studio, self.first_page, id="history-room")
+                yield JobsPanel(id="jobs")
         yield PromptBar(id="prompt")
         yield Footer()
 

@@ -149,7 +149,7 @@ class Jobs:
             """The first image is on disk: the preview starts on it while the others are
             written and the row recorded."""
             if self._follow == key and image.index == 1 and self.preview.graphics.protocol != "none":
-                self.preview.prefetch(image.path)
+                self.preview.prefetch(image, request.model, request.n)
 
         def ended(said: str, unrecorded: str, severity: str) -> None:
             """Failed or cancelled: the preview says so, and what to do, when it shows the job's
@@ -175,6 +175,12 @@ class Jobs:
             history.reload()
         else:
             following = self._follow == key
+            if following and outcome.history_id is not None:
+                # the preview shows the result in the frame that tells the job's end, not after
+                # the history has reloaded: a frame or two sooner
+                arrived = await asyncio.to_thread(self.studio.get, outcome.history_id)
+                if arrived is not None and self._follow == key:
+                    self.preview.show(arrived)
             if outcome.notes or not self._on_show(key, outcome.history_id):  # else the preview shows it
                 count = len(outcome.saved)
                 notes = "".join(f"\n{note}" for note in outcome.notes)

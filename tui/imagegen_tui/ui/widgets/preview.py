@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image as PILImage
 from textual.app import ComposeResult
@@ -33,6 +33,9 @@ from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
 from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.welcome import NO_MATCH, welcome
 from imagegen_tui.ui.workers import in_thread
+
+if TYPE_CHECKING:
+    from imagegen_tui.saving import SavedImage
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
@@ -122,7 +125,6 @@ class Preview(Vertical, can_focus=True):
         self._strip_load: object = None  # the thumbnail load whose answer counts
         self._welcome = welcome(demo=False, key_variables=(), keys=(), settings_key=None)
         self._filtered = False  # nothing is selected because the search and filters match nothing
-        self._facts_shown = Content()  # the facts under the stage, whose height its size depends on
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
@@ -160,20 +162,36 @@ class Preview(Vertical, can_focus=True):
         g = self.generation
         return g.images[min(self.index, len(g.images) - 1)] if g and g.images else None
 
-    def stage_pixels(self) -> tuple[int, int]:
-        """The pixels the image area can show: what images are fitted to."""
-        main = self.query_one("#preview-main", Container)
-        return self.graphics.pixels(max(1, main.size.width), max(1, main.size.height))
+    def stage_pixels(self, cells: tuple[int, int] | None = None) -> tuple[int, int]:
+        """The pixels the image area can show (or would, at `cells`): what images are fitted to."""
+        width, height = cells or self.query_one("#preview-main", Container).size
+        return self.graphics.pixels(max(1, width), max(1, height))
+
+    def _stage_cells(self, images: int, facts: Content) -> tuple[int, int]:
+        """The stage's size once a generation of `images` with these facts is shown: the
+        preview less the strip and the facts, as the stylesheet lays them out. Known before the
+        layout, so a picture prepared for it goes up in the same frame as the facts."""
+        strip, info = self.query_one("#preview-strip"), self.query_one("#preview-info")
+        width, height = self.size
+        if images > 1 and self.graphics.protocol != "none" and strip.styles.height is not None:
+            height -= strip.styles.height.cells or 0
+        lines = facts.get_height(info.styles, width) if width > 0 else 0
+        cap = info.styles.max_height
+        return width, height - (min(lines, int(cap.value)) if cap is not None else lines)
 
     def background_rgb(self) -> RGB:
         """What transparent pixels are laid on: the stage's own colour."""
         return self.query_one("#preview-main", Container).background_colors[1].rgb
 
-    def prefetch(self, path: Path) -> None:
-        """Start preparing an image that is about to be shown (a job's result), before the
-        history has even reloaded."""
-        width, height = self.stage_pixels()
-        self._prefetch(path, width, height, self.background_rgb())
+    def prefetch(self, image: SavedImage, model: str, images: int) -> None:
+        """Start preparing the first of a job's `images`, saved, before the job has even
+        ended, at the stage size its facts will most likely leave: as many lines as they take
+        with a typical id, time and cost (a revised prompt or an unusual length costs a refit
+        when the result arrives)."""
+        likely = _fact_line(99999, time.time(), model, image, None, 0, images, 99.9, 9999, 0.999 if self.prices else None)
+        facts = likely + Content("\n") + line(shown_path(image.path, self.output), "dim")
+        width, height = self.stage_pixels(self._stage_cells(images, facts))
+        self._prefetch(image.path, width, height, self.background_rgb())
 
     @in_thread(group="preview-prefetch")
     def _prefetch(self, path: Path, width: int, height: int, background: RGB) -> None:
@@ -200,8 +218,6 @@ class Preview(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         g = self.generation
-        strip = self.query_one("#preview-strip", HorizontalScroll)
-        strip_shown = strip.display
         self._strip(g)
         info = self.query_one("#preview-info", Static)
         if g is None:
@@ -209,9 +225,6 @@ class Preview(Vertical, can_focus=True):
             info.update(Content())
             return
         facts = self._facts(g)
-        width = info.size.width
-        kept = strip.display == strip_shown and width > 0 and facts.get_height(info.styles, width) == self._facts_shown.get_height(info.styles, width)
-        self._facts_shown = facts
         info.update(facts)
         if g.status in ("failed", "cancelled", "interrupted") and not g.images:
             hint = HINTS.get(g.error_kind or g.status, "Retry with r.")
@@ -238,16 +251,16 @@ class Preview(Vertical, can_focus=True):
             self._hide_picture()
             self.query_one("#preview-message", Static).display = False  # no stale text over the stage
         self._picture_path = image.path
-        if kept and self.graphics.protocol != "sixel":  # the stage keeps its size: a picture
-            # already prepared for it goes up a frame sooner; not Sixel, which sends the whole
-            # picture each time: a held key's first row would cost one more (bench_bytes)
-            self._ask(only_cached=True)
+        if self.graphics.protocol != "sixel" and self.size.width > 0:  # a picture already
+            # prepared for the stage these facts leave goes up in this frame; not Sixel, which
+            # sends the whole picture each time: a held key's first row would cost one more (bench_bytes)
+            self._ask(only_cached=True, cells=self._stage_cells(len(g.images), facts))
         self.call_after_refresh(self._ask)
 
-    def _ask(self, *, only_cached: bool = False) -> None:
+    def _ask(self, *, only_cached: bool = False, cells: tuple[int, int] | None = None) -> None:
         if self._picture_path is None:
             return
-        width, height = self.stage_pixels()
+        width, height = self.stage_pixels(cells)
         key: Wanted = (str(self._picture_path), width, height, self.background_rgb())
         if key in (self._shown, self._wanted):
             return
@@ -385,20 +398,9 @@ class Preview(Vertical, can_focus=True):
             strip.call_after_refresh(strip.scroll_to_widget, boxes[min(self.index, len(boxes) - 1)], animate=False)
 
     def _facts(self, g: Generation) -> Content:
-        parts = [f"#{g.id}", datetime.fromtimestamp(g.created_at).strftime("%Y-%m-%d %H:%M"), g.model]
         image = self.current_image
-        if image is not None:
-            parts += [f"{image.width}x{image.height}", image.format or "?", _size(image.bytes)]
-            if len(g.images) > 1:
-                parts.append(f"image {self.index + 1}/{len(g.images)}")
-        else:
-            parts.append(g.size or "auto")
-        if g.elapsed is not None:
-            parts.append(f"{g.elapsed:.1f} s")
-        if g.total_tokens is not None:
-            spent = g.cost(self.prices)
-            parts.append(f"{g.total_tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
-        facts = Content(visible("  ·  ".join(parts), newlines=False))
+        spent = g.cost(self.prices) if g.total_tokens is not None else None
+        facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent)
         if origin := g.origin():  # first: where it came from is what a long line must not cut
             facts = line(origin) + Content("\n") + facts
         if g.status != "done" and image is not None:  # failed, but the images it brought are here
@@ -409,6 +411,33 @@ class Preview(Vertical, can_focus=True):
             if image.revised_prompt:
                 facts += template("\n[i]revised:[/i] $revised", revised=" ".join(image.revised_prompt.split()))
         return facts
+
+
+class _Shape(Protocol):
+    width: int | None
+    height: int | None
+    format: str | None
+    bytes: int | None
+
+
+def _fact_line(
+    gen_id: int, created_at: float, model: str, image: _Shape | None, size: str | None, index: int, count: int,
+    elapsed: float | None, tokens: int | None, spent: float | None,
+) -> Content:
+    """The line of facts under the picture; also what a job's result will most likely show,
+    before it is recorded (Preview.prefetch)."""
+    parts = [f"#{gen_id}", datetime.fromtimestamp(created_at).strftime("%Y-%m-%d %H:%M"), model]
+    if image is not None:
+        parts += [f"{image.width}x{image.height}", image.format or "?", _size(image.bytes)]
+        if count > 1:
+            parts.append(f"image {index + 1}/{count}")
+    else:
+        parts.append(size or "auto")
+    if elapsed is not None:
+        parts.append(f"{elapsed:.1f} s")
+    if tokens is not None:
+        parts.append(f"{tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
+    return Content(visible("  ·  ".join(parts), newlines=False))
 
 
 def prepared(graphics: Graphics, path: Path, width: int, height: int, background: RGB) -> Rendition:
