@@ -10,7 +10,7 @@ from imagegen_tui.prices import Price, Spend, cost
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
-from imagegen_tui.store import MIGRATIONS, SCHEMA_VERSION, Filters, HistoryStore, StoreError, fts_query
+from imagegen_tui.store import MIGRATIONS, SCHEMA_VERSION, Filters, HistoryStore, Provenance, StoreError, fts_query
 from records import T0, finished
 
 DAY = 86400.0
@@ -103,6 +103,16 @@ def test_begin_complete_fail_lifecycle(store, tmp_path):
     store.start(third)
     store.fail(third, "cancelled", "stopped", cancelled=True)
     assert store.get(third).status == "cancelled"
+
+
+def test_provenance_is_recorded_and_read_back_and_old_rows_have_none(store):
+    request = ImageRequest(prompt="a red fox, watercolor", model="gpt-image-2")
+    plain = store.begin("p1", request, "model-go", "model-go.com")
+    told = Provenance(sweep_id="s1", sweep_axes={"quality": "low", "variant": "red"}, batch_key="b" * 64, typed_prompt="a red fox", styles=("watercolor", "soft"))
+    cell = store.begin("p2", request, "model-go", "model-go.com", provenance=told)
+    assert store.get(plain).provenance == Provenance()
+    assert store.get(cell).provenance == told
+    assert store.get(cell).provenance.sweep_axes == {"quality": "low", "variant": "red"}
 
 
 def test_migration_from_first_schema_keeps_rows_and_indexes_them(tmp_path):

@@ -20,7 +20,7 @@ from imagegen_tui.request import AnyRequest, EditRequest
 from imagegen_tui.results import GenerationResult, Usage
 from imagegen_tui.saving import SavedImage, SaveTarget, Unsaved, check_writable, save_result
 from imagegen_tui.sources import Source
-from imagegen_tui.store import HistoryStore, StoreError
+from imagegen_tui.store import HistoryStore, Provenance, StoreError
 
 DEMO_PROVIDER = "demo (synthesized locally)"
 
@@ -68,6 +68,7 @@ async def generate(
     store: HistoryStore | None = None,
     parent_id: int | None = None,
     sources: Sequence[Source] = (),
+    provenance: Provenance = Provenance(),
     slot: asyncio.Semaphore | None = None,
     output_dir: Path | None = None,
     on_partial: PartialCallback | None = None,
@@ -105,7 +106,7 @@ async def generate(
     sent = False
     try:
         await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued,
-                        kind="edit" if isinstance(request, EditRequest) else "generate", sources=sources)
+                        kind="edit" if isinstance(request, EditRequest) else "generate", sources=sources, provenance=provenance)
         notify = on_event or (lambda event, row_id: None)
         notify("queued" if queued else "recorded", row.id)
         await _check_output(folder)

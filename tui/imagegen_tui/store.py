@@ -126,6 +126,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX sources_from ON sources(source_generation_id) WHERE source_generation_id IS NOT NULL",
         "CREATE INDEX generations_parent ON generations(parent_id) WHERE parent_id IS NOT NULL",
     ),
+    (  # 5: how a generation came about: a sweep's cell, a batch line, styles over the typed prompt
+        "ALTER TABLE generations ADD COLUMN sweep_id TEXT",  # shared by the runs of one sweep
+        "ALTER TABLE generations ADD COLUMN sweep_axes TEXT",  # JSON: this run's value on each axis
+        "ALTER TABLE generations ADD COLUMN typed_prompt TEXT",  # as typed, when styles made the prompt sent
+        "ALTER TABLE generations ADD COLUMN styles TEXT",  # JSON: the style names applied, in order
+        "ALTER TABLE generations ADD COLUMN batch_key TEXT",  # a batch file line's hash: re-runs skip it
+        "CREATE INDEX generations_sweep ON generations(sweep_id, id) WHERE sweep_id IS NOT NULL",
+        "CREATE INDEX generations_batch ON generations(batch_key) WHERE batch_key IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -162,6 +171,19 @@ class StoredImage:
         return not self.path.exists()
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """How a generation came about, beyond its request: the sweep it is a cell of (its id and
+    this cell's value on each axis), the batch file line it ran (a hash of prompt and
+    parameters), and the styles that turned the typed prompt into the one sent."""
+
+    sweep_id: str | None = None
+    sweep_axes: Mapping[str, str] | None = None
+    batch_key: str | None = None
+    typed_prompt: str | None = None
+    styles: tuple[str, ...] = ()
+
+
 @dataclass
 class Generation:
     id: int
@@ -192,6 +214,7 @@ class Generation:
     parent_id: int | None
     image_count: int
     kind: str = "generate"  # or "edit"
+    provenance: Provenance = field(default_factory=Provenance)
     images: list[StoredImage] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)  # an edit's inputs and mask, in order
 
@@ -464,18 +487,21 @@ class HistoryStore:
 
     def begin(
         self, uid: str, request: AnyRequest, profile: str, provider: str, *, queued: bool = False,
-        parent_id: int | None = None, kind: str = "generate", sources: Sequence[Source] = (),
+        parent_id: int | None = None, kind: str = "generate", sources: Sequence[Source] = (), provenance: Provenance = Provenance(),
     ) -> int:
         """Record a generation (or an edit, with what it was made from) before its request is
         sent; returns its id."""
         now = time.time()
+        p = provenance
         with self._write() as db:
             cursor = db.execute(
                 """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
-                   status, started_at, parent_id, runner, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   status, started_at, parent_id, runner, kind, sweep_id, sweep_axes, batch_key, typed_prompt, styles)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (uid, now, _day(now), profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
                  request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id,
-                 self._runner_token(), kind),
+                 self._runner_token(), kind, p.sweep_id, json.dumps(dict(p.sweep_axes)) if p.sweep_axes is not None else None,
+                 p.batch_key, p.typed_prompt, json.dumps(list(p.styles)) if p.styles else None),
             )
             gen_id = int(cursor.lastrowid)
             self._insert_sources(db, gen_id, sources)
@@ -812,4 +838,9 @@ def _generation(row: sqlite3.Row, images: list[StoredImage], sources: list[Sourc
     values = {key: row[key] for key in row.keys() if key not in ("runner", "day")}
     values["params"] = json.loads(values["params"])
     values["favourite"] = bool(values["favourite"])
-    return Generation(**values, images=images, sources=sources)
+    provenance = Provenance(
+        sweep_id=values.pop("sweep_id"), sweep_axes=json.loads(axes) if (axes := values.pop("sweep_axes")) else None,
+        batch_key=values.pop("batch_key"), typed_prompt=values.pop("typed_prompt"),
+        styles=tuple(json.loads(styles)) if (styles := values.pop("styles")) else (),
+    )
+    return Generation(**values, provenance=provenance, images=images, sources=sources)

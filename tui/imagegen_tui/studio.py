@@ -22,7 +22,7 @@ from imagegen_tui import edits
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
-from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, StoredImage
+from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, Provenance, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
@@ -213,6 +213,7 @@ class Studio:
         *,
         parent_id: int | None = None,
         sources: Sequence[Source] = (),
+        provenance: Provenance = Provenance(),
         on_partial: PartialCallback | None = None,
         on_event: Callable[[str, int | None], None] | None = None,
         on_saved: Callable[[SavedImage], None] | None = None,
@@ -229,7 +230,7 @@ class Studio:
 
         try:
             return await service.generate(
-                self.config, profile, request, self.environ, store=self.store, parent_id=parent_id, sources=sources,
+                self.config, profile, request, self.environ, store=self.store, parent_id=parent_id, sources=sources, provenance=provenance,
                 slot=self.slot(profile), on_partial=on_partial, on_event=heard, on_saved=on_saved,
             )
         except asyncio.CancelledError:
