@@ -338,6 +338,7 @@ def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
     command.add_argument("--compression", "-c", type=int, dest="output_compression", help="0-100, jpeg and webp only")
     if not edit:
         command.add_argument("--moderation", help="auto, low")
+    command.add_argument("--style", action="append", dest="styles", default=[], metavar="NAME", help="apply this style of the config's [styles] (repeatable: in order); options given here win over its parameters")
     command.add_argument("--user", help="end-user id passed to the provider")
     command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
     command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
@@ -372,15 +373,29 @@ def _generate(args: argparse.Namespace) -> int:
         "output_format": args.output_format, "output_compression": args.output_compression, "user": args.user,
         "stream": args.stream, "partial_images": args.partial_images,
     }
+    if args.command == "generate":
+        params["moderation"] = args.moderation
+    styled = _styled(config, args.styles, prompt, params)
     output_dir = None if args.output in (None, "-") else Path(args.output)
     if args.command == "generate":
-        request = ImageRequest(prompt=prompt, moderation=args.moderation, **params)
-        return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped)
+        request = ImageRequest(prompt=styled.prompt, **styled.params)
+        return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, provenance=styled.provenance)
     try:
-        request, made_from = _edit_request(args, prompt, {**params, "input_fidelity": args.input_fidelity})
+        request, made_from = _edit_request(args, styled.prompt, {**styled.params, "input_fidelity": args.input_fidelity})
     except InvalidRequest as exc:
         raise exc.failure() from None
-    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, sources=made_from)
+    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, sources=made_from, provenance=styled.provenance)
+
+
+def _styled(config: Any, names: list[str], prompt: str, params: dict[str, Any]) -> Any:  # -> styles.Styled
+    """The prompt and parameters with the --style styles applied; an unknown name is a usage
+    error that lists the styles there are."""
+    from imagegen_tui import styles
+
+    try:
+        return styles.apply(styles.pick(config.styles, names), prompt, params)
+    except styles.UnknownStyle as exc:
+        raise Failure(ErrorKind.USAGE, f"--style: {exc}") from None
 
 
 def _edit_request(args: argparse.Namespace, prompt: str, params: dict[str, Any]) -> tuple[Any, list[Any]]:
@@ -442,7 +457,7 @@ def _stdin_prompt() -> str:
 
 def run_generation(
     config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None,
-    piped: str | None = None, sources: Any = (),
+    piped: str | None = None, sources: Any = (), provenance: Any = None,
 ) -> int:
     """Generate, save, record in the history, print: shared by `generate` and `history rerun`.
     `piped` ("image" or "tar"): the saved images go to stdout too, and their paths to stderr."""
@@ -456,9 +471,14 @@ def run_generation(
         note(DEMO_NOTICE)
     if warning := profile.warning():
         warn(warning)  # even under --quiet: nothing checks this provider's certificate
+    from imagegen_tui.store import Provenance
+
     store = open_store()
     try:
-        job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
+        job = service.generate(
+            config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources,
+            provenance=provenance or Provenance(),
+        )
         outcome = asyncio.run(_attended(job, profile, request))
     except (InvalidRequest, ImageAPIError) as exc:
         raise exc.failure() from exc

@@ -46,6 +46,8 @@ def parameters_text(meta: dict[str, Any]) -> str:
     """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs."""
     params = meta.get("params", {})
     pairs = [f"{label}: {params[key]}" for key, label in PARAMETER_LABELS if params.get(key) is not None]
+    if meta.get("styles"):
+        pairs.append(f"Styles: {' + '.join(meta['styles'])}")
     pairs += [f"{label}: {meta[key]}" for key, label in (("profile", "Profile"), ("provider", "Provider")) if meta.get(key)]
     if meta.get("request_id"):
         pairs.append(f"Request id: {meta['request_id']}")

@@ -183,6 +183,11 @@ class Provenance:
     typed_prompt: str | None = None
     styles: tuple[str, ...] = ()
 
+    def styling(self) -> Provenance:
+        """Only what a re-run keeps: the typed prompt and the styles (it is no sweep's cell and
+        no batch line of its own)."""
+        return Provenance(typed_prompt=self.typed_prompt, styles=self.styles)
+
 
 @dataclass
 class Generation:
