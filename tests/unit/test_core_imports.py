@@ -39,6 +39,7 @@ CORE = [
     "imagegen_tui.statuses",
     "imagegen_tui.store",
     "imagegen_tui.studio",
+    "imagegen_tui.styles",
     "imagegen_tui.textsafe",
     "imagegen_tui.thumbnails",
     "imagegen_tui.web",
