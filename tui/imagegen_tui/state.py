@@ -1,5 +1,6 @@
 """What the app remembers on its own: the sidebar's last values per profile, the profile last
-picked, the theme, recalled prompts, whether the sidebar is shown, a draft prompt.
+picked, the styles picked, the theme, recalled prompts, whether the sidebar is shown, a draft
+prompt, and the presets the user saved (the sidebar's whole state under a name).
 
 It lives in `state.json` in the platform's state folder, never in config.toml, which is the
 user's. The file is ours: a damaged one is reported and replaced by a fresh start, never a
@@ -33,10 +34,19 @@ class State:
     sidebar: bool | None = None  # None: by the terminal's width
     draft: str = ""
     migrated: bool = False  # config.toml's [ui.last] and ui.theme have been read once
+    styles: list[str] = field(default_factory=list)  # picked in the sidebar, in order
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"profile", "params", "styles"}
 
 
 def _is_params(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+
+
+def _is_preset(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and isinstance(value.get("profile"), str) and isinstance(value.get("params"), dict)
+        and isinstance(value.get("styles", []), list) and all(isinstance(item, str) for item in value.get("styles", []))
+    )
 
 
 _CHECKS: dict[str, Callable[[Any], bool]] = {
@@ -47,6 +57,8 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "sidebar": lambda v: v is None or isinstance(v, bool),
     "draft": lambda v: isinstance(v, str),
     "migrated": lambda v: isinstance(v, bool),
+    "styles": lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
+    "presets": lambda v: isinstance(v, dict) and all(_is_preset(p) for p in v.values()),
 }
 
 

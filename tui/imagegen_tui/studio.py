@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
-from imagegen_tui import edits
+from imagegen_tui import edits, styles
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
@@ -177,6 +177,46 @@ class Studio:
         self.check(profile)
         request = ImageRequest.from_params(prompt, self._sent(profile, params))
         return request.validate(profile.caps(request.model))
+
+    # --- styles and presets ---------------------------------------------------------------
+
+    def styled(self, prompt: str, params: Mapping[str, Any], names: Sequence[str]) -> styles.Styled:
+        """`prompt` and `params` with the named styles applied, in order; a name the config no
+        longer has (remembered from before a reload) is left out."""
+        known = self.config.styles
+        return styles.apply([known[name] for name in dict.fromkeys(names) if name in known], prompt, params)
+
+    def styled_request(self, prompt: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str]) -> tuple[ImageRequest, Provenance]:
+        """As `request`, with the styles applied; a problem with a value a style filled in
+        names that style, since the sidebar's field shows "provider default"."""
+        styled = self.styled(prompt, params, names)
+        try:
+            return self.request(styled.prompt, profile, styled.params), styled.provenance
+        except ProfileUnusable:
+            raise
+        except InvalidRequest as exc:
+            filled = {key: name for name in styled.provenance.styles for key in self.config.styles[name].params if params.get(key) is None}
+            raise InvalidRequest([(field, f"{message} (set by the style {filled[field]!r})" if field in filled else message) for field, message in exc.problems]) from None
+
+    def remember_styles(self, names: Sequence[str]) -> None:
+        self.state_file.change(lambda state: setattr(state, "styles", list(names)))
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        """The presets saved, by name: {"profile", "params", "styles"}."""
+        return self.state.presets
+
+    def save_preset(self, name: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str]) -> bool:
+        """The sidebar's whole state under `name` (replacing one of that name), in the state file,
+        never in config.toml. False when it could not be written (then `state_problem` says why)."""
+        preset = {"profile": profile.name, "params": {key: params.get(key) for key in PARAM_KEYS}, "styles": list(names)}
+
+        def edit(state: State) -> None:
+            state.presets[name] = preset
+
+        return self.state_file.change(edit) or self.state.presets.get(name) == preset
+
+    def delete_preset(self, name: str) -> None:
+        self.state_file.change(lambda state: state.presets.pop(name, None))
 
     def edit_request(
         self, prompt: str, profile: Profile, params: Mapping[str, Any], wanted: Sequence[edits.Wanted], mask: bytes | None,

@@ -13,18 +13,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
+from textual.content import Content
 
 from imagegen_tui.config import Profile
 from imagegen_tui.errors import ConfigError, InvalidRequest
 from imagegen_tui.request import ImageRequest
-from imagegen_tui.store import Generation
+from imagegen_tui.store import Generation, Provenance
 from imagegen_tui.studio import Studio
+from imagegen_tui.styles import Styled
 from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.workers import app_thread
 
 if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
     from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+    from imagegen_tui.ui.widgets.style_picker import StylePicker
 
 
 class Composer:
@@ -40,6 +43,10 @@ class Composer:
     def sidebar(self) -> ParamSidebar:
         return cast("ParamSidebar", self.app.query_one("#sidebar"))
 
+    @property
+    def picker(self) -> StylePicker:
+        return cast("StylePicker", self.sidebar.query_one("#styles"))
+
     def load(self, profile: Profile, params: dict[str, Any] | None = None) -> None:
         """`profile` in use, with `params` in the sidebar (else the values last used with it)."""
         self.profile = profile
@@ -53,6 +60,8 @@ class Composer:
         """The config file was read again: it may now choose another profile than the one shown
         while it was unreadable."""
         self.sidebar.set_profiles(list(self.studio.config.profiles))
+        self.picker.set_styles(self.studio.config.styles)
+        self.styles_changed()
         try:
             profile = self.studio.active_profile()
         except ConfigError:
@@ -87,7 +96,7 @@ class Composer:
         prompt = self.app.query_one(PromptArea).text
         self.app.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
         try:
-            self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
+            self.studio.styled_request(prompt if prompt.strip() else "x", self.profile, values, self.picker.picked)
         except InvalidRequest as exc:
             sidebar.show_problems(dict(exc.problems))
             return
@@ -100,14 +109,37 @@ class Composer:
     def _remember(self, profile: Profile, values: dict[str, Any], active: bool) -> None:
         self.studio.remember(profile, values, active=active)
 
-    def request(self, text: str) -> ImageRequest | None:
-        """What Enter sends with `text`; None when it cannot be sent, after showing why (and
-        putting `text` back in the box to fix, unless something else was typed meanwhile)."""
+    def request(self, text: str) -> tuple[ImageRequest, Provenance] | None:
+        """What Enter sends with `text` (the styles picked applied) and how it came about; None
+        when it cannot be sent, after showing why (and putting `text` back in the box to fix,
+        unless something else was typed meanwhile)."""
         try:
-            return self.studio.request(text, self.profile, self.values())
+            return self.studio.styled_request(text, self.profile, self.values(), self.picker.picked)
         except InvalidRequest as exc:
             self.refused(text, exc)
             return None
+
+    def styled(self, text: str) -> Styled:
+        """`text` and the sidebar's values with the styles picked applied (for an edit)."""
+        return self.studio.styled(text, self.values(), self.picker.picked)
+
+    def styles_changed(self) -> None:
+        """The styles picked changed: checked again, shown on the prompt box, remembered."""
+        picked = self.picker.picked
+        self.validate()
+        area = self.app.query_one(PromptArea)
+        area.border_subtitle = Content(visible("styles: " + " → ".join(picked), newlines=False)) if picked else None
+        self._remember_styles(picked)
+
+    @app_thread(exclusive=True, group="remember-styles")
+    def _remember_styles(self, picked: list[str]) -> None:
+        self.studio.remember_styles(picked)
+
+    def set_styles(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        """Exactly these styles picked, in order; returns those the config no longer has."""
+        missing = self.picker.pick(names)
+        self.styles_changed()
+        return missing
 
     def values(self) -> dict[str, Any]:
         return self.sidebar.values()
@@ -126,10 +158,23 @@ class Composer:
             area.put(text)
 
     def reuse(self, generation: Generation) -> None:
-        """`generation`'s prompt and parameters, to edit and send again."""
+        """`generation`'s prompt and parameters, to edit and send again: the prompt as typed
+        with the styles it had, or, when one of them is gone from the config, the prompt as
+        sent without styles (so Enter sends what was sent)."""
         profile = self.studio.config.profiles.get(generation.profile, self.profile)
+        styled = generation.provenance.styles
+        gone = [name for name in styled if name not in self.studio.config.styles]
+        typed = generation.provenance.typed_prompt if styled and not gone and generation.provenance.typed_prompt is not None else generation.prompt
         area = self.app.query_one(PromptArea)
-        area.put(visible(generation.prompt))  # what the box shows is what will be sent
+        area.put(visible(typed))  # what the box shows, with the styles picked, is what will be sent
         area.focus()
         self.load(profile, self.studio.params_of(generation, profile))
-        self.app.notify(f"#{generation.id}'s prompt and parameters loaded: edit, then Enter.")
+        self.set_styles([] if gone else list(styled))
+        if gone:
+            self.app.notify(
+                f"#{generation.id}'s prompt as sent and its parameters loaded: its style{'s' * (len(gone) > 1)} {', '.join(gone)} "
+                "no longer in config.toml, so no style is picked. Edit, then Enter.", severity="warning",
+            )
+        else:
+            with_styles = f" with the style{'s' * (len(styled) > 1)} {' → '.join(styled)}" if styled else ""
+            self.app.notify(f"#{generation.id}'s prompt and parameters loaded{with_styles}: edit, then Enter.")
