@@ -96,3 +96,22 @@ def test_without_styles_nothing_extra_is_recorded(served, proxy):
     assert "typed_prompt" not in meta and "styles" not in meta
     [body] = sent_bodies(proxy)
     assert body["prompt"] == "a plain fox"
+
+
+def test_an_edit_takes_styles_too_and_drops_a_parameter_edits_do_not_have(served, proxy, dirs):
+    write_config(dirs, dirs.config_file.read_text() + '\n[styles.safe]\nprompt = "{prompt}, gently"\nmoderation = "low"\n')
+    first = run_cli("generate", "a fox", "--json")
+    assert first.returncode == 0, first.stderr
+    out = run_cli("edit", "make it blue", "--from", str(json.loads(first.stdout)["id"]), "--style", "safe", "--json")
+    assert out.returncode == 0, out.stderr
+    meta = read_metadata(Path(json.loads(out.stdout)["paths"][0]))
+    assert (meta["prompt"], meta["typed_prompt"], meta["styles"], meta["kind"]) == ("make it blue, gently", "make it blue", ["safe"], "edit")
+    assert "moderation" not in meta["params"]  # edits take none
+
+
+def test_config_show_lists_the_styles(served):
+    shown = run_cli("config", "show")
+    assert "style watercolor: {prompt}, watercolor, soft paper texture · quality low · size 1024x1536\n" in shown.stdout
+    assert "style night: {prompt}, at night · size 1536x1024\n" in shown.stdout
+    styles = json.loads(run_cli("config", "show", "--json").stdout)["styles"]
+    assert styles["night"] == {"prompt": "at night", "size": "1536x1024"}

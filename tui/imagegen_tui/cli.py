@@ -643,6 +643,8 @@ def _config(args: argparse.Namespace) -> int:
         key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
         say(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+    for name, style in config.styles.items():
+        say(f"style {name}: {style.summary()}")
     if problem := info["profiles"][info["active_profile"]]["problem"]:
         say(f"not ready: {problem}")
     return EXIT_OK

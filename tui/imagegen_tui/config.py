@@ -561,4 +561,5 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
         "active_profile": active.name,
         "output": {"folder": str(config.output.folder), "template": config.output.template, "slug": config.output.slug},
         "profiles": profiles,
+        "styles": {name: {"prompt": style.prompt, **style.params} for name, style in config.styles.items()},
     }

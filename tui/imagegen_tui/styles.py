@@ -116,7 +116,7 @@ def _style(name: str, body: Any) -> Style:
     prompt = body.get("prompt")
     if prompt is not None and (not isinstance(prompt, str) or not prompt.strip()):
         raise ConfigError(f'expected a non-empty string such as "{PLACEHOLDER}, watercolor"', key=f"{where}.prompt")
-    return Style(name, prompt, {key: _param(key, body[key], f"{where}.{key}") for key in PARAMS if key in body})
+    return Style(name, prompt, {key: _param(key, value, f"{where}.{key}") for key, value in body.items() if key != "prompt"})
 
 
 _CHOICES = {"quality": QUALITIES, "background": BACKGROUNDS, "output_format": FORMATS, "moderation": MODERATIONS}
