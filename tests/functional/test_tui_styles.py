@@ -47,7 +47,7 @@ async def test_styles_picked_in_the_sidebar_are_applied_in_order_recorded_shown_
     async with running_app(size=(140, 50)) as (app, pilot):
         await pick(pilot, "night", "watercolor")
         assert app.query_one(StylePicker).picked == ["night", "watercolor"]
-        assert str(app.query_one("#style-order").render()) == "applied: night → watercolor"
+        assert str(app.query_one("#style-order").render()) == "applied: night → watercolor\nfills in: size 1536x1024 · quality low"
         assert str(app.query_one(PromptArea).border_subtitle) == "styles: night → watercolor"
         app.query_one("#p-quality").value = "medium"  # the user's own value wins over the style's
         await pilot.pause()
@@ -150,3 +150,32 @@ async def test_a_preset_saved_is_recalled_into_the_sidebar_and_lives_in_the_stat
     assert preset["profile"] == "demo" and preset["styles"] == ["watercolor"]
     assert (preset["params"]["size"], preset["params"]["background"], preset["params"]["n"]) == ("1024x1536", "opaque", 3)
     assert dirs.config_file.read_bytes() == before
+
+
+async def test_style_and_preset_names_are_shown_as_text(dirs):
+    from hostile import HOSTILE, shown_form
+    from test_hostile_text import assert_clean
+
+    names = [HOSTILE[3], HOSTILE[4], HOSTILE[7]]
+    write_config(dirs, "".join(f'[styles.{json.dumps(name)}]\nprompt = {json.dumps("{prompt}, " + name)}\n' for name in names))
+    async with running_app(size=(160, 50), notifications=True) as (app, pilot):
+        assert list(app.studio.config.styles) == names  # the file was read: no markup error at start
+        await pick(pilot, *names)
+        text = assert_clean(app)
+        assert shown_form(names[0])[:12] in text  # the picker
+        await submit(pilot, "a fox")
+        await settle(pilot)
+        [row] = history_rows()
+        assert row.provenance.styles == tuple(names)
+        text = assert_clean(app)
+        assert shown_form("styles: " + " → ".join(names))[:40] in " ".join(app.query_one("#preview-info").render().plain.split())
+        app.studio.save_preset(names[1], app.profile, {}, names)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Recall preset")
+        await pilot.pause(0.5)
+        assert shown_form(f"Recall preset: {names[1]}") in assert_clean(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one(StylePicker).picked == names
+        assert_clean(app)
+        assert app.is_running

@@ -19,9 +19,19 @@ from imagegen_tui.styles import Style
 from imagegen_tui.ui.safe import line
 
 
-def applied(names: Sequence[str]) -> Content:
-    """`applied: watercolor → night`, the order styles are applied in; names come from the config."""
-    return line("applied: " + " → ".join(names)) if names else Content.styled("none picked", "dim")
+def applied(names: Sequence[str], styles: Mapping[str, Style]) -> Content:
+    """`applied: watercolor → night`, the order styles are applied in, and the parameters they
+    fill in where the sidebar's field is left at provider default (the later style's value);
+    names and values come from the config."""
+    if not names:
+        return Content.styled("none picked", "dim")
+    filled: dict[str, Any] = {}
+    for name in names:
+        filled.update(styles[name].params)
+    said = line("applied: " + " → ".join(names))
+    if filled:
+        said += Content("\n") + line("fills in: " + " · ".join(f"{key} {value}" for key, value in filled.items()), "dim")
+    return said
 
 
 class StylePicker(Vertical):
@@ -40,7 +50,7 @@ class StylePicker(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Styles")
         yield SelectionList[str](*self._options(), id="style-list", compact=True)
-        yield Static(applied(self._initial), id="style-order")
+        yield Static(applied(self._initial, self._styles), id="style-order")
 
     def on_mount(self) -> None:
         self.display = bool(self._styles)
@@ -71,7 +81,7 @@ class StylePicker(Vertical):
             if name in self._styles:
                 listing.select(name)
         self._told = self.picked
-        self.query_one("#style-order", Static).update(applied(self._told))
+        self.query_one("#style-order", Static).update(applied(self._told, self._styles))
         return [name for name in names if name not in self._styles]
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
@@ -79,5 +89,5 @@ class StylePicker(Vertical):
         picked = self.picked
         if picked != self._told:
             self._told = picked
-            self.query_one("#style-order", Static).update(applied(picked))
+            self.query_one("#style-order", Static).update(applied(picked, self._styles))
             self.post_message(self.Changed(picked))
