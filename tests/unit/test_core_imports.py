@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+from conftest import write_config
+
 CORE = [
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
@@ -119,6 +121,13 @@ def test_version_does_not_even_build_the_parser():
 def test_profile_names_for_a_completion_load_the_config_alone():
     """What a TAB press runs: no parser, no history, no HTTP, no Textual."""
     loaded = loaded_of(["_complete-profiles"], ("imagegen_tui.cli_history", "imagegen_tui.store", "httpx", "PIL", "textual"))
+    assert loaded == []
+
+
+def test_style_names_for_a_completion_load_the_config_alone(dirs):
+    """Reading [styles] (a style that sets a format too) loads no history, request or HTTP module."""
+    write_config(dirs, '[styles.proof]\nprompt = "{prompt}, proof"\noutput_format = "jpg"\n')
+    loaded = loaded_of(["_complete-styles"], ("imagegen_tui.cli_history", "imagegen_tui.store", "sqlite3", "httpx", "PIL", "textual"))
     assert loaded == []
 
 

@@ -20,6 +20,7 @@ from imagegen_tui.textsafe import visible
 
 VERSION = f"imagegen-tui {__version__}"
 PROFILES_COMMAND = "_complete-profiles"  # hidden: what shell completion asks for profile names; never in --help
+STYLES_COMMAND = "_complete-styles"  # hidden: the same for style names ([styles] in the config)
 SHELLS = ("bash", "zsh", "fish")  # completion scripts (completion.py)
 EXIT_OK = 0
 EXIT_PIPE = 128 + 13  # as a process killed by SIGPIPE, like other tools whose reader left
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; whatever goes wrong ends in a sentence and an exit status, never a
     traceback, and under --json in one JSON object on stdout as well."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv == ["--version"] or argv[:1] == [PROFILES_COMMAND]:
+    if argv == ["--version"] or argv[:1] in ([PROFILES_COMMAND], [STYLES_COMMAND]):
         try:
             return _before_the_parser(argv)
         except BrokenPipeError:
@@ -151,13 +152,13 @@ def _starts_the_tui(argv: list[str]) -> bool:
 
 
 def _before_the_parser(argv: list[str]) -> int:
-    """What must be quick: --version, and the profile names a shell completion asks for."""
+    """What must be quick: --version, and the profile and style names a shell completion asks for."""
     if argv == ["--version"]:
         say(VERSION)
     else:
-        from imagegen_tui.completion import print_profiles
+        from imagegen_tui.completion import print_names
 
-        print_profiles(argv[1:])
+        print_names("styles" if argv[0] == STYLES_COMMAND else "profiles", argv[1:])
     sys.stdout.flush()
     return EXIT_OK
 

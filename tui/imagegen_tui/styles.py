@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import BACKGROUNDS, FORMATS, MODERATIONS, parse_size
-from imagegen_tui.request import FORMAT_ALIASES
-from imagegen_tui.store import Provenance
+
+if TYPE_CHECKING:  # reading the config (which reads styles) must not load the history's modules
+    from imagegen_tui.store import Provenance
 
 PLACEHOLDER = "{prompt}"
 # the request's names, as the sidebar and `generate` use them; model-specific limits (a quality
@@ -64,6 +65,8 @@ class Styled:
 def apply(styles: Sequence[Style], prompt: str, params: Mapping[str, Any]) -> Styled:
     """`styles` applied in order to the typed `prompt` and the user's `params` (None: not set,
     which a style may fill). Without styles, the prompt and parameters as they were."""
+    from imagegen_tui.store import Provenance
+
     if not styles:
         return Styled(prompt, dict(params), Provenance())
     sent = prompt
@@ -134,6 +137,8 @@ def _param(key: str, value: Any, where: str) -> Any:
             raise ConfigError(f"{value!r} is not a size: auto, or WIDTHxHEIGHT such as 1536x1024", key=where)
         return value
     if key == "output_format":
+        from imagegen_tui.request import FORMAT_ALIASES
+
         value = FORMAT_ALIASES.get(value.lower(), value.lower())
     choices = _CHOICES[key]
     if value not in choices:
