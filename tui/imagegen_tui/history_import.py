@@ -14,7 +14,7 @@ from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage, too_large
 from imagegen_tui.saving import SavedImage
 from imagegen_tui.sources import Source
-from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.store import FinishedGeneration, HistoryStore, Provenance
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
@@ -104,7 +104,16 @@ def _record(uid: str, files: list[tuple[Path, dict[str, Any]]]) -> FinishedGener
         images=tuple(images),
         kind="edit" if meta.get("kind") == "edit" else "generate",
         sources=tuple(Source.from_dict(s) for s in meta.get("sources") or () if isinstance(s, dict)),
+        provenance=_styling(meta),
     )
+
+
+def _styling(meta: dict[str, Any]) -> Provenance:
+    """The typed prompt and the styles a file's settings name, when they are what we write."""
+    styles, typed = meta.get("styles"), meta.get("typed_prompt")
+    if isinstance(styles, list) and styles and all(isinstance(name, str) for name in styles) and isinstance(typed, str):
+        return Provenance(typed_prompt=typed, styles=tuple(styles))
+    return Provenance()
 
 
 def _timestamp(meta: dict[str, Any], path: Path) -> float:

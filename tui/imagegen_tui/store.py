@@ -283,6 +283,7 @@ class FinishedGeneration:
     images: tuple[SavedImage, ...] = ()
     kind: str = "generate"
     sources: tuple[Source, ...] = ()
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -505,8 +506,7 @@ class HistoryStore:
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (uid, now, _day(now), profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
                  request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id,
-                 self._runner_token(), kind, p.sweep_id, json.dumps(dict(p.sweep_axes)) if p.sweep_axes is not None else None,
-                 p.batch_key, p.typed_prompt, json.dumps(list(p.styles)) if p.styles else None),
+                 self._runner_token(), kind, *_provenance_columns(p)),
             )
             gen_id = int(cursor.lastrowid)
             self._insert_sources(db, gen_id, sources)
@@ -574,12 +574,13 @@ class HistoryStore:
                 cursor = db.execute(
                     """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
                        status, error_kind, error_message, started_at, finished_at, elapsed, input_tokens, output_tokens,
-                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count, kind)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count, kind,
+                       sweep_id, sweep_axes, batch_key, typed_prompt, styles)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (r.uid, r.created_at, _day(r.created_at), r.profile, r.provider, q.model, q.prompt, json.dumps(q.params()), q.n, q.size, q.quality,
                      r.status, r.error_kind, r.error_message, r.created_at, r.created_at + (r.elapsed or 0), r.elapsed,
                      u.input_tokens, u.output_tokens, u.total_tokens, u.input_text_tokens, u.input_image_tokens,
-                     r.request_id, int(r.favourite), len(r.images), r.kind),
+                     r.request_id, int(r.favourite), len(r.images), r.kind, *_provenance_columns(r.provenance)),
                 )
                 self._insert_images(db, int(cursor.lastrowid), r.images)
                 self._insert_sources(db, int(cursor.lastrowid), r.sources)
@@ -837,6 +838,12 @@ def _source(row: sqlite3.Row) -> Source:
         role="mask" if row["role"] == "mask" else "image", name=row["name"], sha256=row["sha256"],
         generation_id=row["source_generation_id"], generation_uid=row["source_generation_uid"], index=row["source_index"],
     )
+
+
+def _provenance_columns(p: Provenance) -> tuple[Any, ...]:
+    """sweep_id, sweep_axes, batch_key, typed_prompt, styles as the generations table holds them."""
+    axes = json.dumps(dict(p.sweep_axes)) if p.sweep_axes is not None else None
+    return p.sweep_id, axes, p.batch_key, p.typed_prompt, json.dumps(list(p.styles)) if p.styles else None
 
 
 def _generation(row: sqlite3.Row, images: list[StoredImage], sources: list[Source]) -> Generation:
