@@ -81,8 +81,11 @@ async def test_styles_picked_in_the_sidebar_are_applied_in_order_recorded_shown_
         assert rerun.parent_id == row.id and rerun.prompt == row.prompt and rerun.provenance == row.provenance
 
     state = json.loads(paths.state_file().read_text())
-    assert state["styles"] == ["night", "watercolor"]  # picked at the next start too
+    assert state["styles"] == ["night", "watercolor"]
     assert dirs.config_file.read_text() == STYLES
+    async with running_app(size=(140, 50)) as (app, pilot):  # picked at the next start too
+        assert app.query_one(StylePicker).picked == ["night", "watercolor"]
+        assert str(app.query_one(PromptArea).border_subtitle) == "styles: night → watercolor"
 
 
 async def test_a_value_a_style_fills_in_is_checked_and_names_the_style(dirs):

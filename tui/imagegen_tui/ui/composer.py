@@ -52,6 +52,7 @@ class Composer:
         self.profile = profile
         self.sidebar.load(profile, params or self.studio.last_params(profile))
         self.validate()
+        self._show_styles()
         self._shown()
         if self.studio.warning(profile):  # the title keeps saying it: TLS NOT CHECKED
             self.app.notify(f"{profile.name!r} has verify = false: its TLS certificate is not checked.", severity="warning", timeout=10)
@@ -125,11 +126,15 @@ class Composer:
 
     def styles_changed(self) -> None:
         """The styles picked changed: checked again, shown on the prompt box, remembered."""
-        picked = self.picker.picked
         self.validate()
+        self._show_styles()
+        self._remember_styles(self.picker.picked)
+
+    def _show_styles(self) -> None:
+        """The prompt box's border says which styles apply, for when the sidebar is hidden."""
+        picked = self.picker.picked
         area = self.app.query_one(PromptArea)
         area.border_subtitle = Content(visible("styles: " + " → ".join(picked), newlines=False)) if picked else None
-        self._remember_styles(picked)
 
     @app_thread(exclusive=True, group="remember-styles")
     def _remember_styles(self, picked: list[str]) -> None:
