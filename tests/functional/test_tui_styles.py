@@ -182,3 +182,19 @@ async def test_style_and_preset_names_are_shown_as_text(dirs):
         assert app.query_one(StylePicker).picked == names
         assert_clean(app)
         assert app.is_running
+
+
+async def test_the_picker_follows_the_config_when_it_is_reloaded(dirs):
+    async with running_app(size=(140, 50)) as (app, pilot):
+        picker = app.query_one(StylePicker)
+        assert not picker.display  # no styles: the sidebar is as it was
+        write_config(dirs, STYLES)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert picker.display
+        await pick(pilot, "watercolor", "night")
+        write_config(dirs, STYLES.replace("[styles.watercolor]", "[styles.aquarelle]"))
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert picker.picked == ["night"]
+        assert str(app.query_one(PromptArea).border_subtitle) == "styles: night"

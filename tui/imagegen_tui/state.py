@@ -58,7 +58,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "draft": lambda v: isinstance(v, str),
     "migrated": lambda v: isinstance(v, bool),
     "styles": lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
-    "presets": lambda v: isinstance(v, dict) and all(_is_preset(p) for p in v.values()),
+    "presets": lambda v: isinstance(v, dict),  # each checked on its own: one damaged preset costs only itself
 }
 
 
@@ -75,6 +75,9 @@ def read_state(path: Path) -> tuple[State | None, str | None]:
         return None, f"{path} is not a JSON object; starting afresh"
     good = {name: data[name] for name, check in _CHECKS.items() if name in data and check(data[name])}
     bad = sorted(name for name in _CHECKS if name in data and name not in good)
+    if "presets" in good:
+        bad += [f"the preset {name!r}" for name, preset in good["presets"].items() if not _is_preset(preset)]
+        good["presets"] = {name: preset for name, preset in good["presets"].items() if _is_preset(preset)}
     return State(**good), (f"{path}: {', '.join(bad)} could not be used and {'were' if len(bad) > 1 else 'was'} forgotten" if bad else None)
 
 
