@@ -198,3 +198,16 @@ async def test_the_picker_follows_the_config_when_it_is_reloaded(dirs):
         await settle(pilot)
         assert picker.picked == ["night"]
         assert str(app.query_one(PromptArea).border_subtitle) == "styles: night"
+
+        await pick(pilot, "aquarelle")
+        await submit(pilot, "an owl")
+        await settle(pilot)
+        write_config(dirs, STYLES.replace("[styles.watercolor]", "[styles.gouache]"))
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        app.query_one(HistoryList).focus()
+        await pilot.press("u")  # its style aquarelle is gone: what was sent comes back, no style picked
+        await pilot.pause()
+        assert app.query_one(PromptArea).text == "an owl, at night, watercolor, soft paper texture"
+        assert picker.picked == [] and app.query_one(PromptArea).border_subtitle is None
+        assert "loaded as sent, without styles: aquarelle not in config.toml." in notices(app)

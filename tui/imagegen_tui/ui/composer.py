@@ -176,10 +176,7 @@ class Composer:
         self.load(profile, self.studio.params_of(generation, profile))
         self.set_styles([] if gone else list(styled))
         if gone:
-            self.app.notify(
-                f"#{generation.id}'s prompt as sent and its parameters loaded: its style{'s' * (len(gone) > 1)} {', '.join(gone)} "
-                "no longer in config.toml, so no style is picked. Edit, then Enter.", severity="warning",
-            )
+            self.app.notify(f"#{generation.id} loaded as sent, without styles: {', '.join(gone)} not in config.toml.", severity="warning")
         else:
             with_styles = f" with the style{'s' * (len(styled) > 1)} {' → '.join(styled)}" if styled else ""
             self.app.notify(f"#{generation.id}'s prompt and parameters loaded{with_styles}: edit, then Enter.")
