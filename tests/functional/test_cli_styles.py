@@ -115,3 +115,11 @@ def test_config_show_lists_the_styles(served):
     assert "style night: {prompt}, at night · size 1536x1024\n" in shown.stdout
     styles = json.loads(run_cli("config", "show", "--json").stdout)["styles"]
     assert styles["night"] == {"prompt": "at night", "size": "1536x1024"}
+
+
+def test_a_value_a_style_fills_in_that_the_model_refuses_names_the_style(served, proxy, dirs):
+    write_config(dirs, dirs.config_file.read_text() + '\n[styles.print]\nquality = "hd"\n')
+    out = run_cli("generate", "a fox", "--style", "print")
+    assert out.returncode == 2 and proxy.lines == []
+    assert "quality: 'hd' is not offered for gpt-image-2; choose auto, low, medium, high (set by the style 'print')" in out.stderr
+    assert run_cli("generate", "a fox", "--style", "print", "--quality", "high").returncode == 0  # the option wins

@@ -6,7 +6,7 @@ import pytest
 
 from imagegen_tui.config import load_config
 from imagegen_tui.store import Provenance
-from imagegen_tui.styles import Style, UnknownStyle, apply, pick
+from imagegen_tui.styles import Style, UnknownStyle, apply, blamed, pick
 from conftest import write_config
 
 WATERCOLOR = Style("watercolor", "{prompt}, watercolor, soft paper texture", {"quality": "low", "size": "1024x1536"})
@@ -84,3 +84,14 @@ def test_a_bad_style_is_a_config_error_naming_its_key(dirs, text, expected):
     assert config.error is not None and expected in str(config.error)
     assert config.styles == {}  # nothing half-read is used
     assert path.read_bytes() == before
+
+
+def test_a_problem_with_a_value_a_style_filled_in_names_the_last_style_that_set_it():
+    known = {"watercolor": WATERCOLOR, "night": NIGHT}
+    params = {"quality": None, "size": None, "background": "opaque"}
+    styled = apply([WATERCOLOR, NIGHT], "a fox", params)
+    problems = [("size", "too big"), ("quality", "not offered"), ("background", "not here"), ("n", "too many")]
+    assert blamed(problems, styled, known, params) == [
+        ("size", "too big (set by the style 'night')"), ("quality", "not offered (set by the style 'watercolor')"),
+        ("background", "not here"), ("n", "too many"),  # the user's own values: no style to name
+    ]

@@ -379,13 +379,28 @@ def _generate(args: argparse.Namespace) -> int:
     styled = _styled(config, args.styles, prompt, params)
     output_dir = None if args.output in (None, "-") else Path(args.output)
     if args.command == "generate":
-        request = ImageRequest(prompt=styled.prompt, **styled.params)
+        request = _checked(ImageRequest(prompt=styled.prompt, **styled.params), profile, config, styled, params)
         return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, provenance=styled.provenance)
     try:
         request, made_from = _edit_request(args, styled.prompt, {**styled.params, "input_fidelity": args.input_fidelity})
     except InvalidRequest as exc:
         raise exc.failure() from None
+    request = _checked(request, profile, config, styled, params)
     return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, sources=made_from, provenance=styled.provenance)
+
+
+def _checked(request: Any, profile: Any, config: Any, styled: Any, params: dict[str, Any]) -> Any:
+    """With styles, the request checked here, so that a problem with a value a style filled in
+    names the style (the service checks it again, as it does every request)."""
+    if not styled.provenance.styles:
+        return request
+    from imagegen_tui import styles
+    from imagegen_tui.errors import InvalidRequest
+
+    try:
+        return request.validate(profile.caps(request.model))
+    except InvalidRequest as exc:
+        raise InvalidRequest(styles.blamed(exc.problems, styled, config.styles, params)).failure() from None
 
 
 def _styled(config: Any, names: list[str], prompt: str, params: dict[str, Any]) -> Any:  # -> styles.Styled

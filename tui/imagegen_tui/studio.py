@@ -195,8 +195,7 @@ class Studio:
         except ProfileUnusable:
             raise
         except InvalidRequest as exc:
-            filled = {key: name for name in styled.provenance.styles for key in self.config.styles[name].params if params.get(key) is None}
-            raise InvalidRequest([(field, f"{message} (set by the style {filled[field]!r})" if field in filled else message) for field, message in exc.problems]) from None
+            raise InvalidRequest(styles.blamed(exc.problems, styled, self.config.styles, params)) from None
 
     def remember_styles(self, names: Sequence[str]) -> None:
         self.state_file.change(lambda state: setattr(state, "styles", list(names)))

@@ -78,6 +78,13 @@ def apply(styles: Sequence[Style], prompt: str, params: Mapping[str, Any]) -> St
     return Styled(sent, {**dict(params), **filled, **chosen}, Provenance(typed_prompt=prompt, styles=tuple(s.name for s in styles)))
 
 
+def blamed(problems: Sequence[tuple[str, str]], styled: Styled, known: Mapping[str, Style], params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A request's problems (field, message), each with a value a style filled in naming that
+    style: the sidebar's field shows "provider default", and the command line gave no option."""
+    filled = {key: name for name in styled.provenance.styles if name in known for key in known[name].params if params.get(key) is None}
+    return [(field, f"{message} (set by the style {filled[field]!r})" if field in filled else message) for field, message in problems]
+
+
 class UnknownStyle(ValueError):
     """A style asked for by name that the config does not define; the message lists those it does."""
 
