@@ -343,6 +343,27 @@ class DeleteReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class UsageSample:
+    """One finished generation's reported usage, for estimates (estimate.py)."""
+
+    images: int
+    input_text_tokens: int
+    input_image_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Spending of one model (and profile) since a day, for budgets (budget.py): what finished
+    (`spend`, priced like `history stats`), and the requests still queued or running."""
+
+    profile: str
+    model: str
+    spend: Spend
+    active: tuple[tuple[str | None, str | None, int, str], ...] = ()  # (size, quality, n, kind) of each
+
+
 @dataclass
 class StatsRow:
     key: str
@@ -761,6 +782,49 @@ class HistoryStore:
             elif s.cost is not None:
                 s.cost += part
         return sorted(out.values(), key=lambda row: row.key)
+
+    def usage_samples(self, model: str, size: str | None, quality: str | None, kind: str, limit: int) -> list[UsageSample]:
+        """The newest finished generations of this model, size, quality and kind that reported
+        output tokens. An unset size or quality matches only an unset one: "auto" may be billed
+        as anything."""
+        rows = self._read(
+            """SELECT image_count, coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) AS text_tokens,
+                   coalesce(input_image_tokens, 0) AS image_tokens, output_tokens
+               FROM generations INDEXED BY generations_model
+               WHERE model = ? AND status = 'done' AND size IS ? AND quality IS ? AND kind = ? AND output_tokens IS NOT NULL
+                 AND image_count > 0
+               ORDER BY created_at DESC LIMIT ?""",
+            (model, size, quality, kind, limit),
+        )
+        return [UsageSample(r["image_count"], r["text_tokens"], r["image_tokens"], r["output_tokens"]) for r in rows]
+
+    def ledger(self, since_day: str) -> list[LedgerEntry]:
+        """What each profile and model spent from the local date `since_day` on: finished
+        generations, and failed ones whose paid-for answer arrived (their usage is recorded),
+        plus what is still queued or running. Read off the day index."""
+        rows = self._read(
+            """SELECT profile, model, status, size, quality, n, kind, image_count,
+                   coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) AS text_tokens,
+                   coalesce(input_image_tokens, 0) AS image_tokens, coalesce(output_tokens, 0) AS output_tokens,
+                   coalesce(input_tokens, output_tokens, total_tokens) IS NULL AS without_usage
+               FROM generations INDEXED BY generations_days
+               WHERE day >= ? AND (status IN ('done', 'queued', 'running') OR (status = 'failed' AND output_tokens IS NOT NULL))""",
+            (since_day,),
+        )
+        spent: dict[tuple[str, str], Spend] = {}
+        active: dict[tuple[str, str], list[tuple[str | None, str | None, int, str]]] = {}
+        for r in rows:
+            key = (r["profile"], r["model"])
+            if r["status"] in ACTIVE:
+                active.setdefault(key, []).append((r["size"], r["quality"], r["n"], r["kind"]))
+                continue
+            s = spent.get(key, Spend())
+            spent[key] = Spend(
+                s.images + r["image_count"], s.text_tokens + r["text_tokens"], s.input_image_tokens + r["image_tokens"],
+                s.output_tokens + r["output_tokens"], s.without_usage + r["without_usage"],
+            )
+        return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())))
+                for profile, model in sorted(spent.keys() | active.keys())]
 
     def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
         rows = self._read(sql, args)
