@@ -448,7 +448,7 @@ def run_generation(
     `piped` ("image" or "tar"): the saved images go to stdout too, and their paths to stderr."""
     import asyncio
 
-    from imagegen_tui import service
+    from imagegen_tui import budget, service
     from imagegen_tui.config import DEMO_NOTICE
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
@@ -456,6 +456,8 @@ def run_generation(
         note(DEMO_NOTICE)
     if warning := profile.warning():
         warn(warning)  # even under --quiet: nothing checks this provider's certificate
+    if blind := budget.warning(config, profile.name, request.model):
+        warn(blind)  # a budget that cannot stop this model is no budget: said even under --quiet
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
