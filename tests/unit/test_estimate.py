@@ -14,7 +14,7 @@ from imagegen_tui.prices import Price
 from imagegen_tui.request import EditRequest, ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
-from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.store import FinishedGeneration, HistoryStore, UsageSample
 
 PRICES = {"gpt-image-2": Price(input_text=5.0, input_image=8.0, output_image=30.0)}
 _uid = iter(range(10**6))
@@ -90,7 +90,7 @@ def test_published_counts_priced():
 def test_otherwise_unknown_and_said_so(model, size, quality):
     guess = estimate([], PRICES.get(model), model, size, quality, 3)
     assert guess.source == "unknown" and guess.cost is None and not guess.known
-    assert guess.sentence() == "cost unknown · 3 images · no past generation like it, no published count"
+    assert guess.sentence() == "cost unknown · 3 images · none like it in your history"
 
 
 def test_a_per_image_price_alone_needs_no_tokens():
@@ -100,3 +100,9 @@ def test_a_per_image_price_alone_needs_no_tokens():
 
 def test_no_history_at_all_is_unknown_not_an_error():
     assert Estimator(None, PRICES).of("gpt-image-2", "1024x1024", "high", 1).source == "unknown"
+
+
+def test_tokens_say_whether_a_price_is_missing_or_only_part_of_one():
+    sample = [UsageSample(1, 40, 0, 1000)]
+    assert estimate(sample, None, "m", "1024x1024", "low", 1).amount() == "≈ 1,040 tokens (no price set)"
+    assert estimate(sample, Price(output_image=30.0), "m", "1024x1024", "low", 1).amount() == "≈ 1,040 tokens (some token kinds have no price)"

@@ -47,6 +47,7 @@ class Estimate:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float | None = None
+    priced: bool = False  # the model has a price (which may still not cover every kind of token)
 
     @property
     def known(self) -> bool:
@@ -60,14 +61,15 @@ class Estimate:
             return f"{PUBLISHED}, output only"
         if self.source == "price":
             return "your price per image"
-        return "no past generation like it, no published count"
+        return "none like it in your history"
 
     def amount(self) -> str:
         """"≈ $0.19", "≈ 4,224 tokens" when no price is set, or "cost unknown"."""
         if self.cost is not None:
             return f"≈ {money(self.cost)}"
         if self.source in ("ledger", "published"):
-            return f"≈ {self.input_tokens + self.output_tokens:,} tokens (no price set)"
+            why = "some token kinds have no price" if self.priced else "no price set"
+            return f"≈ {self.input_tokens + self.output_tokens:,} tokens ({why})"
         return "cost unknown"
 
     def sentence(self) -> str:
@@ -115,11 +117,11 @@ def estimate(samples: list[UsageSample], price: Price | None, model: str, size: 
         image_in = round(median(s.input_image_tokens for s in samples))
         output = round(per_image * n)
         spend = Spend(n, text, image_in, output)
-        return Estimate(n, "ledger", len(samples), text + image_in, output, cost(spend, price))
+        return Estimate(n, "ledger", len(samples), text + image_in, output, cost(spend, price), price is not None)
     published = PUBLISHED_OUTPUT_TOKENS.get(model, {}).get((size or "", quality or ""))
     if published is not None:
         output = published * n
-        return Estimate(n, "published", 0, 0, output, cost(Spend(n, 0, 0, output), price))
+        return Estimate(n, "published", 0, 0, output, cost(Spend(n, 0, 0, output), price), price is not None)
     if price is not None and price.per_image is not None and all(rate is None for rate in (price.input_text, price.input_image, price.output_image)):
-        return Estimate(n, "price", cost=price.per_image * n)
-    return Estimate(n, "unknown")
+        return Estimate(n, "price", cost=price.per_image * n, priced=True)
+    return Estimate(n, "unknown", priced=price is not None)

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from imagegen_tui.estimate import money
 from imagegen_tui.studio import CostView
+from imagegen_tui.textsafe import one_line
 
 
 class CostLine(Static):
@@ -44,10 +45,12 @@ def render(view: CostView) -> Text:
     for line in view.budgets:
         out.append("\n")
         left = line.left
-        out.append(f"{line.label()}: {money(left)} left", style="bold red" if left <= 0 else "")
+        when = "today" if line.period == "daily" else "month"
+        scope = when if line.scope == "overall" else f"{one_line(line.scope)} {when}"
+        out.append(f"{scope}: {money(left)} left", style="bold red" if left <= 0 else "")
         out.append(f" of {money(line.limit)}", style="dim")
         if line.unpriced:
-            out.append(f" (+ {', '.join(line.unpriced)} unpriced)", style="yellow")
+            out.append(f" (+ {one_line(', '.join(line.unpriced))} unpriced)", style="yellow")
     if view.blind_to:
-        out.append(f"\nbudgets cannot see {view.blind_to}: no price set", style="yellow")
+        out.append(f"\nbudgets cannot see {one_line(view.blind_to)}: no price set", style="yellow")
     return out
