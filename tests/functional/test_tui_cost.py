@@ -14,7 +14,7 @@ from imagegen_tui.saving import SavedImage
 from imagegen_tui.store import FinishedGeneration, HistoryStore
 from imagegen_tui.ui.widgets.cost import CostLine
 
-from test_tui import running_app, settle, submit
+from test_tui import history_rows, notices, running_app, settle, submit
 
 CONFIG = 'profile = "demo"\n[prices."gpt-image-2"]\ninput_text = 5.0\noutput_image = 30.0\n[budget]\ndaily = 1.0\n'
 
@@ -47,7 +47,7 @@ async def test_the_estimate_changes_with_quality_and_says_its_source(dirs):
         assert shown(app).splitlines()[:2] == ["≈ $0.42 · 2 images", "from 2 of yours"]
         app.query_one("#p-quality").value = "medium"  # never made: no ledger, and no table for gpt-image-2
         await settle(pilot)
-        assert shown(app).splitlines()[:2] == ["cost unknown · 2 images", "none like it in your history"]
+        assert shown(app).splitlines()[:2] == ["cost unknown · 2 images", "none like it recently"]
 
 
 async def test_what_is_left_follows_the_jobs(dirs):
@@ -71,3 +71,15 @@ def test_names_from_the_config_are_drawn_as_text():
     drawn = render(CostView(None, [Line("\x1b]52;c;evil\x07[b]x", "daily", 1.0, 0.25, 0.0, ("m\x1b[2J",))], "m\x1b[2J")).plain
     assert "\x1b" not in drawn and "\x07" not in drawn
     assert "[b]x today: $0.75 left of $1.00 (+ m" in drawn and "budgets cannot see m" in drawn
+
+
+async def test_a_job_over_budget_is_not_sent_and_says_why(dirs):
+    write_config(dirs, 'profile = "demo"\n[prices."gpt-image-2"]\nper_image = 0.5\n[budget]\nmonthly = 0.75\n')
+    async with running_app(notifications=True) as (app, pilot):
+        await submit(pilot, "a first fox")
+        await settle(pilot)
+        await submit(pilot, "a second fox")  # 0.50 + 0.50 > 0.75
+        await settle(pilot)
+        assert "Not sent: the monthly budget would be crossed: spent $0.50 this month, this request ≈ $0.50" in notices(app)
+        assert [g.prompt for g in history_rows()] == ["a first fox"]
+        assert "month: $0.25 left of $0.75" in shown(app)

@@ -97,7 +97,7 @@ def test_days_and_months_are_local(dirs, store, zone):
     assert budget.check(store, config, profile, images(7), now=now).cost == 3.5
     with pytest.raises(BudgetExceeded) as crossed:  # 9 at 0.50: 1 + 4.5 > 5
         budget.check(store, config, profile, images(9), now=now)
-    assert str(crossed.value.sentence) == (
+    assert str(crossed.value) == (
         "the daily budget would be crossed: spent $1.00 today, this request ≈ $4.50 (9 images, your price per image), "
         "limit $5.00; raise budget.daily in the config file (imagegen-tui config path) or wait until tomorrow"
     )

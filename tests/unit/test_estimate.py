@@ -90,7 +90,7 @@ def test_published_counts_priced():
 def test_otherwise_unknown_and_said_so(model, size, quality):
     guess = estimate([], PRICES.get(model), model, size, quality, 3)
     assert guess.source == "unknown" and guess.cost is None and not guess.known
-    assert guess.sentence() == "cost unknown · 3 images · none like it in your history"
+    assert guess.sentence() == "cost unknown · 3 images · none like it recently"
 
 
 def test_a_per_image_price_alone_needs_no_tokens():
@@ -106,3 +106,10 @@ def test_tokens_say_whether_a_price_is_missing_or_only_part_of_one():
     sample = [UsageSample(1, 40, 0, 1000)]
     assert estimate(sample, None, "m", "1024x1024", "low", 1).amount() == "≈ 1,040 tokens (no price set)"
     assert estimate(sample, Price(output_image=30.0), "m", "1024x1024", "low", 1).amount() == "≈ 1,040 tokens (some token kinds have no price)"
+
+
+def test_samples_are_sought_among_the_models_newest_generations_only(store):
+    store.add_finished([finished(output=3000, when=1000.0 + i) for i in range(3)])
+    store.add_finished([finished(quality="low", output=100, when=2000.0 + i) for i in range(5)])  # newer, another quality
+    assert len(store.usage_samples("gpt-image-2", "1024x1024", "high", "generate", 50, window=8)) == 3
+    assert store.usage_samples("gpt-image-2", "1024x1024", "high", "generate", 50, window=5) == []

@@ -105,6 +105,9 @@ class BudgetExceeded(InvalidRequest):
         self.sentence, self.line, self.estimate = sentence, line, estimate
         super().__init__([("budget", sentence)])
 
+    def __str__(self) -> str:
+        return self.sentence  # "Not sent: the daily budget would be crossed: …", not "budget: the daily …"
+
     def failure(self) -> Failure:
         figures: dict[str, object] = {}
         if self.line is not None:

@@ -1,7 +1,7 @@
 """What a request will cost before it is sent, and where that number comes from.
 
 First from the user's own ledger: the median tokens of their recent finished generations with
-the same model, size, quality and kind, scaled to n (the number of samples is said). Else from
+the same model, size, quality and kind (the newest 50 among the model's last 5,000), scaled to n (the number of samples is said). Else from
 per-image output token counts the provider published for that model, size and quality. Else
 unknown. A number is never shown without its source; tokens stand in when no price is set.
 """
@@ -61,7 +61,7 @@ class Estimate:
             return f"{PUBLISHED}, output only"
         if self.source == "price":
             return "your price per image"
-        return "none like it in your history"
+        return "none like it recently"
 
     def amount(self) -> str:
         """"≈ $0.19", "≈ 4,224 tokens" when no price is set, or "cost unknown"."""

@@ -783,18 +783,20 @@ class HistoryStore:
                 s.cost += part
         return sorted(out.values(), key=lambda row: row.key)
 
-    def usage_samples(self, model: str, size: str | None, quality: str | None, kind: str, limit: int) -> list[UsageSample]:
+    def usage_samples(self, model: str, size: str | None, quality: str | None, kind: str, limit: int, *, window: int = 5000) -> list[UsageSample]:
         """The newest finished generations of this model, size, quality and kind that reported
-        output tokens. An unset size or quality matches only an unset one: "auto" may be billed
-        as anything."""
+        output tokens, among the model's last `window` (no index covers size and quality: an
+        unbounded search for a pair never made would read every row of the model). An unset
+        size or quality matches only an unset one: "auto" may be billed as anything."""
         rows = self._read(
             """SELECT image_count, coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) AS text_tokens,
                    coalesce(input_image_tokens, 0) AS image_tokens, output_tokens
-               FROM generations INDEXED BY generations_model
-               WHERE model = ? AND status = 'done' AND size IS ? AND quality IS ? AND kind = ? AND output_tokens IS NOT NULL
-                 AND image_count > 0
+               FROM (SELECT created_at, status, size, quality, kind, image_count, input_tokens, input_text_tokens, input_image_tokens,
+                            output_tokens
+                     FROM generations INDEXED BY generations_model WHERE model = ? ORDER BY created_at DESC LIMIT ?)
+               WHERE status = 'done' AND size IS ? AND quality IS ? AND kind = ? AND output_tokens IS NOT NULL AND image_count > 0
                ORDER BY created_at DESC LIMIT ?""",
-            (model, size, quality, kind, limit),
+            (model, window, size, quality, kind, limit),
         )
         return [UsageSample(r["image_count"], r["text_tokens"], r["image_tokens"], r["output_tokens"]) for r in rows]
 
@@ -802,27 +804,21 @@ class HistoryStore:
         """What each profile and model spent from the local date `since_day` on: finished
         generations, and failed ones whose paid-for answer arrived (their usage is recorded),
         plus what is still queued or running. Read off the day index."""
-        rows = self._read(
-            """SELECT profile, model, status, size, quality, n, kind, image_count,
-                   coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) AS text_tokens,
-                   coalesce(input_image_tokens, 0) AS image_tokens, coalesce(output_tokens, 0) AS output_tokens,
-                   coalesce(input_tokens, output_tokens, total_tokens) IS NULL AS without_usage
+        paid = self._read(
+            """SELECT profile, model, total(image_count) AS images,
+                   total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
+                   total(input_image_tokens) AS image_tokens, total(output_tokens) AS output_tokens,
+                   count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
                FROM generations INDEXED BY generations_days
-               WHERE day >= ? AND (status IN ('done', 'queued', 'running') OR (status = 'failed' AND output_tokens IS NOT NULL))""",
+               WHERE day >= ? AND (status = 'done' OR (status = 'failed' AND output_tokens IS NOT NULL))
+               GROUP BY profile, model""",
             (since_day,),
         )
-        spent: dict[tuple[str, str], Spend] = {}
+        spent = {(r["profile"], r["model"]): Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
+                 for r in paid}
         active: dict[tuple[str, str], list[tuple[str | None, str | None, int, str]]] = {}
-        for r in rows:
-            key = (r["profile"], r["model"])
-            if r["status"] in ACTIVE:
-                active.setdefault(key, []).append((r["size"], r["quality"], r["n"], r["kind"]))
-                continue
-            s = spent.get(key, Spend())
-            spent[key] = Spend(
-                s.images + r["image_count"], s.text_tokens + r["text_tokens"], s.input_image_tokens + r["image_tokens"],
-                s.output_tokens + r["output_tokens"], s.without_usage + r["without_usage"],
-            )
+        for r in self._read(f"SELECT profile, model, size, quality, n, kind FROM generations WHERE status IN {ACTIVE} AND day >= ?", (since_day,)):
+            active.setdefault((r["profile"], r["model"]), []).append((r["size"], r["quality"], r["n"], r["kind"]))
         return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())))
                 for profile, model in sorted(spent.keys() | active.keys())]
 
