@@ -87,3 +87,18 @@ def test_stats_show_spending_against_each_budget(local):
     assert [(b["scope"], b["period"], b["spent"], b["left"]) for b in data["budgets"]] == [
         ("overall", "daily", 0.5, 0.5), ("overall", "monthly", 0.5, 9.5), ("local", "daily", 0.5, 0.25),
     ]
+
+
+def test_config_show_lists_budgets_and_warns_when_a_model_has_no_price(local):
+    local(PRICED + "[budget]\ndaily = 1.0\n[profiles.local.budget]\nmonthly = 10\n")
+    out = run_cli("config", "show")
+    assert "budget:         every profile: daily 1.00\nbudget:         local: monthly 10.00\n" in out.stdout
+    assert out.stderr == ""  # local's gpt-image-2 has a price; the others' models are gpt-image-2 too
+    local("[budget]\ndaily = 1.0\n")
+    out = run_cli("config", "show", "--json")
+    info = json.loads(out.stdout)
+    assert info["budgets"] == {"overall": {"daily": 1.0, "monthly": None}}
+    assert info["warnings"] == [
+        "warning: a budget is set but gpt-image-2 has no price: its spending is not counted and its cost cannot be estimated, "
+        'so the budget cannot stop it; add [prices."gpt-image-2"] to the config (README: Prices)'
+    ]

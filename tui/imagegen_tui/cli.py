@@ -625,8 +625,13 @@ def _config(args: argparse.Namespace) -> int:
         key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
         say(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+    for scope, limits in info["budgets"].items():
+        parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
+        say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")
     if problem := info["profiles"][info["active_profile"]]["problem"]:
         say(f"not ready: {problem}")
+    for warning in info["warnings"]:
+        warn(warning)
     return EXIT_OK
 
 

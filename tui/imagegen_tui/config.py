@@ -556,9 +556,15 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
             "verify": profile.verify,
             "problem": problem.message if problem is not None and problem is not config.error else None,
         }
+    from imagegen_tui import budget
+
+    budgets = {scope: {"daily": b.daily, "monthly": b.monthly} for scope, b in [("overall", config.budget), *config.budgets.items()] if b}
+    blind = {w for name, profile in config.profiles.items() if (w := budget.warning(config, name, profile.model))}
     return {
         "config_file": str(config.path),
         "active_profile": active.name,
         "output": {"folder": str(config.output.folder), "template": config.output.template, "slug": config.output.slug},
         "profiles": profiles,
+        "budgets": budgets,
+        "warnings": sorted(blind),
     }
