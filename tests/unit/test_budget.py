@@ -207,3 +207,11 @@ async def test_the_service_refuses_before_recording_or_sending(dirs, store, demo
     assert demo.httpd.generation_requests == 0 and store.count() == 1
     outcome = await service.generate(config, profile, images(2), {}, store=store)  # 4 + 1 <= 5
     assert demo.httpd.generation_requests == 1 and outcome.history_id is not None and store.count() == 2
+
+
+def test_reaching_the_limit_exactly_is_allowed_whatever_floating_point_says(dirs, store):
+    config = config_with(dirs, '[prices."gpt-image-1"]\nper_image = 0.1\n[prices."gpt-image-2"]\nper_image = 0.1\n[budget]\ndaily = 0.3\n')
+    store.add_finished([spent(1, time.time())])  # 0.1, and 0.1 + 0.2 > 0.3 in floats
+    assert budget.check(store, config, config.profiles["demo"], images(2)).cost == pytest.approx(0.2)
+    with pytest.raises(BudgetExceeded):
+        budget.check(store, config, config.profiles["demo"], images(3))

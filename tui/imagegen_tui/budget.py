@@ -125,22 +125,23 @@ def month_start(now: float) -> str:
     return time.strftime("%Y-%m-01", time.localtime(now))
 
 
-def configured(config: Config, profile: str) -> list[tuple[str, Budget]]:
-    """The budgets that apply to a request with `profile`: (scope, budget), set ones only."""
-    found = [("overall", config.budget), (profile, config.budgets.get(profile, Budget()))]
+def configured(config: Config, profiles: Iterable[str]) -> list[tuple[str, Budget]]:
+    """The budgets that apply to requests with these profiles, overall first: (scope, budget),
+    set ones only."""
+    found = [("overall", config.budget), *((name, config.budgets.get(name, Budget())) for name in profiles)]
     return [(scope, budget) for scope, budget in found if budget]
 
 
 def status(store: HistoryStore, config: Config, profiles: Iterable[str], *, now: float | None = None, estimator: Estimator | None = None) -> list[Line]:
     """Every budget set for `profiles` (and the overall one) against spending so far. Blocking."""
     now = time.time() if now is None else now
-    wanted = [(scope, budget) for scope, budget in [("overall", config.budget), *((p, config.budgets.get(p)) for p in profiles)] if budget]
+    wanted = configured(config, profiles)
     if not wanted:
         return []
     estimator = estimator or Estimator(store, config.prices)
     ledgers = {"daily": store.ledger(local_day(now)), "monthly": store.ledger(month_start(now))}
     lines = []
-    for scope, budget in dict(wanted).items():
+    for scope, budget in wanted:
         for period in PERIODS:
             limit = budget.limit(period)
             if limit is not None:
@@ -170,6 +171,7 @@ def _line(scope: str, period: str, limit: float, entries: list[LedgerEntry], con
 
 
 _check_lock = threading.Lock()  # one check-and-record at a time in this process
+_ROUNDING = 1e-9  # 0.1 + 0.2 > 0.3 in floating point: reaching the limit exactly is allowed
 
 
 def check(store: HistoryStore | None, config: Config, profile: Profile, request: Any, *, now: float | None = None) -> Estimate | None:
@@ -177,8 +179,7 @@ def check(store: HistoryStore | None, config: Config, profile: Profile, request:
     limit; returns its estimate (None when no budget applies). Blocking (SQLite): call it in a
     thread, holding `recording()` until the request is recorded, so that two jobs started at
     once cannot both take the last of a budget."""
-    budgets = configured(config, profile.name)
-    if not budgets:
+    if not configured(config, [profile.name]):
         return None
     unreadable = "a budget is set but the history cannot be read ({}), so what was spent is unknown; nothing was sent"
     if store is None:
@@ -192,9 +193,7 @@ def check(store: HistoryStore | None, config: Config, profile: Profile, request:
     except StoreError as exc:
         raise BudgetExceeded(unreadable.format(exc)) from None
     for line in lines:
-        if line.scope not in ("overall", profile.name):
-            continue
-        if guess.cost is not None and line.spent + line.running + guess.cost > line.limit:
+        if guess.cost is not None and line.spent + line.running + guess.cost > line.limit + _ROUNDING:
             raise BudgetExceeded(_crossed(line, guess), line, guess)
         if guess.cost is None and line.spent + line.running >= line.limit:
             raise BudgetExceeded(_reached(line, guess), line, guess)
@@ -239,7 +238,7 @@ def _reached(line: Line, guess: Estimate) -> str:
 def blind(config: Config, profile: str, model: str) -> bool:
     """A budget applies to `profile` but `model` has no price: the budget can neither count its
     spending nor estimate its cost."""
-    return bool(configured(config, profile)) and model not in config.prices
+    return bool(configured(config, [profile])) and model not in config.prices
 
 
 def warning(config: Config, profile: str, model: str) -> str | None:

@@ -1,9 +1,10 @@
 """What a request will cost before it is sent, and where that number comes from.
 
 First from the user's own ledger: the median tokens of their recent finished generations with
-the same model, size, quality and kind (the newest 50 among the model's last 5,000), scaled to n (the number of samples is said). Else from
-per-image output token counts the provider published for that model, size and quality. Else
-unknown. A number is never shown without its source; tokens stand in when no price is set.
+the same model, size, quality and kind (the newest 50 among the model's last 5,000), scaled to
+n, the number of samples said. Else from per-image output token counts the provider published
+for that model, size and quality. Else unknown. A number is never shown without its source;
+tokens stand in when no price is set. `Estimator` is what a sweep's plan sums.
 """
 
 from __future__ import annotations
