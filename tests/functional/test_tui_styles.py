@@ -211,3 +211,19 @@ async def test_the_picker_follows_the_config_when_it_is_reloaded(dirs):
         assert app.query_one(PromptArea).text == "an owl, at night, watercolor, soft paper texture"
         assert picker.picked == [] and app.query_one(PromptArea).border_subtitle is None
         assert "loaded as sent, without styles: aquarelle not in config.toml." in notices(app)
+
+
+async def test_the_estimate_counts_what_the_styles_fill_in(dirs):
+    from test_tui_cost import CONFIG, seed, shown
+
+    write_config(dirs, CONFIG + '[styles.rough]\nquality = "low"\n[styles.fine]\nquality = "high"\n')
+    seed("low", 1000, 3)  # $0.03 each
+    seed("high", 7000, 2)  # $0.21 each
+    async with running_app(size=(140, 50)) as (app, pilot):
+        app.query_one("#p-size").value = "1024x1024"
+        await pick(pilot, "rough")
+        await settle(pilot)
+        assert shown(app).splitlines()[:2] == ["≈ $0.030 · 1 image", "from 3 of yours"]
+        await pick(pilot, "fine")  # the later style's quality
+        await settle(pilot)
+        assert shown(app).splitlines()[:2] == ["≈ $0.21 · 1 image", "from 2 of yours"]

@@ -8,6 +8,7 @@ import sys
 from conftest import write_config
 
 CORE = [
+    "imagegen_tui.budget",
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
     "imagegen_tui.client",
@@ -18,6 +19,7 @@ CORE = [
     "imagegen_tui.crashlog",
     "imagegen_tui.edits",
     "imagegen_tui.endpoint",
+    "imagegen_tui.estimate",
     "imagegen_tui.errors",
     "imagegen_tui.history_import",
     "imagegen_tui.imaging",

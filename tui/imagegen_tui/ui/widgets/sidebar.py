@@ -18,6 +18,7 @@ from imagegen_tui.config import Profile
 from imagegen_tui.styles import Style
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
 from imagegen_tui.ui.safe import line, text
+from imagegen_tui.ui.widgets.cost import CostLine
 from imagegen_tui.ui.widgets.style_picker import StylePicker
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
@@ -91,6 +92,7 @@ class ParamSidebar(VerticalScroll):
         yield from _field("Input fidelity (edits)", Select(_choices(INPUT_FIDELITIES), allow_blank=False, id="p-input_fidelity", compact=True))
         yield Checkbox("Stream partial previews", id="p-stream", compact=True)
         yield StylePicker(self._styles, self._picked, id="styles")
+        yield CostLine(id="cost")
 
     def set_profiles(self, names: list[str]) -> None:
         self._profiles = names
