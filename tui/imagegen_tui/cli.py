@@ -76,6 +76,9 @@ def build_parser(*, commands_too: bool = True) -> argparse.ArgumentParser:
     from imagegen_tui import cli_history
 
     cli_history.add_parser(commands)
+    from imagegen_tui import cli_sweep
+
+    cli_sweep.add_parser(commands)
 
     commands.add_parser("doctor", help="show how images will be drawn in this terminal, and why", description="Probe the terminal as the TUI does and print the graphics protocol, cell size and terminal facts.")
 
@@ -188,13 +191,17 @@ def _asks_json(argv: list[str]) -> bool:
 def _billable(args: argparse.Namespace) -> bool | None:
     """What a command that stopped unexpectedly may have cost: a generation may have been
     sent (None: maybe), nothing else sends anything."""
-    sends = args.command in ("generate", "edit") or getattr(args, "history_command", None) == "rerun"
+    sends = args.command in ("generate", "edit", "batch") or getattr(args, "history_command", None) == "rerun"
     return None if sends else False
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.command in ("generate", "edit"):
         return _generate(args)
+    if args.command == "batch":
+        from imagegen_tui import cli_sweep
+
+        return cli_sweep.run_batch(args, _load(args, strict=True))
     if args.command == "config":
         return _config(args)
     if args.command == "serve-demo":
@@ -327,7 +334,22 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config, with
 
 def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
     """What generate and edit both take (edits have no moderation)."""
-    command.add_argument("prompt", help="the prompt; '-' reads it from standard input")
+    command.add_argument("prompt", help="the prompt; '-' reads it from standard input" + ("" if edit else "; {a|b} makes a sweep of variants (\\{ for a brace)"))
+    parameter_options(command, edit=edit)
+    command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
+    command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
+    command.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
+    command.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
+    command.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
+    if not edit:
+        from imagegen_tui import cli_sweep
+
+        cli_sweep.sweep_options(command)
+    run_options(command)
+
+
+def parameter_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
+    """The profile and the image parameters: what generate, edit and batch take."""
     command.add_argument("--profile", "-p", help="profile to use (default: the configured one, else the first with a key, else demo)")
     command.add_argument("--model", "-m", help="model (default: the profile's)")
     command.add_argument("--size", "-s", help="auto, 1024x1024, 1536x1024, 1024x1536, or WxH where the model allows it")
@@ -339,26 +361,21 @@ def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
     if not edit:
         command.add_argument("--moderation", help="auto, low")
     command.add_argument("--user", help="end-user id passed to the provider")
-    command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
-    command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
-    command.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
-    command.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
-    command.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
+
+
+def run_options(command: argparse.ArgumentParser) -> None:
+    """How a command that sends runs: its time limit and what it prints."""
     command.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
     command.add_argument("--json", action="store_true", help="print one JSON object instead of paths, failures included")
     command.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
 
 
-def _generate(args: argparse.Namespace) -> int:
-    """`generate` and `edit`: one path from the command line to run_generation."""
+def sending_profile(args: argparse.Namespace, config: Any) -> Any:
+    """The profile --profile names (else the active one) when it can send, with --timeout."""
     from dataclasses import replace
 
-    from imagegen_tui.errors import ConfigError, InvalidRequest
-    from imagegen_tui.request import ImageRequest
+    from imagegen_tui.errors import ConfigError
 
-    piped = _piped_images(args)
-    prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
-    config = _load(args, strict=True)
     try:
         profile = config.usable_profile(os.environ, args.profile)
     except ConfigError as exc:
@@ -367,15 +384,35 @@ def _generate(args: argparse.Namespace) -> int:
         if args.timeout <= 0:
             raise Failure(ErrorKind.USAGE, "--timeout must be positive")
         profile = replace(profile, timeout=args.timeout)
-    params = {
+    return profile
+
+
+def request_params(args: argparse.Namespace, profile: Any) -> dict[str, Any]:
+    """The image parameters from the command line, the profile's model by default."""
+    return {
         "model": args.model or profile.model, "n": args.n, "size": args.size, "quality": args.quality, "background": args.background,
         "output_format": args.output_format, "output_compression": args.output_compression, "user": args.user,
-        "stream": args.stream, "partial_images": args.partial_images,
+        "stream": getattr(args, "stream", False), "partial_images": getattr(args, "partial_images", None),
     }
+
+
+def _generate(args: argparse.Namespace) -> int:
+    """`generate` and `edit`: one path from the command line to run_generation (a prompt with
+    variants, or --sweep, to a sweep's)."""
+    from imagegen_tui.errors import InvalidRequest
+    from imagegen_tui.request import ImageRequest
+
+    piped = _piped_images(args)
+    prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
+    config = _load(args, strict=True)
+    profile = sending_profile(args, config)
+    params = request_params(args, profile)
     output_dir = None if args.output in (None, "-") else Path(args.output)
     if args.command == "generate":
+        from imagegen_tui import cli_sweep
+
         request = ImageRequest(prompt=prompt, moderation=args.moderation, **params)
-        return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped)
+        return cli_sweep.generate(args, config, profile, request, output_dir=output_dir, piped=piped)
     try:
         request, made_from = _edit_request(args, prompt, {**params, "input_fidelity": args.input_fidelity})
     except InvalidRequest as exc:
@@ -449,13 +486,9 @@ def run_generation(
     import asyncio
 
     from imagegen_tui import service
-    from imagegen_tui.config import DEMO_NOTICE
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
-    if profile.demo:
-        note(DEMO_NOTICE)
-    if warning := profile.warning():
-        warn(warning)  # even under --quiet: nothing checks this provider's certificate
+    announce(profile)
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
@@ -480,6 +513,17 @@ def run_generation(
         for image in outcome.saved:
             say(str(image.path))
     return EXIT_OK
+
+
+def announce(profile: Any) -> None:
+    """What to know before a profile sends: that the demo sends nothing, that a provider's
+    certificate is not checked (said even under --quiet)."""
+    from imagegen_tui.config import DEMO_NOTICE
+
+    if profile.demo:
+        note(DEMO_NOTICE)
+    if warning := profile.warning():
+        warn(warning)
 
 
 def _pipe(saved: list[Any], form: str, folder: Path) -> None:
