@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 CORE = [
+    "imagegen_tui.batch",
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
+    "imagegen_tui.cli_sweep",
     "imagegen_tui.client",
     "imagegen_tui.completion",
     "imagegen_tui.config",
@@ -34,13 +36,16 @@ CORE = [
     "imagegen_tui.retry",
     "imagegen_tui.saving",
     "imagegen_tui.service",
+    "imagegen_tui.sheet",
     "imagegen_tui.sources",
     "imagegen_tui.state",
     "imagegen_tui.statuses",
     "imagegen_tui.store",
     "imagegen_tui.studio",
+    "imagegen_tui.sweep",
     "imagegen_tui.textsafe",
     "imagegen_tui.thumbnails",
+    "imagegen_tui.variants",
     "imagegen_tui.web",
     "imagegen_tui.demo.artist",
     "imagegen_tui.demo.server",
