@@ -49,8 +49,8 @@ def test_a_2x2_sweep_is_four_generations_of_one_sweep_and_a_labelled_sheet(local
     with HistoryStore(history_db(dirs)) as store:
         members = store.sweep_members(result["sweep_id"])
     assert len(members) == 4 and {g.status for g in members} == {"done"}
-    assert sorted((g.provenance.sweep_axes["{1}"], g.provenance.sweep_axes["quality"]) for g in members) == [
-        ("blue", "high"), ("blue", "low"), ("red", "high"), ("red", "low")]
+    assert [(g.provenance.sweep_axes["{1}"], g.provenance.sweep_axes["quality"]) for g in members] == [
+        ("red", "low"), ("red", "high"), ("blue", "low"), ("blue", "high")]  # the plan's order
     for g in members:
         assert g.prompt == f"a {g.provenance.sweep_axes['{1}']} fox" and g.quality == g.provenance.sweep_axes["quality"]
     by_id = {g.id: g for g in members}
@@ -147,7 +147,7 @@ def done_prompts(dirs) -> list[str]:
 
 def test_a_killed_batch_resumes_without_repeating_done_lines(local, dirs, tmp_path):
     prompts = tmp_path / "prompts.txt"
-    prompts.write_text('# four foxes\na fox one\n{"prompt": "a fox two", "quality": "low"}\n\na fox three #sleep:2\na fox four\n')
+    prompts.write_text('# four foxes\na fox one\n{"prompt": "a fox two", "quality": "low"}\n\na fox three #sleep:3\na fox four\n')
     proc = subprocess.Popen([sys.executable, "-m", "imagegen_tui", "batch", str(prompts), "--yes"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
@@ -167,7 +167,7 @@ def test_a_killed_batch_resumes_without_repeating_done_lines(local, dirs, tmp_pa
     assert again.returncode == 0, again.stderr
     assert "2 calls, 2 images on profile local; 2 lines already done, skipped" in again.stderr
     assert local.httpd.generation_requests == 5  # 3 before the kill, then only lines 5 and 6
-    assert done_prompts(dirs) == ["a fox four", "a fox one", "a fox three #sleep:2", "a fox two"]
+    assert done_prompts(dirs) == ["a fox four", "a fox one", "a fox three #sleep:3", "a fox two"]
     assert len(again.stdout.split()) == 2
 
     finished = run_cli("batch", str(prompts), "--yes", "--json")

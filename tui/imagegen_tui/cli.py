@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -563,7 +565,6 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
     without one: output goes to /dev/null, and the images are still saved and recorded."""
     import asyncio
     import itertools
-    import signal
     import time
 
     from imagegen_tui.console import detach
@@ -597,21 +598,34 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
                 return
             await asyncio.sleep(0.1)
 
+    with hangup_survived(hung_up):
+        if sys.stderr.isatty() and not quiet():
+            ticker = asyncio.create_task(tick())
+        try:
+            return await job
+        finally:
+            if ticker is not None and not ticker.done():
+                ticker.cancel()
+                show("\r\033[K")
+
+
+@contextmanager
+def hangup_survived(hung_up: Callable[[], None]) -> Iterator[None]:
+    """Inside a running event loop: a hangup calls `hung_up` (which detaches the output) instead
+    of ending the process, whose calls are paid for once sent."""
+    import asyncio
+    import signal
+
     loop = asyncio.get_running_loop()
     # not on Windows; under nohup the hangup is already ignored, and stays so
     hangups = hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
     if hangups:
         loop.add_signal_handler(signal.SIGHUP, hung_up)
-    if sys.stderr.isatty() and not quiet():
-        ticker = asyncio.create_task(tick())
     try:
-        return await job
+        yield
     finally:
         if hangups:
             loop.remove_signal_handler(signal.SIGHUP)
-        if ticker is not None and not ticker.done():
-            ticker.cancel()
-            show("\r\033[K")
 
 
 def _elapsed(seconds: float) -> str:

@@ -166,24 +166,26 @@ def _consent(summary: list[str], calls: int, yes: bool) -> None:
 
 
 def _run_all(config: Any, profile: Any, runs: Sequence[Run], output_dir: Path | None, *, as_json: bool) -> None:
-    """Every run through service.generate, at most the profile's concurrency at once; each said
-    as it ends (its paths on stdout, a failure on stderr). ctrl+c cancels them all, each
-    recorded as cancelled."""
+    """Every run through service.generate, in the plan's order, at most `[ui] concurrency` at
+    once (the TUI's limit per profile; a plan has one profile); each said as it ends (its paths
+    on stdout, a failure on stderr). ctrl+c cancels the calls under way, each recorded as
+    cancelled, and sends no more; a hangup only silences the output, as for one `generate`."""
     import asyncio
 
     from imagegen_tui import cli, service
+    from imagegen_tui.console import detach
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
     store = cli.open_store()
 
-    async def one(run: Run, slot: asyncio.Semaphore, ended: list[int]) -> None:
+    async def one(run: Run, ended: list[int]) -> None:
         def heard(event: str, row: int | None) -> None:
             if row is not None:
                 run.history_id = row
 
         try:
             run.outcome = await service.generate(
-                config, profile, run.request, os.environ, store=store, provenance=run.provenance, slot=slot, output_dir=output_dir, on_event=heard,
+                config, profile, run.request, os.environ, store=store, provenance=run.provenance, output_dir=output_dir, on_event=heard,
             )
         except (InvalidRequest, ImageAPIError, OutputError) as exc:
             run.failure = exc.failure()
@@ -200,9 +202,15 @@ def _run_all(config: Any, profile: Any, runs: Sequence[Run], output_dir: Path | 
                 say(str(image.path))
 
     async def everything() -> None:
-        slot = asyncio.Semaphore(config.ui.concurrency)
+        waiting = iter(runs)
         ended: list[int] = []
-        await asyncio.gather(*(one(run, slot, ended) for run in runs))
+
+        async def worker() -> None:
+            for run in waiting:  # shared: each run is taken once, in the plan's order
+                await one(run, ended)
+
+        with cli.hangup_survived(detach):
+            await asyncio.gather(*(worker() for _ in range(min(config.ui.concurrency, len(runs)))))
 
     try:
         asyncio.run(everything())
