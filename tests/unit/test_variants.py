@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from imagegen_tui.variants import VariantError, expand, parse
+from hostile import HOSTILE
+
+from imagegen_tui.variants import VariantError, escape, expand, parse
 
 
 def prompts(text: str) -> list[str]:
@@ -54,9 +56,16 @@ def test_an_escaped_bar_inside_a_group_is_a_choice_s_text():
     ("a { } fox", ["empty"]),
     ("a {red|red} fox", ["'red' twice"]),
     ("a {|} fox", ["an empty choice twice"]),
+    ("a sign that reads ${x}", ["offers only 'x'", "character 20", "\\{ and \\}"]),
+    ('json {"a": 1}', ["offers only"]),
 ])
 def test_braces_that_cannot_be_read_are_refused_clearly(text, words):
     with pytest.raises(VariantError) as caught:
         expand(text)
     for word in words:
         assert word in str(caught.value)
+
+
+@pytest.mark.parametrize("text", [*HOSTILE, "a {red|blue} fox", r"\{\}\|\\", "{", "}|{", "ends with \\"])
+def test_escaped_text_stands_for_itself(text):
+    assert prompts(escape(text)) == [text]

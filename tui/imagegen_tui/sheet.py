@@ -22,6 +22,7 @@ from imagegen_tui import __version__
 from imagegen_tui.metadata import SHEET_KIND, embed_png_json
 from imagegen_tui.naming import contained_path
 from imagegen_tui.saving import write_new_file
+from imagegen_tui.store import Generation
 from imagegen_tui.sweep import Axis
 
 THUMB = 256  # pixels: the longer side of each image on the sheet
@@ -39,6 +40,15 @@ class SheetCell:
     axes: Mapping[str, str]
     paths: tuple[Path, ...]
     history_id: int | None = None
+
+
+def cells_from_history(members: Sequence[Generation]) -> list[SheetCell]:
+    """A sweep's cells as its history rows recorded them; a cell that did not finish, or whose
+    files are gone, has no images."""
+    return [
+        SheetCell(dict(g.provenance.sweep_axes or {}), tuple(i.path for i in g.images if g.status == "done" and not i.missing), g.id)
+        for g in members
+    ]
 
 
 def make_sheets(sweep_id: str, prompt: str, axes: Sequence[Axis], cells: Sequence[SheetCell], *, thumb: int = THUMB) -> list[Path]:

@@ -27,6 +27,7 @@ from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
+    from imagegen_tui.sweep import Plan
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.saving import SavedImage
     from imagegen_tui.service import Outcome
@@ -177,6 +178,31 @@ class Studio:
         self.check(profile)
         request = ImageRequest.from_params(prompt, self._sent(profile, params))
         return request.validate(profile.caps(request.model))
+
+    def plan(self, prompt: str, profile: Profile, params: Mapping[str, Any]) -> Plan:
+        """What Enter sends: the prompt's variants, each a validated request (one, its escapes
+        undone, when it has none). InvalidRequest naming a brace that cannot be read or the
+        cells that would be refused; ProfileUnusable when nothing may be sent."""
+        from imagegen_tui.sweep import PlanError, build
+        from imagegen_tui.variants import VariantError
+
+        self.check(profile)
+        base = ImageRequest.from_params(prompt, self._sent(profile, params))
+        try:
+            return build(base, (), profile.caps, profile=profile.name)
+        except VariantError as exc:
+            raise InvalidRequest([("prompt", str(exc))]) from None
+        except PlanError as exc:
+            raise InvalidRequest(exc.problems) from None
+
+    def contact_sheets(self, plan: Plan) -> list[Path]:
+        """The sheets of a sweep that has ended, from what its history rows recorded. Blocking
+        (reads, draws, writes): call from a thread. OSError when they cannot be saved."""
+        from imagegen_tui.sheet import cells_from_history, make_sheets
+
+        if self.store is None:
+            return []
+        return make_sheets(plan.sweep_id, plan.prompt, plan.axes, cells_from_history(self.store.sweep_members(plan.sweep_id)))
 
     def edit_request(
         self, prompt: str, profile: Profile, params: Mapping[str, Any], wanted: Sequence[edits.Wanted], mask: bytes | None,

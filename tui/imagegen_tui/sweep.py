@@ -113,7 +113,7 @@ def refusal(calls: int, *, terminal: bool) -> str:
     """Why a plan was not sent, and how to send it."""
     if calls > CONFIRM_ABOVE:
         return f"this plan makes {calls} calls, more than {CONFIRM_ABOVE}: nothing was sent; add --yes to send them"
-    why = "answered no" if terminal else "there is no terminal to ask on"
+    why = "the answer was no" if terminal else "there is no terminal to ask on"
     return f"this plan makes {calls} calls and {why}: nothing was sent; add --yes to send them without asking"
 
 
@@ -186,7 +186,8 @@ def build(
 ) -> Plan:
     """Every cell of `base` swept along the prompt's variants, then `sweeps` (the first
     varying slowest), each validated with `caps(model)`. VariantError for a prompt whose
-    braces cannot be read; PlanError naming the invalid cells."""
+    braces cannot be read; PlanError naming the invalid cells (InvalidRequest when there are no
+    axes: the plan is one plain request, its escapes undone)."""
     template = parse(base.prompt)
     axes = [Axis(f"{{{number}}}", group) for number, group in enumerate(template.groups, start=1)] + list(sweeps)
     known_caps: dict[str, ModelCaps] = {}
@@ -205,8 +206,9 @@ def build(
             cells.append(Cell(request.validate(known_caps[model]), chosen))
         except InvalidRequest as exc:
             bad += 1
-            where = axes_label(chosen) or "the request"
-            problems += [(name, f"{where}: {message}") for name, message in exc.problems]
+            if not axes:  # a single plain request: its own problems, as they are
+                raise
+            problems += [(name, f"{axes_label(chosen)}: {message}") for name, message in exc.problems]
     if problems:
         shown = "; ".join(f"{name}: {message}" for name, message in problems[:SHOWN_PROBLEMS])
         more = f"; and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""

@@ -1,11 +1,13 @@
 """Prompt variants: `a {red|blue} fox in {snow|fog}` stands for every combination of its
 choices. `\\{`, `\\}`, `\\|` and `\\\\` are the characters themselves; a `|` outside braces is
-text. Groups cannot nest, and an empty, unclosed or stray brace is refused with where it is:
-a prompt that meant something else must never be sent as a guess, many times over."""
+text. Groups cannot nest, and an empty, unclosed or stray brace, or a group of one choice, is
+refused with where it is: a prompt that meant something else must never be sent as a guess,
+many times over."""
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 ESCAPABLE = "{}|\\"
@@ -93,11 +95,18 @@ def parse(prompt: str) -> Template:
 def _checked(choices: list[str], opened: int) -> tuple[str, ...]:
     if choices == [""]:
         raise VariantError(f"the group at character {opened} is empty: give its choices, as in {{red|blue}}, or write \\{{\\}} for literal braces")
+    if len(choices) == 1:  # `${x}`, `{"a": 1}`: far more often text than a choice of one
+        raise VariantError(f"the group at character {opened} offers only {choices[0]!r}: give it another choice ({{a|b}}), or write \\{{ and \\}} for literal braces")
     for choice in choices:
         if choices.count(choice) > 1:
             shown = repr(choice) if choice else "an empty choice"
             raise VariantError(f"the group at character {opened} offers {shown} twice")
     return tuple(choices)
+
+
+def escape(text: str) -> str:
+    """`text` written so that it stands for itself alone (expand(escape(t)) is [t])."""
+    return re.sub(r"([{}|\\])", r"\\\1", text)
 
 
 def expand(prompt: str) -> list[Variant]:

@@ -48,6 +48,7 @@ from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, PaintMask, Recove
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.sweeps import Sweeps
 from imagegen_tui.ui.terminal import TerminalApp
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
@@ -107,6 +108,7 @@ class ImagegenApp(TerminalApp):
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
         self.jobs = Jobs(self, studio, self._update_title)
+        self.sweeps = Sweeps(self, studio, self.jobs)
         self.editing = Editing(self, studio, lambda: self.graphics)
         self.user_keys = UserKeys(self)
         self._warmed = False
@@ -312,10 +314,14 @@ class ImagegenApp(TerminalApp):
             text = event.text
             self.editing.send(text, self.profile, self.composer.values(), self.jobs.start, lambda exc: self.composer.refused(text, exc))
         else:
-            request = self.composer.request(event.text)
-            if request is None:
+            plan = self.composer.plan(event.text)
+            if plan is None:
                 return
-            self.jobs.start(request, self.profile)
+            if plan.axes:  # variants: nothing is sent before the plan is confirmed
+                text = event.text
+                self.sweeps.offer(plan, self.profile, lambda: self.composer.give_back(text))
+            else:
+                self.jobs.start(plan.cells[0].request, self.profile)
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None

@@ -16,15 +16,16 @@ from textual.app import App
 
 from imagegen_tui.config import Profile
 from imagegen_tui.errors import ConfigError, InvalidRequest
-from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import visible
+from imagegen_tui.variants import escape
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.workers import app_thread
 
-if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
-    from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+if TYPE_CHECKING:
+    from imagegen_tui.sweep import Plan  # loaded by the first Enter
+    from imagegen_tui.ui.widgets.sidebar import ParamSidebar  # mounted after the first frame, imported then (ui/app.py _furnish)
 
 
 class Composer:
@@ -100,11 +101,12 @@ class Composer:
     def _remember(self, profile: Profile, values: dict[str, Any], active: bool) -> None:
         self.studio.remember(profile, values, active=active)
 
-    def request(self, text: str) -> ImageRequest | None:
-        """What Enter sends with `text`; None when it cannot be sent, after showing why (and
-        putting `text` back in the box to fix, unless something else was typed meanwhile)."""
+    def plan(self, text: str) -> Plan | None:
+        """What Enter sends with `text`: one request, or a sweep of its variants; None when it
+        cannot be sent, after showing why (and putting `text` back in the box to fix, unless
+        something else was typed meanwhile)."""
         try:
-            return self.studio.request(text, self.profile, self.values())
+            return self.studio.plan(text, self.profile, self.values())
         except InvalidRequest as exc:
             self.refused(text, exc)
             return None
@@ -121,6 +123,11 @@ class Composer:
             sidebar.display = True
         why = "the config file has a problem (see the banner)" if self.studio.config.error is not None else str(exc)
         self.app.notify(f"Not sent: {why}", severity="error")
+        self.give_back(text)
+
+    def give_back(self, text: str) -> None:
+        """`text`, not sent, back into the box, unless something else was typed meanwhile
+        (then it waits under ↑)."""
         area = self.app.query_one(PromptArea)
         if not area.text:
             area.put(text)
@@ -129,7 +136,7 @@ class Composer:
         """`generation`'s prompt and parameters, to edit and send again."""
         profile = self.studio.config.profiles.get(generation.profile, self.profile)
         area = self.app.query_one(PromptArea)
-        area.put(visible(generation.prompt))  # what the box shows is what will be sent
+        area.put(visible(escape(generation.prompt)))  # what the box shows is what will be sent: braces as text, not variants
         area.focus()
         self.load(profile, self.studio.params_of(generation, profile))
         self.app.notify(f"#{generation.id}'s prompt and parameters loaded: edit, then Enter.")
