@@ -73,8 +73,8 @@ def generate(args: argparse.Namespace, config: Any, profile: Any, request: Any, 
     runs = [Run(sweep.axes_label(cell.axes), cell.request, plan.provenance(cell), dict(cell.axes)) for cell in plan.cells]
     _run_all(config, profile, runs, output_dir, as_json=args.json)
     sheets = _sheets(plan, runs) if args.sheet else []
-    for path in sheets:
-        if not args.json:
+    if not args.json:
+        for path in sheets:
             say(str(path))
     return _finish(runs, args.json, {"sweep_id": plan.sweep_id, "sheets": [str(path) for path in sheets]})
 
