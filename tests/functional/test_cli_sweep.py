@@ -17,6 +17,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from conftest import run_cli, write_config
+from ptyproc import PtyProcess
 from imagegen_tui.metadata import read_metadata
 from imagegen_tui.store import HistoryStore
 
@@ -135,6 +136,28 @@ def test_a_failed_cell_does_not_stop_the_others(local, dirs):
     error = json.loads(out.stdout)["error"]
     assert error["kind"] == "server" and error["message"].startswith("1 of 2 calls failed ({1}=#fail:500")
     assert [len(run["paths"]) for run in error["runs"]] == [1, 0]
+
+
+COMMAND = [sys.executable, "-m", "imagegen_tui"]
+
+
+@pytest.mark.parametrize("answer, sent", [("y", 2), ("n", 0)])
+def test_on_a_terminal_the_plan_is_asked_about(local, answer, sent):
+    with PtyProcess([*COMMAND, "generate", "a {red|blue} fox"]) as terminal:
+        terminal.read_until(b"send 2 calls? [y/N] ")
+        assert local.httpd.generation_requests == 0
+        terminal.send(answer + "\r")
+        assert terminal.wait() == (0 if sent else 2)
+    assert local.httpd.generation_requests == sent
+
+
+def test_a_hangup_during_a_sweep_silences_it_and_every_call_finishes(local, dirs):
+    with PtyProcess([*COMMAND, "generate", "a fox {one|two} #sleep:1", "--yes"]) as terminal:
+        terminal.read_until(lambda shown: local.httpd.generation_requests == 1)
+        terminal.hang_up()
+        assert terminal.wait() == 0
+    assert local.httpd.generation_requests == 2
+    assert done_prompts(dirs) == ["a fox one #sleep:1", "a fox two #sleep:1"]
 
 
 # --- batch ----------------------------------------------------------------------------------
