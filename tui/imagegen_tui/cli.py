@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -490,7 +490,7 @@ def run_generation(
     from imagegen_tui import service
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
-    announce(profile)
+    announce(config, profile, [request.model])
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
@@ -517,15 +517,20 @@ def run_generation(
     return EXIT_OK
 
 
-def announce(profile: Any) -> None:
-    """What to know before a profile sends: that the demo sends nothing, that a provider's
-    certificate is not checked (said even under --quiet)."""
+def announce(config: Any, profile: Any, models: Iterable[str]) -> None:
+    """What to know before a profile sends `models`: that the demo sends nothing; said even
+    under --quiet, that a provider's certificate is not checked, and that a budget cannot
+    stop a model (no price for it: a budget that cannot stop it is no budget)."""
+    from imagegen_tui import budget
     from imagegen_tui.config import DEMO_NOTICE
 
     if profile.demo:
         note(DEMO_NOTICE)
     if warning := profile.warning():
         warn(warning)
+    for model in dict.fromkeys(models):
+        if blind := budget.warning(config, profile.name, model):
+            warn(blind)
 
 
 def _pipe(saved: list[Any], form: str, folder: Path) -> None:
@@ -681,8 +686,13 @@ def _config(args: argparse.Namespace) -> int:
         key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
         say(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+    for scope, limits in info["budgets"].items():
+        parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
+        say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")
     if problem := info["profiles"][info["active_profile"]]["problem"]:
         say(f"not ready: {problem}")
+    for warning in info["warnings"]:
+        warn(warning)
     return EXIT_OK
 
 

@@ -69,7 +69,7 @@ def generate(args: argparse.Namespace, config: Any, profile: Any, request: Any, 
     except sweep.PlanError as exc:
         raise Failure(ErrorKind.INVALID_REQUEST, str(exc), fields=[{"field": f, "message": m} for f, m in exc.problems]) from None
     _consent(plan.summary(), plan.calls, args.yes)
-    cli.announce(profile)
+    cli.announce(config, profile, (cell.request.model for cell in plan.cells))
     runs = [Run(sweep.axes_label(cell.axes), cell.request, plan.provenance(cell), dict(cell.axes)) for cell in plan.cells]
     _run_all(config, profile, runs, output_dir, as_json=args.json)
     sheets = _sheets(plan, runs) if args.sheet else []
@@ -122,7 +122,7 @@ def run_batch(args: argparse.Namespace, config: Any) -> int:
         note(plan.summary()[0])
         return _finish([], args.json, {"skipped": plan.done})
     _consent(plan.summary(), plan.calls, args.yes)
-    cli.announce(profile)
+    cli.announce(config, profile, (job.request.model for job in plan.jobs))
     runs = [Run(f"line {job.line}", job.request, job.provenance, {}, line=job.line) for job in plan.jobs]
     _run_all(config, profile, runs, output_dir, as_json=args.json)
     return _finish(runs, args.json, {"skipped": plan.done})
