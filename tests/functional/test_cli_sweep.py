@@ -207,3 +207,14 @@ def test_a_bad_line_refuses_the_batch_before_sending(local, tmp_path):
     prompts.write_text('a fox\n{"prompt": "a hound", "size": "3x3"}\n')
     out = run_cli("batch", str(prompts), "--yes")
     assert out.returncode == 2 and "line 2" in out.stderr and local.httpd.generation_requests == 0
+
+
+def test_a_budget_stops_the_calls_that_would_cross_it_and_the_others_are_sent(dirs, demo):
+    write_config(dirs, f'profile = "local"\n[ui]\nconcurrency = 1\n[profiles.local]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\n'
+                       '[prices."gpt-image-2"]\nper_image = 0.25\n[budget]\ndaily = 0.5\n')
+    out = run_cli("generate", "a {red|blue|green} fox", "--yes", "--json")
+    assert out.returncode == 1 and demo.httpd.generation_requests == 2  # 0.25 each: the third would cross 0.50
+    error = json.loads(out.stdout)["error"]
+    assert error["kind"] == "budget" and error["message"].startswith("1 of 3 calls failed ({1}=green: the daily budget would be crossed")
+    assert [run["error"]["kind"] if run["error"] else None for run in error["runs"]] == [None, None, "budget"]
+    assert "Traceback" not in out.stderr
