@@ -218,3 +218,8 @@ def test_a_budget_stops_the_calls_that_would_cross_it_and_the_others_are_sent(di
     assert error["kind"] == "budget" and error["message"].startswith("1 of 3 calls failed ({1}=green: the daily budget would be crossed")
     assert [run["error"]["kind"] if run["error"] else None for run in error["runs"]] == [None, None, "budget"]
     assert "Traceback" not in out.stderr
+
+
+def test_a_sweep_cannot_go_to_standard_output(local):
+    out = run_cli("generate", "a {red|blue} fox", "--yes", "-o", "-")
+    assert out.returncode == 2 and "standard output cannot take" in out.stderr and local.httpd.generation_requests == 0
