@@ -69,7 +69,11 @@ def complete_bash(script: Path, *words: str) -> list[str]:
 
 @pytest.mark.parametrize(("words", "offered"), [
     (["gen"], ["generate"]),
-    ([""], ["generate", "edit", "config", "history", "doctor", "serve-demo", "web", "completion"]),
+    ([""], ["generate", "edit", "config", "history", "batch", "doctor", "serve-demo", "web", "completion"]),
+    (["generate", "a {red|blue} fox", "--sw"], ["--sweep"]),
+    (["generate", "a fox", "--sh"], ["--sheet"]),
+    (["batch", "prompts.txt", "--ag"], ["--again"]),
+    (["batch", "prompts.txt", "--quality", "l"], ["low"]),
     (["generate", "--qu"], ["--quality", "--quiet"]),
     (["generate", "a fox", "--quality", ""], ["auto", "low", "medium", "high", "standard", "hd"]),
     (["generate", "a fox", "-q", "h"], ["high", "hd"]),
@@ -99,6 +103,7 @@ def test_bash_completes_files_and_folders(bash_script, tmp_path):
     (tmp_path / "foxes").mkdir()
     start = str(tmp_path / "fox")
     assert sorted(complete_bash(bash_script, "edit", "a hat", "--image", start)) == [start + ".png", start + "es"]
+    assert sorted(complete_bash(bash_script, "batch", start)) == [start + ".png", start + "es"]
     assert complete_bash(bash_script, "edit", "a hat", "--mask", start + ".") == [start + ".png"]
     assert complete_bash(bash_script, "generate", "a fox", "-o", start) == [start + "es"]  # folders only
     assert complete_bash(bash_script, "history", "import", start) == [start + "es"]

@@ -352,6 +352,7 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
         say_result(asdict(report))
     else:
         unreadable = f"; {len(report.damaged)} unreadable skipped" if report.damaged else ""
+        unreadable += f"; {report.sheets} contact sheet(s) skipped" if report.sheets else ""
         say(f"added {report.generations} generation(s) with {report.images} image(s); "
             f"{report.already_known} image(s) already in the history; {report.without_metadata} without imagegen-tui settings skipped{unreadable}")
         for line in report.damaged:

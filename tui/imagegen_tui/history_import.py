@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui.metadata import MetadataError, read_metadata
+from imagegen_tui.metadata import SHEET_KIND, MetadataError, read_metadata
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage, too_large
 from imagegen_tui.saving import SavedImage
@@ -25,6 +25,7 @@ class ImportReport:
     images: int = 0
     already_known: int = 0
     without_metadata: int = 0
+    sheets: int = 0  # contact sheets: made here, never paid for, so never generations
     damaged: list[str] = field(default_factory=list)
 
 
@@ -43,6 +44,9 @@ def import_folder(store: HistoryStore, folder: Path) -> ImportReport:
             continue
         if meta is None:
             report.without_metadata += 1
+            continue
+        if meta.get("kind") == SHEET_KIND:
+            report.sheets += 1
             continue
         uid = str(meta.get("generation_id") or "import-" + hashlib.sha1(str(path).encode()).hexdigest()[:12])
         groups.setdefault(uid, []).append((path, meta))

@@ -734,6 +734,21 @@ class HistoryStore:
             found.update(row[0] for row in rows)
         return found
 
+    def sweep_members(self, sweep_id: str) -> list[Generation]:
+        """The generations of one sweep, in the order they were recorded (its plan's order)."""
+        return self._generations("SELECT * FROM generations INDEXED BY generations_sweep WHERE sweep_id = ? ORDER BY id", (sweep_id,))
+
+    def done_batch_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these batch line keys have a generation that finished (a failed or cut-off
+        one delivered nothing, so its line is not done)."""
+        keys = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._read(f"SELECT DISTINCT batch_key FROM generations WHERE batch_key IN ({','.join('?' * len(chunk))}) AND status = 'done'", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
     def models(self) -> list[str]:
         """Every model in the history, for filters (read off the ledger index)."""
         return [row[0] for row in self._read("SELECT DISTINCT model FROM generations INDEXED BY generations_ledger")]

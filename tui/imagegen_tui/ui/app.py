@@ -49,6 +49,7 @@ from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.presets import PresetCommands, Presets
 from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.sweeps import Sweeps
 from imagegen_tui.ui.terminal import TerminalApp
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
@@ -108,6 +109,7 @@ class ImagegenApp(TerminalApp):
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
         self.jobs = Jobs(self, studio, self._jobs_changed)
+        self.sweeps = Sweeps(self, studio, self.jobs)
         self.editing = Editing(self, studio, lambda: self.graphics)
         self.presets = Presets(self, studio, self.composer)
         self.user_keys = UserKeys(self)
@@ -323,11 +325,14 @@ class ImagegenApp(TerminalApp):
             start = partial(self.jobs.start, provenance=styled.provenance)
             self.editing.send(styled.prompt, self.profile, styled.params, start, lambda exc: self.composer.refused(text, exc))
         else:
-            sent = self.composer.request(event.text)
-            if sent is None:
+            plan = self.composer.plan(event.text)
+            if plan is None:
                 return
-            request, provenance = sent
-            self.jobs.start(request, self.profile, provenance=provenance)
+            if plan.axes:  # variants: nothing is sent before the plan is confirmed
+                text = event.text
+                self.sweeps.offer(plan, self.profile, lambda: self.composer.give_back(text))
+            else:
+                self.jobs.start(plan.cells[0].request, self.profile, provenance=plan.provenance(plan.cells[0]))
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None

@@ -17,16 +17,18 @@ from textual.content import Content
 
 from imagegen_tui.config import Profile
 from imagegen_tui.errors import ConfigError, InvalidRequest
-from imagegen_tui.request import ImageRequest
-from imagegen_tui.store import Generation, Provenance
+from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.styles import Styled
 from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.workers import app_thread
+from imagegen_tui.variants import escape
 
-if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
+if TYPE_CHECKING:
     from imagegen_tui.studio import CostView
+    from imagegen_tui.sweep import Plan  # loaded by the first Enter
+    # mounted after the first frame, imported then (ui/app.py _furnish)
     from imagegen_tui.ui.widgets.cost import CostLine
     from imagegen_tui.ui.widgets.sidebar import ParamSidebar
     from imagegen_tui.ui.widgets.style_picker import StylePicker
@@ -135,12 +137,12 @@ class Composer:
     def _remember(self, profile: Profile, values: dict[str, Any], active: bool) -> None:
         self.studio.remember(profile, values, active=active)
 
-    def request(self, text: str) -> tuple[ImageRequest, Provenance] | None:
-        """What Enter sends with `text` (the styles picked applied) and how it came about; None
-        when it cannot be sent, after showing why (and putting `text` back in the box to fix,
-        unless something else was typed meanwhile)."""
+    def plan(self, text: str) -> Plan | None:
+        """What Enter sends with `text`: one request, or a sweep of its variants; None when it
+        cannot be sent, after showing why (and putting `text` back in the box to fix, unless
+        something else was typed meanwhile)."""
         try:
-            return self.studio.styled_request(text, self.profile, self.values(), self.picker.picked)
+            return self.studio.plan(text, self.profile, self.values(), self.picker.picked)
         except InvalidRequest as exc:
             self.refused(text, exc)
             return None
@@ -183,6 +185,11 @@ class Composer:
             sidebar.display = True
         why = "the config file has a problem (see the banner)" if self.studio.config.error is not None else str(exc)
         self.app.notify(f"Not sent: {why}", severity="error")
+        self.give_back(text)
+
+    def give_back(self, text: str) -> None:
+        """`text`, not sent, back into the box, unless something else was typed meanwhile
+        (then it waits under ↑)."""
         area = self.app.query_one(PromptArea)
         if not area.text:
             area.put(text)
@@ -196,7 +203,7 @@ class Composer:
         gone = [name for name in styled if name not in self.studio.config.styles]
         typed = generation.provenance.typed_prompt if styled and not gone and generation.provenance.typed_prompt is not None else generation.prompt
         area = self.app.query_one(PromptArea)
-        area.put(visible(typed))  # what the box shows, with the styles picked, is what will be sent
+        area.put(visible(escape(typed)))  # what the box shows, with the styles picked, is what will be sent: braces as text, not variants
         area.focus()
         self.load(profile, self.studio.params_of(generation, profile))
         self.set_styles([] if gone else list(styled))
