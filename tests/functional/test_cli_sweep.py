@@ -209,15 +209,28 @@ def test_a_bad_line_refuses_the_batch_before_sending(local, tmp_path):
     assert out.returncode == 2 and "line 2" in out.stderr and local.httpd.generation_requests == 0
 
 
-def test_a_budget_stops_the_calls_that_would_cross_it_and_the_others_are_sent(dirs, demo):
+def test_a_sweep_that_would_cross_a_budget_is_refused_whole_before_any_call(dirs, demo):
     write_config(dirs, f'profile = "local"\n[ui]\nconcurrency = 1\n[profiles.local]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\n'
                        '[prices."gpt-image-2"]\nper_image = 0.25\n[budget]\ndaily = 0.5\n')
     out = run_cli("generate", "a {red|blue|green} fox", "--yes", "--json")
-    assert out.returncode == 1 and demo.httpd.generation_requests == 2  # 0.25 each: the third would cross 0.50
+    assert out.returncode == 1 and demo.httpd.generation_requests == 0  # 0.25 each: the three together would cross 0.50
     error = json.loads(out.stdout)["error"]
-    assert error["kind"] == "budget" and error["message"].startswith("1 of 3 calls failed ({1}=green: the daily budget would be crossed")
-    assert [run["error"]["kind"] if run["error"] else None for run in error["runs"]] == [None, None, "budget"]
+    assert error["kind"] == "budget" and error["message"].startswith(
+        "the daily budget would be crossed: spent $0.00 today, these 3 calls ≈ $0.75 (3 images, your price per image), limit $0.50")
+    assert error["budget"]["left"] == 0.5 and error["estimate"] == 0.75
     assert "Traceback" not in out.stderr
+    within = run_cli("generate", "a {red|blue} fox", "--yes", "--json")  # two fit: the plan shows their cost, and they are sent
+    assert within.returncode == 0 and demo.httpd.generation_requests == 2
+
+
+def test_a_sweep_plan_says_its_cost_from_the_ledger(dirs, demo):
+    write_config(dirs, f'profile = "local"\n[profiles.local]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\n'
+                       '[prices."gpt-image-2"]\ninput_text = 5.0\noutput_image = 40.0\n')
+    assert run_cli("generate", "a fox", "--quality", "low", "--size", "1024x1024").returncode == 0
+    out = run_cli("generate", "a {red|blue} fox", "--quality", "low", "--size", "1024x1024", "--json", "--yes")
+    assert out.returncode == 0
+    planned = run_cli("generate", "a {red|blue} fox", "--quality", "low", "--size", "1024x1024", "--sweep", "n=1,2")  # no terminal, no --yes: shown, refused
+    assert planned.returncode == 2 and "6 images" in planned.stderr and "cost: ≈ $0.065 (from 3 of yours)" in planned.stderr  # 272 tokens an image at $40 a million, and the prompt
 
 
 def test_a_sweep_cannot_go_to_standard_output(local):

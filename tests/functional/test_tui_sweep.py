@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import write_config
 from test_tui import history_rows, notices, running_app, settle, submit
 
 from imagegen_tui.metadata import read_metadata
@@ -22,7 +23,7 @@ def dialog_text(app) -> str:
 async def test_variants_are_planned_confirmed_run_as_one_sweep_and_sheeted(dirs):
     async with running_app(notifications=True) as (app, pilot):
         await submit(pilot, "a {red|blue} fox in {snow|fog}")
-        await pilot.pause()
+        await settle(pilot)  # priced in a thread, then asked
         text = dialog_text(app)
         assert "4 calls, 4 images on profile demo" in text and "{1}: red, blue" in text and "{2}: snow, fog" in text
         assert "cost: unknown" in text and history_rows() == []  # nothing sent yet
@@ -46,10 +47,27 @@ async def test_variants_are_planned_confirmed_run_as_one_sweep_and_sheeted(dirs)
             assert {cell["history_id"] for cell in meta["cells"]} == {g.id for g in store.sweep_members(sweep_id)}
 
 
+async def test_the_plan_says_its_cost_and_one_that_would_cross_a_budget_is_refused_whole(dirs):
+    write_config(dirs, 'profile = "demo"\n[prices."gpt-image-2"]\nper_image = 0.25\n[budget]\ndaily = 0.5\n')
+    async with running_app(notifications=True) as (app, pilot):
+        await submit(pilot, "a {red|blue} fox")
+        await settle(pilot)
+        assert "cost: ≈ $0.50 (your price per image)" in dialog_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        area = app.query_one(PromptArea)
+        area.clear()
+        await submit(pilot, "a {red|blue|green} fox")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen) and history_rows() == []
+        assert "Not sent: the daily budget would be crossed: spent $0.00 today, these 3 calls ≈ $0.75" in notices(app)
+        assert area.text == "a {red|blue|green} fox"  # back in the box to change
+
+
 async def test_declined_nothing_is_sent_and_the_prompt_comes_back(dirs):
     async with running_app() as (app, pilot):
         await submit(pilot, "a {red|blue} fox")
-        await pilot.pause()
+        await settle(pilot)
         assert "2 calls" in dialog_text(app)
         await pilot.press("escape")
         await settle(pilot)

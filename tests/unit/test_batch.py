@@ -42,7 +42,7 @@ def test_a_line_s_parameters_replace_the_command_line_s():
     result = planned('a fox\n{"prompt": "a hound", "quality": "high"}', base=ImageRequest(prompt="", model="gpt-image-1", quality="low"))
     assert [(job.line, job.request.prompt, job.request.quality) for job in result.jobs] == [(1, "a fox", "low"), (2, "a hound", "high")]
     assert result.summary()[0] == "batch prompts.txt: 2 calls, 2 images on profile demo"
-    assert result.summary()[1] == "cost: unknown (no estimate is available yet)"
+    assert result.summary()[1] == "cost: unknown (no estimate is available)"
 
 
 def test_keys_follow_prompt_parameters_profile_and_occurrence():

@@ -156,7 +156,7 @@ def test_an_unknown_estimate_is_refused_only_once_the_budget_is_used_up(dirs, st
     store.add_finished([spent(1, time.time())])
     with pytest.raises(BudgetExceeded) as used_up:
         budget.check(store, config, profile, unknown)
-    assert used_up.value.sentence.startswith("the daily budget is used up: spent $5.00 today, limit $5.00, and this request's cost is unknown")
+    assert used_up.value.sentence.startswith("the daily budget is used up: spent $5.00 today, limit $5.00, and the cost of this request is unknown")
 
 
 def test_no_budget_no_check_and_a_model_without_price_is_warned_about(dirs, store):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from imagegen_tui.estimate import Estimate
 from imagegen_tui.models import caps_for_model
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.sweep import (
     CONFIRM_ABOVE,
     Axis,
     Consent,
-    Estimator,
     PlanError,
     build,
     consent,
@@ -24,7 +24,7 @@ from imagegen_tui.styles import Style
 from imagegen_tui.variants import VariantError
 
 
-def plan_of(prompt: str, *sweeps: str, estimator: Estimator | None = None, **params):
+def plan_of(prompt: str, *sweeps: str, estimator=None, **params):
     base = ImageRequest(prompt=prompt, model=params.pop("model", "gpt-image-1"), **params)
     return build(base, parse_sweeps(sweeps), caps_for_model, profile="demo", estimator=estimator)
 
@@ -122,20 +122,20 @@ def test_a_101_call_plan_is_counted_as_such():
 
 
 def test_cost_is_unknown_without_an_estimator():
-    assert plan_of("a {red|blue} fox").summary()[-1] == "cost: unknown (no estimate is available yet)"
+    assert plan_of("a {red|blue} fox").summary()[-1] == "cost: unknown (no estimate is available)"
 
 
-def test_cost_sums_what_the_estimator_knows_and_says_where_it_came_from():
-    def per_call(request):
-        return {"low": 0.01, "high": 0.17}.get(request.quality)
+def test_cost_sums_what_the_estimates_know_and_says_where_they_came_from():
+    def estimator(request):
+        known = {"low": Estimate(1, "ledger", 12, 20, 272, 0.01), "high": Estimate(1, "ledger", 12, 20, 4160, 0.17)}
+        return known.get(request.quality) or Estimate(1, "published", 0, 0, 1056, None)
 
-    source = "median of 12 past generations"
-    plan = plan_of("a {red|blue} fox", "quality=low,high", estimator=Estimator(per_call, source))
-    assert plan.summary()[-1] == f"cost: ≈ $0.36 ({source})"
-    partly = plan_of("a fox", "quality=low,medium", estimator=Estimator(per_call, source))
-    assert partly.summary()[-1] == f"cost: ≈ $0.01 for 1 of the 2 calls, the other 1 unknown ({source})"
-    none = plan_of("a fox", "quality=medium,auto", estimator=Estimator(per_call, "no prices"))
-    assert none.summary()[-1] == "cost: unknown (no prices)"
+    plan = plan_of("a {red|blue} fox", "quality=low,high", estimator=estimator)
+    assert plan.summary()[-1] == "cost: ≈ $0.36 (from 12 of yours)"
+    partly = plan_of("a fox", "quality=low,medium", estimator=estimator)
+    assert partly.summary()[-1] == "cost: ≈ $0.010 for 1 of the 2 calls, the other 1 unknown, ≈ 1,056 tokens with no price (from 12 of yours; OpenAI's published token counts, output only)"
+    none = plan_of("a fox", "quality=medium,auto", estimator=estimator)
+    assert none.summary()[-1] == "cost: unknown, ≈ 2,112 tokens with no price (OpenAI's published token counts, output only)"
 
 
 def test_summary_lists_each_axis():

@@ -21,7 +21,7 @@ from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.models import ModelCaps
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import Provenance
-from imagegen_tui.sweep import SHOWN_PROBLEMS, Estimator, Pricing, counted, price
+from imagegen_tui.sweep import SHOWN_PROBLEMS, Estimating, Pricing, counted, price
 
 # what a JSON line may set, and the type it must have
 LINE_PARAMS: Mapping[str, type] = {
@@ -119,7 +119,7 @@ class BatchPlan:
 
 def plan(
     name: str, lines: Iterable[Line], base: ImageRequest, caps: Callable[[str], ModelCaps], *, profile: str,
-    done_keys: Callable[[list[str]], set[str]], again: bool = False, estimator: Estimator | None = None,
+    done_keys: Callable[[list[str]], set[str]], again: bool = False, estimator: Estimating | None = None,
 ) -> BatchPlan:
     """Every line as a request on `base`'s parameters (a JSON line's own replacing them),
     validated; those done before (`done_keys` of the keys) left out unless `again`. BatchError

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagegen_tui.errors import ConfigError, ErrorKind, Failure, InvalidRequest, check_keys
-from imagegen_tui.estimate import Estimate, Estimator, money
+from imagegen_tui.estimate import Estimate, Estimator, money, total
 from imagegen_tui.prices import cost
 
 if TYPE_CHECKING:
@@ -179,6 +179,13 @@ def check(store: HistoryStore | None, config: Config, profile: Profile, request:
     limit; returns its estimate (None when no budget applies). Blocking (SQLite): call it in a
     thread, holding `recording()` until the request is recorded, so that two jobs started at
     once cannot both take the last of a budget."""
+    return check_all(store, config, profile, [request], now=now)
+
+
+def check_all(store: HistoryStore | None, config: Config, profile: Profile, requests: Sequence[Any], *, now: float | None = None) -> Estimate | None:
+    """As `check`, for the calls of a plan (a sweep, a batch) together: refused before any
+    is sent when together they would cross a budget, rather than after some were paid for.
+    Each call is checked again when it is sent."""
     if not configured(config, [profile.name]):
         return None
     unreadable = "a budget is set but the history cannot be read ({}), so what was spent is unknown; nothing was sent"
@@ -188,15 +195,16 @@ def check(store: HistoryStore | None, config: Config, profile: Profile, request:
 
     estimator = Estimator(store, config.prices)
     try:
-        guess = estimator(request)
+        guess = total([estimator(request) for request in requests])
         lines = status(store, config, [profile.name], now=now, estimator=estimator)
     except StoreError as exc:
         raise BudgetExceeded(unreadable.format(exc)) from None
+    what = "this request" if len(requests) == 1 else f"these {len(requests)} calls"
     for line in lines:
         if guess.cost is not None and line.spent + line.running + guess.cost > line.limit + _ROUNDING:
-            raise BudgetExceeded(_crossed(line, guess), line, guess)
+            raise BudgetExceeded(_crossed(line, guess, what), line, guess)
         if guess.cost is None and line.spent + line.running >= line.limit:
-            raise BudgetExceeded(_reached(line, guess), line, guess)
+            raise BudgetExceeded(_reached(line, guess, what), line, guess)
     return guess
 
 
@@ -217,20 +225,20 @@ def _raise(line: Line) -> str:
     return f"raise {line.key} in the config file (imagegen-tui config path) or wait until {_PERIOD_WORDS[line.period][1]}"
 
 
-def _crossed(line: Line, guess: Estimate) -> str:
-    what = "daily" if line.period == "daily" else "monthly"
+def _crossed(line: Line, guess: Estimate, what: str) -> str:
+    period = "daily" if line.period == "daily" else "monthly"
     whose = "" if line.scope == "overall" else f" of the profile {line.scope!r}"
     return (
-        f"the {what} budget{whose} would be crossed: {_spent(line)}, this request ≈ {money(guess.cost or 0)} "
+        f"the {period} budget{whose} would be crossed: {_spent(line)}, {what} ≈ {money(guess.cost or 0)} "
         f"({guess.images} image{'s' * (guess.images != 1)}, {guess.provenance()}), limit {money(line.limit)}; {_raise(line)}"
     )
 
 
-def _reached(line: Line, guess: Estimate) -> str:
-    what = "daily" if line.period == "daily" else "monthly"
+def _reached(line: Line, guess: Estimate, what: str) -> str:
+    period = "daily" if line.period == "daily" else "monthly"
     whose = "" if line.scope == "overall" else f" of the profile {line.scope!r}"
     return (
-        f"the {what} budget{whose} is used up: {_spent(line)}, limit {money(line.limit)}, and this request's cost is unknown "
+        f"the {period} budget{whose} is used up: {_spent(line)}, limit {money(line.limit)}, and the cost of {what} is unknown "
         f"({guess.provenance()}); {_raise(line)}"
     )
 

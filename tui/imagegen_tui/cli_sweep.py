@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ def generate(
     else is a sweep. `styles` apply to every call's prompt and unset parameters."""
     from imagegen_tui import cli, sweep
     from imagegen_tui.errors import InvalidRequest
+    from imagegen_tui.estimate import Estimator
     from imagegen_tui.request import ImageRequest
     from imagegen_tui.variants import VariantError, parse
 
@@ -66,15 +68,19 @@ def generate(
         raise Failure(ErrorKind.USAGE, "--sheet is for a sweep: give the prompt variants ({red|blue}) or --sweep PARAM=A,B")
     if piped and (template.groups or axes):
         raise Failure(ErrorKind.USAGE, "a sweep makes several images, which standard output cannot take: save them (-o DIR) and use the paths printed")
-    try:
-        plan = sweep.build(ImageRequest(prompt=prompt, **params), axes, profile.caps, profile=profile.name, styles=styles)
-    except sweep.PlanError as exc:
-        raise Failure(ErrorKind.INVALID_REQUEST, str(exc), fields=[{"field": f, "message": m} for f, m in exc.problems]) from None
-    except InvalidRequest as exc:  # one plain request
-        raise exc.failure() from None
-    if not plan.axes:
-        [single] = plan.cells
-        return cli.run_generation(config, profile, single.request, as_json=args.json, output_dir=output_dir, piped=piped, provenance=plan.provenance(single))
+    base = ImageRequest(prompt=prompt, **params)
+    if not template.groups and not axes:  # one plain request: its estimate and budget are the service's
+        try:
+            [single] = sweep.build(base, (), profile.caps, profile=profile.name, styles=styles).cells
+        except InvalidRequest as exc:
+            raise exc.failure() from None
+        return cli.run_generation(config, profile, single.request, as_json=args.json, output_dir=output_dir, piped=piped, provenance=single.styled)
+    with _ledger() as store:
+        try:
+            plan = sweep.build(base, axes, profile.caps, profile=profile.name, styles=styles, estimator=Estimator(store, config.prices))
+        except sweep.PlanError as exc:
+            raise Failure(ErrorKind.INVALID_REQUEST, str(exc), fields=[{"field": f, "message": m} for f, m in exc.problems]) from None
+        _within_budgets(store, config, profile, [cell.request for cell in plan.cells])
     _consent(plan.summary(), plan.calls, args.yes)
     cli.announce(config, profile, (cell.request.model for cell in plan.cells))
     runs = [Run(sweep.axes_label(cell.axes), cell.request, plan.provenance(cell), dict(cell.axes)) for cell in plan.cells]
@@ -97,11 +103,38 @@ def _sheets(plan: Any, runs: Sequence[Run]) -> list[Path]:
         return []
 
 
+@contextmanager
+def _ledger() -> Iterator[Any]:  # -> HistoryStore | None
+    """The history, for a plan's estimates, budgets and done lines; closed before the calls
+    run (each records through its own)."""
+    from imagegen_tui import cli
+
+    store = cli.open_store()
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _within_budgets(store: Any, config: Any, profile: Any, requests: Sequence[Any]) -> None:
+    """A plan that would cross a budget is refused whole, before any call is sent and paid
+    for (each call is checked again when it is sent)."""
+    from imagegen_tui import budget
+
+    if requests:
+        try:
+            budget.check_all(store, config, profile, requests)
+        except budget.BudgetExceeded as exc:
+            raise exc.failure() from None
+
+
 # --- batch -------------------------------------------------------------------------------------
 
 
 def run_batch(args: argparse.Namespace, config: Any) -> int:
     from imagegen_tui import batch, cli
+    from imagegen_tui.estimate import Estimator
     from imagegen_tui.request import ImageRequest
 
     try:
@@ -112,18 +145,16 @@ def run_batch(args: argparse.Namespace, config: Any) -> int:
         raise Failure(ErrorKind.USAGE, f"{args.file}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
     profile = cli.sending_profile(args, config)
     base = ImageRequest(prompt="", moderation=args.moderation, **cli.request_params(args, profile))
-    store = cli.open_store()
-    if store is None and not args.again:
-        raise Failure(ErrorKind.HISTORY, "a batch resumes from the history, which cannot be opened: fix it, or add --again to run every line without it")
-    try:
-        plan = batch.plan(args.file.name, batch.read_lines(text), base, profile.caps, profile=profile.name,
-                          done_keys=store.done_batch_keys if store else lambda keys: set(), again=args.again)
-    except batch.BatchError as exc:
-        kind = ErrorKind.INVALID_REQUEST if exc.problems else ErrorKind.USAGE
-        raise Failure(kind, str(exc), fields=[{"field": f, "message": m} for f, m in exc.problems]) from None
-    finally:
-        if store is not None:
-            store.close()
+    with _ledger() as store:
+        if store is None and not args.again:
+            raise Failure(ErrorKind.HISTORY, "a batch resumes from the history, which cannot be opened: fix it, or add --again to run every line without it")
+        try:
+            plan = batch.plan(args.file.name, batch.read_lines(text), base, profile.caps, profile=profile.name,
+                              done_keys=store.done_batch_keys if store else lambda keys: set(), again=args.again, estimator=Estimator(store, config.prices))
+        except batch.BatchError as exc:
+            kind = ErrorKind.INVALID_REQUEST if exc.problems else ErrorKind.USAGE
+            raise Failure(kind, str(exc), fields=[{"field": f, "message": m} for f, m in exc.problems]) from None
+        _within_budgets(store, config, profile, [job.request for job in plan.jobs])
     output_dir = None if args.output is None else Path(args.output)
     if not plan.jobs:
         note(plan.summary()[0])

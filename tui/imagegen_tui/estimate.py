@@ -9,7 +9,7 @@ tokens stand in when no price is set. `Estimator` is what a sweep's plan sums.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 from typing import TYPE_CHECKING
@@ -56,6 +56,8 @@ class Estimate:
 
     def provenance(self) -> str:
         """Where the number comes from, in a few words."""
+        if self.source == "mixed":
+            return "summed over its calls"
         if self.source == "ledger":
             return f"from {self.samples} of yours"
         if self.source == "published":
@@ -77,6 +79,20 @@ class Estimate:
         """"≈ $0.19 · 4 images · from 12 of yours"."""
         images = f"{self.images} image{'s' * (self.images != 1)}"
         return f"{self.amount()} · {images} · {self.provenance()}"
+
+
+def total(estimates: Sequence[Estimate]) -> Estimate:
+    """Several calls (a sweep, a batch) as one estimate: its cost is known only when every
+    call's is, and its source is theirs when they share one."""
+    if len(estimates) == 1:
+        return estimates[0]
+    costs = [e.cost for e in estimates]
+    sources = {e.source for e in estimates}
+    return Estimate(
+        sum(e.images for e in estimates), sources.pop() if len(sources) == 1 else "mixed", sum(e.samples for e in estimates),
+        sum(e.input_tokens for e in estimates), sum(e.output_tokens for e in estimates),
+        None if None in costs else sum(c for c in costs if c is not None), all(e.priced for e in estimates),
+    )
 
 
 def money(value: float) -> str:

@@ -15,11 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imagegen_tui import budget
+from imagegen_tui import budget, edits, styles
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
-from imagegen_tui import edits, styles
 from imagegen_tui.estimate import Estimate, Estimator
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
@@ -247,6 +246,15 @@ class Studio:
             raise InvalidRequest([("prompt", str(exc))]) from None
         except PlanError as exc:
             raise InvalidRequest(exc.problems) from None
+
+    def priced(self, plan: Plan, profile: Profile) -> Plan:
+        """`plan` with what its calls may cost; BudgetExceeded when together they would cross
+        a budget. Blocking (the history): call from a thread."""
+        from imagegen_tui.sweep import price
+
+        requests = [cell.request for cell in plan.cells]
+        budget.check_all(self.store, self.config, profile, requests)
+        return replace(plan, pricing=price(requests, Estimator(self.store, self.config.prices)))
 
     def contact_sheets(self, plan: Plan) -> list[Path]:
         """The sheets of a sweep that has ended, from what its history rows recorded. Blocking

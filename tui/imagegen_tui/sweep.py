@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from imagegen_tui.errors import InvalidRequest
+from imagegen_tui.estimate import Estimate, money
 from imagegen_tui.models import ModelCaps
 from imagegen_tui.request import AnyRequest
 from imagegen_tui.store import Provenance
@@ -87,13 +88,7 @@ class Cell:
     styled: Provenance = Provenance()
 
 
-@dataclass(frozen=True)
-class Estimator:
-    """What a call may cost, in dollars (None: unknown), and a sentence saying where the
-    figures come from; the cost module provides one."""
-
-    per_call: Callable[[AnyRequest], float | None]
-    source: str
+Estimating = Callable[[AnyRequest], Estimate]  # estimate.Estimator: what a call may cost, and from where
 
 
 class Consent(StrEnum):
@@ -124,28 +119,34 @@ def refusal(calls: int, *, terminal: bool) -> str:
 
 @dataclass(frozen=True)
 class Pricing:
-    """What a set of calls may cost, as far as the estimator knows, and where that came from."""
+    """What a set of calls may cost, as far as the estimates know, and where they came from."""
 
     cost: float | None = None  # the sum over the calls whose cost is known
     unknown: int = 0  # calls whose cost is unknown
-    source: str | None = None  # None: no estimator was given
+    tokens: int = 0  # the tokens estimated for the calls whose cost is unknown
+    sources: tuple[str, ...] = ()  # where the estimates came from; none: no estimates were made
+    estimated: bool = False
 
     def sentence(self, calls: int) -> str:
-        if self.source is None:
-            return "cost: unknown (no estimate is available yet)"
+        if not self.estimated:
+            return "cost: unknown (no estimate is available)"
+        source = "; ".join(self.sources)
+        tokens = f", ≈ {self.tokens:,} tokens with no price" if self.tokens else ""
         if self.cost is None or self.unknown >= calls:
-            return f"cost: unknown ({self.source})"
+            return f"cost: unknown{tokens} ({source})"
         if self.unknown:
-            return f"cost: ≈ ${self.cost:.2f} for {calls - self.unknown} of the {calls} calls, the other {self.unknown} unknown ({self.source})"
-        return f"cost: ≈ ${self.cost:.2f} ({self.source})"
+            return f"cost: ≈ {money(self.cost)} for {calls - self.unknown} of the {calls} calls, the other {self.unknown} unknown{tokens} ({source})"
+        return f"cost: ≈ {money(self.cost)} ({source})"
 
 
-def price(requests: Sequence[AnyRequest], estimator: Estimator | None) -> Pricing:
+def price(requests: Sequence[AnyRequest], estimator: Estimating | None) -> Pricing:
     if estimator is None:
         return Pricing()
-    estimates = [estimator.per_call(request) for request in requests]
-    known = [value for value in estimates if value is not None]
-    return Pricing(sum(known) if known else None, len(estimates) - len(known), estimator.source)
+    estimates = [estimator(request) for request in requests]
+    known = [e.cost for e in estimates if e.cost is not None]
+    tokens = sum(e.input_tokens + e.output_tokens for e in estimates if e.cost is None)
+    sources = tuple(dict.fromkeys(e.provenance() for e in estimates))
+    return Pricing(sum(known) if known else None, len(estimates) - len(known), tokens, sources, True)
 
 
 def counted(count: int, noun: str) -> str:
@@ -189,7 +190,7 @@ def axes_label(axes: Mapping[str, str]) -> str:
 
 def build(
     base: AnyRequest, sweeps: Sequence[Axis], caps: Callable[[str], ModelCaps], *, profile: str,
-    estimator: Estimator | None = None, sweep_id: str | None = None, styles: Sequence[Style] = (),
+    estimator: Estimating | None = None, sweep_id: str | None = None, styles: Sequence[Style] = (),
 ) -> Plan:
     """Every cell of `base` swept along the prompt's variants, then `sweeps` (the first
     varying slowest), `styles` applied to each cell's prompt and unset parameters, each

@@ -330,7 +330,7 @@ class ImagegenApp(TerminalApp):
                 return
             if plan.axes:  # variants: nothing is sent before the plan is confirmed
                 text = event.text
-                self.sweeps.offer(plan, self.profile, lambda: self.composer.give_back(text))
+                self.sweeps.offer(plan, self.profile, lambda: self.composer.give_back(text), lambda exc: self.composer.refused(text, exc))
             else:
                 self.jobs.start(plan.cells[0].request, self.profile, provenance=plan.provenance(plan.cells[0]))
         self._remember_state(self.studio.remember_prompt, event.text)

@@ -11,6 +11,7 @@ from typing import Any
 from textual.app import App
 
 from imagegen_tui.config import Profile
+from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.studio import Studio
 from imagegen_tui.sweep import Plan, counted
 from imagegen_tui.ui.jobs import Jobs
@@ -24,8 +25,21 @@ class Sweeps:
         self.studio = studio
         self.jobs = jobs
 
-    def offer(self, plan: Plan, profile: Profile, declined: Callable[[], None]) -> None:
-        """The plan in a dialog; sent on yes, `declined` told on no."""
+    def offer(self, plan: Plan, profile: Profile, declined: Callable[[], None], refused: Callable[[InvalidRequest], None]) -> None:
+        """The plan, its cost estimated (in a thread: it reads the history), in a dialog; sent
+        on yes, `declined` told on no; `refused` when together its calls would cross a budget."""
+        self._price(plan, profile, declined, refused)
+
+    @app_thread(group="sweep-plan")
+    def _price(self, plan: Plan, profile: Profile, declined: Callable[[], None], refused: Callable[[InvalidRequest], None]) -> None:
+        try:
+            priced = self.studio.priced(plan, profile)
+        except InvalidRequest as exc:
+            self.app.call_from_thread(refused, exc)
+            return
+        self.app.call_from_thread(self._ask, priced, profile, declined)
+
+    def _ask(self, plan: Plan, profile: Profile, declined: Callable[[], None]) -> None:
         from imagegen_tui.ui.screens.dialogs import ConfirmScreen
 
         def answered(result: tuple[bool, bool] | None) -> None:
