@@ -8,6 +8,7 @@ import sys
 CORE = [
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
+    "imagegen_tui.compare",
     "imagegen_tui.client",
     "imagegen_tui.completion",
     "imagegen_tui.config",
