@@ -8,6 +8,7 @@ lineage view, a mask editor) asks for the same things by posting the same messag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 from textual.widget import Widget
@@ -67,6 +68,26 @@ class PaintMask(Message):
 
     generation: Generation
     index: int
+
+
+@dataclass
+class Mark(Message):
+    """Mark or unmark image `index` (1-based) of this generation for comparing."""
+
+    generation: Generation
+    index: int
+
+
+@dataclass
+class CompareMarked(Message):
+    """Compare the images marked (the history keeps the marks)."""
+
+
+@dataclass
+class ShowCompare(Message):
+    """Show these images side by side (ui/screens/compare.py): 2 to 4 `compare.Item`s."""
+
+    items: list[Any]
 
 
 @dataclass

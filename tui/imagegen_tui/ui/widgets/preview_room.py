@@ -17,7 +17,8 @@ from imagegen_tui.config import Profile
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
-from imagegen_tui.ui.intents import Edit, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
+from imagegen_tui.compare import Item
+from imagegen_tui.ui.intents import CompareMarked, Edit, Mark, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
 from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.welcome import welcome
 
@@ -38,6 +39,8 @@ class PreviewPane(Preview):
         Binding("m", "mask", "Mask", id="preview.mask"),
         Binding("t", "lineage", "Lineage", id="preview.lineage"),
         Binding("s", "recover", "Save kept images", show=False, id="preview.recover"),
+        Binding("space", "mark", "Mark", show=False, id="preview.mark"),
+        Binding("equals_sign", "compare", "Compare", show=False, id="preview.compare"),
     ]
 
     def __init__(self, graphics: Graphics, studio: Studio, **kwargs: Any) -> None:
@@ -74,6 +77,20 @@ class PreviewPane(Preview):
     def action_reuse(self) -> None:
         if g := selected(self, self.generation):
             self.post_message(Reuse(g))
+
+    def action_mark(self) -> None:
+        """The image on show, alone (ID:I)."""
+        if (g := selected(self, self.generation)) and self.current_image is not None:
+            self.post_message(Mark(g, self.current_image.index))
+
+    def action_compare(self) -> None:
+        self.post_message(CompareMarked())
+
+    def compare(self, items: list[Item]) -> None:
+        """These images side by side, full screen."""
+        from imagegen_tui.ui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(self.graphics, items, self.prices))
 
     def action_recover(self) -> None:
         if g := selected(self, self.generation):
