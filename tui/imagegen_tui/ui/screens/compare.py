@@ -157,8 +157,8 @@ class CompareScreen(Screen[None]):
 
     DEFAULT_CSS = """
     CompareScreen #compare-side { height: 1fr; }
-    CompareScreen .compare-panel { width: 1fr; height: 1fr; padding: 0 1; }
-    CompareScreen .compare-panel.later { border-left: vkey $foreground 20%; }
+    CompareScreen .compare-panel { width: 1fr; height: 1fr; padding: 0 1 0 2; }
+    CompareScreen .compare-panel.later { border-left: vkey $foreground 20%; padding: 0 1; }
     CompareScreen .compare-caption { height: auto; color: $text-muted; }
     CompareScreen #compare-blink { height: 1fr; display: none; padding: 0 1; }
     CompareScreen.blinking #compare-side { display: none; }
