@@ -157,6 +157,7 @@ class CompareScreen(Screen[None]):
 
     DEFAULT_CSS = """
     CompareScreen #compare-side { height: 1fr; }
+    CompareScreen .compare-picture { align: center top; }
     CompareScreen .compare-panel { width: 1fr; height: 1fr; padding: 0 1 0 2; }
     CompareScreen .compare-panel.later { border-left: vkey $foreground 20%; padding: 0 1; }
     CompareScreen .compare-caption { height: auto; color: $text-muted; }

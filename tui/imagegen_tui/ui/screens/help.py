@@ -71,7 +71,7 @@ SAYS = {
     "mask": "paint the mask on this image: where the edit may change (whole cells)",
     "previous": "previous image of the generation",
     "next": "next image of the generation",
-    "mark": "mark or unmark for comparing (● a generation, ◆ single images of it)",
+    "mark": "mark or unmark for comparing: in the history the generation (●), in the preview the image on show (◆)",
     "compare": "compare the 2 to 4 images marked, side by side",
     "blink": "blink: one image full size; b again flips to the next",
     "flip_previous": "blink: the previous image, in place",
