@@ -4,11 +4,16 @@ what differs; b blinks them one at a time, in place. Real pictures, drawn half-c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PIL import Image
 
 from imagegen_tui.compare import Pick
+from imagegen_tui.config import load_config
+from imagegen_tui.studio import Studio
+from imagegen_tui.ui import graphics
+from imagegen_tui.ui.app import ImagegenApp
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
@@ -16,9 +21,11 @@ from imagegen_tui.store import FinishedGeneration, HistoryStore
 from imagegen_tui.ui.pictures import Picture
 from imagegen_tui.ui.screens.compare import CompareScreen, Fitted
 from imagegen_tui.ui.widgets.history import HistoryList
+from conftest import write_config
 from records import T0
 from test_history_list import list_lines
 from test_tui import notices, running_app, settle
+from test_tui_keys import help_keys
 
 # newest first in the list: the lighthouse, then the foxes
 FOXES = [
@@ -158,3 +165,71 @@ async def test_the_preview_marks_the_image_on_show_and_compare_says_when_it_cann
         await pilot.press("up", "up", "space")  # space on #3 in the history: every mark of it goes
         await settle(pilot)
         assert list(history.marks) == [Pick(4), Pick(2), Pick(1)] and row_of(app, "a red fox in fog")[0] == " "
+
+
+async def test_marking_comparing_and_blinking_follow_the_keys_table(dirs):
+    """A bare `mark` rebinds it in the history and the preview alike; F1 lists them all."""
+    fill(dirs.root / "pictures-in")
+    write_config(dirs, '[keys]\nmark = "x"\n"history.compare" = "ctrl+k"\n"compare.blink" = "B"\n')
+    async with running_app() as (app, pilot):
+        assert "keys" not in notices(app)
+        history = app.query_one(HistoryList)
+        history.focus()
+        await pilot.press("space", "down")
+        assert list(history.marks) == []  # space no longer marks
+        await pilot.press("x", "down", "x", "equals_sign")
+        await settle(pilot)
+        assert not isinstance(app.screen, CompareScreen)  # = no longer compares here
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen) and [item.label for item in screen.items] == ["#3:1", "#3:2", "#2"]
+        await pilot.press("b")
+        assert screen.shown is None
+        await pilot.press("B")
+        assert screen.shown == 0
+        await pilot.press("f1")
+        await settle(pilot)
+        listed = help_keys(app)
+        assert listed["history.mark"] == listed["preview.mark"] == "x" and listed["history.compare"] == "ctrl+k"
+        assert listed["compare.blink"] == "B" and listed["compare.flip_next"] == "right" and listed["preview.compare"] == "="
+
+
+async def test_kitty_sends_each_picture_once_however_often_the_blink_flips(dirs):
+    """Side by side, then the blink at its own size, flipped round twice and back: every
+    picture reaches the terminal once per size, and flipping back sends placeholders only."""
+    fill(dirs.root / "pictures-in")
+    with HistoryStore.open_default() as store:
+        app = ImagegenApp(Studio(load_config(), store), graphics.setup("kitty"))
+        sent: list[str] = []
+        app.pictures._write = sent.append
+
+        def transmitted() -> list[str]:
+            return [m.group(1) for chunk in sent for m in re.finditer(r"a=t,f=100,t=d,i=(\d+)", chunk)]
+
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            history = app.query_one(HistoryList)
+            history.focus()
+            await pilot.press("down", "down", "space", "down", "space")  # #2 and #1
+            await settle(pilot)
+            sent.clear()  # what the main screen's preview sent
+            await pilot.press("equals_sign")
+            await settle(pilot)
+            screen = app.screen
+            await pictures_up(pilot, list(screen.query(".compare-picture").results(Fitted)))
+            await settle(pilot)
+            side = transmitted()
+            assert len(side) == 2
+            await pilot.press("b")
+            blink = screen.query_one("#compare-blink-picture", Fitted)
+            await pictures_up(pilot, [blink])
+            for _ in range(2):
+                await pilot.press("b")
+                await settle(pilot)
+            first_round = transmitted()
+            assert len(first_round) == 4 and len(set(first_round)) == 4  # the blink's two, at its size
+            for key in ("b", "right", "left", "escape", "b", "b", "escape"):
+                await pilot.press(key)
+                await settle(pilot)
+            assert transmitted() == first_round  # nothing sent again
