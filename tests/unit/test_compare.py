@@ -128,3 +128,14 @@ def test_long_unchanged_runs_are_cut_to_a_few_words_around_each_change():
     shown = elide(word_diff(before, after), context=2)
     assert "".join(s.text for s in shown) == "… w8 w9 w10 changed w11 w12 …"
     assert elide(word_diff("a b", "a c")) == word_diff("a b", "a c")  # short: nothing to cut
+
+
+def test_captions_show_prompts_and_values_as_text_never_markup():
+    from imagegen_tui.ui.screens.compare import caption
+
+    hostile = "a fox [bold]x[/bold] \x1b[2J [@click=app.quit]y[/]"
+    items = resolve([Pick(1), Pick(2)], {1: gen(1, "a fox"), 2: gen(2, hostile, model="m[red]\x07")})
+    shown = caption(items, 1, {}).plain
+    assert "[bold]x[/bold]" in shown and "\\x1b[2J" in shown and "[@click=app.quit]y[/]" in shown
+    assert "model m[red]\\x07" in shown and "\x1b" not in shown and "\x07" not in shown
+

@@ -53,7 +53,6 @@ class Item:
 
     generation: Generation
     image: StoredImage | None
-    picked_whole: bool  # a whole generation was picked, not one image of it
 
     @property
     def label(self) -> str:
@@ -63,9 +62,10 @@ class Item:
 
 
 def resolve(picks: Sequence[Pick], generations: Mapping[int, Generation], limit: int | None = MAX_SHOWN) -> list[Item]:
-    """The items `picks` stand for, in their order (see the module's docstring for a whole
-    generation). KeyError is not raised: the caller checks the ids first (`unknown`); a bad
-    image number raises ValueError with a sentence."""
+    """The items `picks` stand for, in their order, each image once (see the module's docstring
+    for a whole generation; `limit` None: all its images always). Every pick's generation must be
+    in `generations` (`unknown` names those that are not); an image a generation does not have
+    raises ValueError with a sentence."""
     for pick in picks:
         g = generations[pick.generation_id]
         if pick.index is not None and not any(i.index == pick.index for i in g.images):
@@ -77,11 +77,11 @@ def resolve(picks: Sequence[Pick], generations: Mapping[int, Generation], limit:
     for pick in picks:
         g = generations[pick.generation_id]
         if pick.index is not None:
-            items.append(Item(g, next(i for i in g.images if i.index == pick.index), False))
+            items.append(Item(g, next(i for i in g.images if i.index == pick.index)))
         elif not g.images:
-            items.append(Item(g, None, True))
+            items.append(Item(g, None))
         else:
-            items += [Item(g, image, True) for image in (g.images if all_images else g.images[:1])]
+            items += [Item(g, image) for image in (g.images if all_images else g.images[:1])]
     return list({(item.generation.id, item.image.index if item.image else 0): item for item in items}.values())
 
 

@@ -181,7 +181,7 @@ class CompareScreen(Screen[None]):
         self.prices = prices or {}
         self.shown: int | None = None  # the item the blink shows; None: side by side
         self._captions = [caption(self.items, i, self.prices) for i in range(len(self.items))]
-        self._blink_captions = [self._blink_caption(i) for i in range(len(self.items))]
+        self._blink_captions: list[Content] = []  # made at mount, with the keys in effect
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-side"):
@@ -193,6 +193,9 @@ class CompareScreen(Screen[None]):
             yield Static(Content(), id="compare-blink-caption")
             yield Fitted(self.graphics, id="compare-blink-picture")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self._blink_captions = [self._blink_caption(i) for i in range(len(self.items))]
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._even_captions)
@@ -216,8 +219,17 @@ class CompareScreen(Screen[None]):
 
     def _blink_caption(self, position: int) -> Content:
         count = f"{position + 1}/{len(self.items)}  "
-        keys = Content.styled("   b or ← → flips · escape: side by side", "dim")
+        flips = " or ".join(key for key in (self._key("compare.blink"), " ".join(filter(None, (self._key("compare.flip_previous"), self._key("compare.flip_next"))))) if key)
+        back = self._key("compare.back")
+        keys = Content.styled(f"   {flips} flips" + (f" · {back}: side by side" if back else ""), "dim") if flips else Content()
         return Content.styled(count, "bold") + caption(self.items, position, self.prices, inline=True) + Content("\n") + keys
+
+    def _key(self, binding_id: str) -> str:
+        """The key of this screen's binding `binding_id` as the footer shows it ([keys] applied)."""
+        for active in self.active_bindings.values():
+            if active.binding.id == binding_id:
+                return self.app.get_key_display(active.binding)
+        return ""
 
     def action_blink(self) -> None:
         """Into the blink at the first image, then on to the next at each press."""

@@ -151,20 +151,27 @@ class HistoryPane(HistoryList):
         its images since); the 2 to 4 images they stand for, or a sentence saying why not."""
         generations = {gen_id: g for gen_id in dict.fromkeys(p.generation_id for p in picks) if (g := self.studio.get(gen_id)) is not None}
         gone = compare.unknown(picks, generations)
-        picks = [p for p in picks if p.generation_id in generations and any(i.index == (p.index or 1) for i in generations[p.generation_id].images)]
-        items = compare.resolve(picks, generations)
-        self.app.call_from_thread(self._compared, items, gone)
+        shown = [p for p in picks if p.generation_id in generations and any(i.index == (p.index or 1) for i in generations[p.generation_id].images)]
+        waiting = list(dict.fromkeys(p.generation_id for p in picks if p not in shown and p.generation_id in generations))
+        self.app.call_from_thread(self._compared, compare.resolve(shown, generations), gone, waiting)
 
-    def _compared(self, items: list[compare.Item], gone: list[int]) -> None:
+    def _compared(self, items: list[compare.Item], gone: list[int], waiting: list[int]) -> None:
+        """`gone`: deleted since they were marked (their marks go); `waiting`: without images
+        (yet), left out."""
         for gen_id in gone:
             self.marks.forget(gen_id)
         self.refresh()
+        left_out = "".join(
+            f" {', '.join(f'#{gen_id}' for gen_id in ids)} {what}." for ids, what in ((gone, "is no longer in the history"), (waiting, "has no images (yet)")) if ids
+        )
         if compare.MIN_SHOWN <= len(items) <= compare.MAX_SHOWN:
             self.post_message(ShowCompare(items))
+            if left_out:
+                self.notify(f"Left out:{left_out}")
             return
         marked = f"{len(items)} image{'s' * (len(items) != 1)} marked" if items else "nothing marked"
         unmark = "; unmark some with space" if len(items) > compare.MAX_SHOWN else "; space marks a generation here, or one image in the preview"
-        self.notify(f"Compare shows 2 to 4 images: {marked}{unmark}.")
+        self.notify(f"Compare shows 2 to 4 images: {marked}{unmark}.{left_out}")
 
     def action_recover(self) -> None:
         if g := self._selected():

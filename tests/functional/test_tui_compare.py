@@ -121,6 +121,7 @@ async def test_mark_three_one_after_a_search_compare_them_and_blink(dirs):
         [picture] = await pictures_up(pilot, [blink])
         caption = screen.query_one("#compare-blink-caption").render().plain
         assert caption.startswith("1/4  #3:1") and colour(picture) == (150, 150, 150)
+        assert caption.splitlines()[-1].strip() == "b or ← → flips · esc: side by side"  # the keys in effect
         place = picture.region
         for key, label, expected in [("b", "2/4  #3:2", (0, 160, 0)), ("right", "3/4  #2", (40, 40, 200)), ("left", "2/4  #3:2", (0, 160, 0)), ("b", "3/4  #2", (40, 40, 200))]:
             await pilot.press(key)
@@ -188,6 +189,7 @@ async def test_marking_comparing_and_blinking_follow_the_keys_table(dirs):
         assert screen.shown is None
         await pilot.press("B")
         assert screen.shown == 0
+        assert screen.query_one("#compare-blink-caption").render().plain.splitlines()[-1].strip() == "B or ← → flips · esc: side by side"
         await pilot.press("f1")
         await settle(pilot)
         listed = help_keys(app)
@@ -233,3 +235,19 @@ async def test_kitty_sends_each_picture_once_however_often_the_blink_flips(dirs)
                 await pilot.press(key)
                 await settle(pilot)
             assert transmitted() == first_round  # nothing sent again
+
+
+async def test_a_generation_deleted_since_it_was_marked_is_left_out_and_said(dirs):
+    fill(dirs.root / "pictures-in")
+    async with running_app(notifications=True) as (app, pilot):
+        history = app.query_one(HistoryList)
+        history.focus()
+        await pilot.press("space", "down", "space", "down", "space")  # #4, #3 (2 images), #2
+        await settle(pilot)
+        with HistoryStore.open_default() as store:
+            store.delete(4)
+        await pilot.press("equals_sign")
+        await settle(pilot)
+        assert isinstance(app.screen, CompareScreen) and [item.label for item in app.screen.items] == ["#3:1", "#3:2", "#2"]
+        assert "Left out: #4 is no longer in the history." in notices(app)
+        assert list(history.marks) == [Pick(3), Pick(2)]
