@@ -251,3 +251,40 @@ async def test_a_generation_deleted_since_it_was_marked_is_left_out_and_said(dir
         assert isinstance(app.screen, CompareScreen) and [item.label for item in app.screen.items] == ["#3:1", "#3:2", "#2"]
         assert "Left out: #4 is no longer in the history." in notices(app)
         assert list(history.marks) == [Pick(3), Pick(2)]
+
+
+async def test_sixel_draws_each_panel_once_and_the_blink_in_one_place(dirs):
+    from sixel_decode import decode
+    from test_picture_bytes import encodings_done
+
+    fill(dirs.root / "pictures-in")
+    with HistoryStore.open_default() as store:
+        app = ImagegenApp(Studio(load_config(), store), graphics.setup("sixel"))
+        sent: list[str] = []
+        app.pictures._write = sent.append
+
+        async def drawn() -> list:
+            await encodings_done(pilot)
+            found = decode("".join(sent).encode())
+            sent.clear()
+            return found
+
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.query_one(HistoryList).focus()
+            await pilot.press("down", "down", "space", "down", "space")  # #2 and #1
+            await settle(pilot)
+            await drawn()
+            await pilot.press("equals_sign")
+            await settle(pilot)
+            pictures = await pictures_up(pilot, list(app.screen.query(".compare-picture").results(Fitted)))
+            side = await drawn()
+            assert sorted(d.cursor for d in side) == sorted((p.region.y + 1, p.region.x + 1) for p in pictures)  # each once, where it is
+            await pilot.press("b")
+            [picture] = await pictures_up(pilot, [app.screen.query_one("#compare-blink-picture", Fitted)])
+            [first] = await drawn()
+            await pilot.press("b")
+            await settle(pilot)
+            [second] = await drawn()
+            assert first.cursor == second.cursor == (picture.region.y + 1, picture.region.x + 1)  # in place
+            assert first.image.getpixel((5, 5)) != second.image.getpixel((5, 5))
