@@ -130,7 +130,11 @@ class Fitted(Container):
 
 def spans_content(spans: Sequence[Span], reference: bool) -> Content:
     """A prompt diff as Content: each span's text as text, styled by what it is."""
-    parts = [(visible(span.text, newlines=False), STYLES["changed" if reference and span.op == "removed" else span.op]) for span in spans]
+    parts: list[tuple[str, str]] = []
+    for span in spans:
+        text = visible(span.text, newlines=False)
+        words = text.lstrip(" ")
+        parts += [(text[: len(text) - len(words)], ""), (words, STYLES["changed" if reference and span.op == "removed" else span.op])]  # the space before unstyled
     return Content.assemble(*parts)
 
 
