@@ -133,6 +133,11 @@ def image_2_cannot_be_saved(dirs, demo, tmp_path):
     return run_cli("generate", "two foxes", "-n", "2", "--json")
 
 
+def over_budget(dirs, demo, tmp_path):
+    write_config(dirs, f'profile = "local"\n[budget]\ndaily = 0.0\n[prices."gpt-image-2"]\nper_image = 0.04\n[profiles.local]\nbase_url = "{demo.base_url}"\napi_key = "fake-local-demo-key"\n')
+    return run_cli("generate", "a fox", "--json")
+
+
 def history_is_a_folder(dirs, demo, tmp_path):
     (dirs.data / "imagegen-tui" / "history.sqlite3").mkdir(parents=True)
     return run_cli("history", "list", "--json")
@@ -198,6 +203,7 @@ CASES = {
     "no such profile": Case("config", False, False, generate("a fox", "--profile", "nope")),
     "broken config": Case("config", False, False, broken_config),
     "parameters": Case("invalid_request", False, False, generate("a fox", "--size", "1000x1000", "-n", "11")),
+    "budget": Case("budget", False, False, over_budget),
     # on this machine
     "disk": Case("disk", False, False, blocked_folder),
     "unsaved": Case("unsaved", False, True, image_2_cannot_be_saved),

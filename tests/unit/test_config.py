@@ -146,7 +146,7 @@ history_rows = "two"
     "text, key, message",
     [
         ("proflie = 'demo'", None, "unknown key 'proflie'; did you mean 'profile'?"),
-        ("[styles]\nx = 1", None, "unknown key 'styles'; known: keys, output, prices, profile, profiles, ui"),
+        ("[styles]\nx = 1", None, "unknown key 'styles'; known: budget, keys, output, prices, profile, profiles, ui"),
         ("[output]\nfodler = 'x'", "output", "unknown key 'fodler'; did you mean 'folder'?"),
         ("[ui]\nconcurency = 2", "ui", "unknown key 'concurency'; did you mean 'concurrency'?"),
         ("[profiles.model-go]\ntimout = 3", "profiles.model-go", "unknown key 'timout'; did you mean 'timeout'?"),

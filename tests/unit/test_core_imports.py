@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 CORE = [
+    "imagegen_tui.budget",
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
     "imagegen_tui.compare",
@@ -17,6 +18,7 @@ CORE = [
     "imagegen_tui.crashlog",
     "imagegen_tui.edits",
     "imagegen_tui.endpoint",
+    "imagegen_tui.estimate",
     "imagegen_tui.errors",
     "imagegen_tui.history_import",
     "imagegen_tui.imaging",

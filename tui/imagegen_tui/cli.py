@@ -448,7 +448,7 @@ def run_generation(
     `piped` ("image" or "tar"): the saved images go to stdout too, and their paths to stderr."""
     import asyncio
 
-    from imagegen_tui import service
+    from imagegen_tui import budget, service
     from imagegen_tui.config import DEMO_NOTICE
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
@@ -456,6 +456,8 @@ def run_generation(
         note(DEMO_NOTICE)
     if warning := profile.warning():
         warn(warning)  # even under --quiet: nothing checks this provider's certificate
+    if blind := budget.warning(config, profile.name, request.model):
+        warn(blind)  # a budget that cannot stop this model is no budget: said even under --quiet
     store = open_store()
     try:
         job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
@@ -623,8 +625,13 @@ def _config(args: argparse.Namespace) -> int:
         key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
         say(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+    for scope, limits in info["budgets"].items():
+        parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
+        say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")
     if problem := info["profiles"][info["active_profile"]]["problem"]:
         say(f"not ready: {problem}")
+    for warning in info["warnings"]:
+        warn(warning)
     return EXIT_OK
 
 

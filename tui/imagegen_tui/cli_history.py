@@ -60,7 +60,7 @@ def add_parser(commands: Any) -> None:
     fav = sub.add_parser("favourite", help="mark (or with --off unmark) a favourite")
     fav.add_argument("id", type=int)
     fav.add_argument("--off", action="store_true")
-    stats = sub.add_parser("stats", help="generations, images, failures, tokens and cost")
+    stats = sub.add_parser("stats", help="generations, images, failures, tokens and cost; spending against budgets")
     stats.add_argument("--since", metavar="DATE")
     stats.add_argument("--by", choices=("model", "profile", "day"))
     stats.add_argument("--json", action="store_true")
@@ -309,21 +309,39 @@ def _recover(store: HistoryStore, g: Generation, to: Path | None, config: Any) -
 
 
 def _stats(store: HistoryStore, args: argparse.Namespace, since: float | None, config: Any) -> int:
+    from imagegen_tui import budget
+
     rows = store.stats(since=since, by=args.by, prices=config.prices)
+    budgets = budget.status(store, config, list(config.budgets))
     if args.json:
-        say_result({"rows": [asdict(r) for r in rows]})
+        say_result({"rows": [asdict(r) for r in rows], "budgets": [line.as_dict() for line in budgets]})
         return EXIT_OK
     if not rows:
         say("the history is empty")
-        return EXIT_OK
-    say(f"{'':<16}{'generations':>12}{'images':>8}{'failed':>8}{'input tok':>11}{'output tok':>12}{'cost':>10}")
-    for r in rows:
-        spent = f"{r.cost:.2f}" if r.cost is not None else "unknown"
-        say(f"{r.key:<16}{r.generations:>12}{r.images:>8}{r.failures:>8}{r.input_tokens:>11}{r.output_tokens:>12}{spent:>10}")
-    unpriced = sorted({m for r in rows for m in r.unpriced_models})
-    if unpriced:
-        say(f"cost unknown: no price set for {', '.join(unpriced)} (add [prices.\"MODEL\"] to the config; see README)")
+    else:
+        say(f"{'':<16}{'generations':>12}{'images':>8}{'failed':>8}{'input tok':>11}{'output tok':>12}{'cost':>10}")
+        for r in rows:
+            spent = f"{r.cost:.2f}" if r.cost is not None else "unknown"
+            say(f"{r.key:<16}{r.generations:>12}{r.images:>8}{r.failures:>8}{r.input_tokens:>11}{r.output_tokens:>12}{spent:>10}")
+        unpriced = sorted({m for r in rows for m in r.unpriced_models})
+        if unpriced:
+            say(f"cost unknown: no price set for {', '.join(unpriced)} (add [prices.\"MODEL\"] to the config; see README)")
+    if budgets:
+        _budgets(budgets)
     return EXIT_OK
+
+
+def _budgets(lines: list[Any]) -> None:
+    """Spending against each budget, today and this month in local time."""
+    say("")
+    say(f"{'budget':<24}{'spent':>9}{'running':>9}{'limit':>9}{'left':>9}")
+    for line in lines:
+        say(f"{one_line(line.label()):<24}{line.spent:>9.2f}{line.running:>9.2f}{line.limit:>9.2f}{line.left:>9.2f}  ({line.key})")
+    unpriced = sorted({m for line in lines for m in line.unpriced})
+    if unpriced:
+        say(f"not counted in budgets: {', '.join(unpriced)} (no price set)")
+    if any(line.unestimated for line in lines):
+        say("not counted in running: jobs whose cost cannot be estimated yet")
 
 
 def _import(store: HistoryStore, args: argparse.Namespace) -> int:

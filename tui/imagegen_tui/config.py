@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from imagegen_tui import paths
+from imagegen_tui.budget import Budget, parse_budget
 from imagegen_tui.endpoint import PROXY_SCHEMES, Endpoint, shown_proxy
 from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
@@ -194,6 +195,8 @@ class Config:
     output: OutputSettings
     active: str | None = None  # as written in the file; see active_profile()
     prices: dict[str, Price] = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget)  # [budget]: every profile together
+    budgets: dict[str, Budget] = field(default_factory=dict)  # [profiles.NAME.budget]
     ui: UISettings = field(default_factory=UISettings)
     # [keys]: action (a binding id, room.action, or its bare action name) -> keys ("R,ctrl+r");
     # only the TUI knows its actions, so it checks the names (ui/keymap.py)
@@ -208,7 +211,7 @@ class Config:
 
     def snapshot(self) -> Config:
         """A copy that later edits of this config (the settings screen's) do not reach."""
-        return replace(self, profiles=dict(self.profiles), prices=dict(self.prices), keys=dict(self.keys), ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None)
+        return replace(self, profiles=dict(self.profiles), prices=dict(self.prices), budgets=dict(self.budgets), keys=dict(self.keys), ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None)
 
     def active_profile(self, environ: Mapping[str, str], requested: str | None = None, *, remembered: str | None = None) -> Profile:
         """`requested` (--profile), else IMAGEGEN_TUI_PROFILE, else `remembered` (the TUI's last
@@ -275,7 +278,7 @@ def url_problem(url: str) -> str | None:
 
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
 _CAPS_KEYS = {f.name for f in fields(Capabilities)}
-_TOP_KEYS = {"profile", "output", "profiles", "prices", "ui", "keys"}
+_TOP_KEYS = {"profile", "output", "profiles", "prices", "budget", "ui", "keys"}
 _OUTPUT_KEYS = {f.name for f in fields(OutputSettings)}
 _UI_KEYS = {f.name for f in fields(UISettings)}
 
@@ -340,17 +343,22 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
             config.output = _output(_expect(value, dict, "output"), config.output)
         elif key == "profiles":
             for name, table in _expect(value, dict, "profiles").items():
-                config.profiles[name] = _file_profile(name, _expect(table, dict, f"profiles.{name}"), config.profiles.get(name))
+                table = dict(_expect(table, dict, f"profiles.{name}"))
+                if "budget" in table:  # the app's, not the provider's: kept beside the profile
+                    config.budgets[name] = parse_budget(table.pop("budget"), f"profiles.{name}.budget")
+                config.profiles[name] = _file_profile(name, table, config.profiles.get(name))
         elif key == "prices":
             config.prices = parse_prices(value)
+        elif key == "budget":
+            config.budget = parse_budget(value, "budget")
         elif key == "ui":
             config.ui = _ui(_expect(value, dict, "ui"))
         elif key == "keys":
             config.keys = _keys(_expect(value, dict, "keys"))
     if config.active and config.active not in config.profiles:
         raise no_profile(config.active, config.profiles, "profile")
-    # how the app looks and which keys it takes say nothing about providers
-    config.configured = bool(set(data) - {"ui", "keys"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
+    # how the app looks, which keys it takes and what it may spend say nothing about providers
+    config.configured = bool(set(data) - {"ui", "keys", "budget"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
 
 
 def _file_profile(name: str, table: dict[str, Any], builtin: Profile | None) -> Profile:
@@ -548,9 +556,15 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
             "verify": profile.verify,
             "problem": problem.message if problem is not None and problem is not config.error else None,
         }
+    from imagegen_tui import budget
+
+    budgets = {scope: {"daily": b.daily, "monthly": b.monthly} for scope, b in [("overall", config.budget), *config.budgets.items()] if b}
+    blind = {w for name, profile in config.profiles.items() if (w := budget.warning(config, name, profile.model))}
     return {
         "config_file": str(config.path),
         "active_profile": active.name,
         "output": {"folder": str(config.output.folder), "template": config.output.template, "slug": config.output.slug},
         "profiles": profiles,
+        "budgets": budgets,
+        "warnings": sorted(blind),
     }

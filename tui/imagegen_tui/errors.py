@@ -37,6 +37,7 @@ class ErrorKind(StrEnum):
     USAGE = "usage"  # the command line: an unknown option, a bad value, no such generation
     CONFIG = "config"  # the config file, or a profile that cannot send (no key, no such profile)
     INVALID_REQUEST = "invalid_request"  # the image parameters, each problem naming its field
+    BUDGET = "budget"  # refused before sending: it would cross a budget (exit 1: the request is fine, the money is not)
     # on this machine: exit 1
     DISK = "disk"  # the output folder cannot take files; nothing was sent
     UNSAVED = "unsaved"  # paid-for images that could not all be saved; kept for `history recover`

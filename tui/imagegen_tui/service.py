@@ -9,10 +9,11 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui import recovery
+from imagegen_tui import budget, recovery
 from imagegen_tui.client import ImagesClient, PartialCallback
 from imagegen_tui.config import Config, Profile
 from imagegen_tui.errors import ErrorKind, ImageAPIError, OutputError, ProfileUnusable
@@ -78,7 +79,8 @@ async def generate(
     """Validate, record, check the output folder, call the provider, save, complete the record.
 
     Raises InvalidRequest before anything is sent or recorded (ProfileUnusable when the config
-    file has a problem or the profile has no key or no usable base_url); OutputError when the
+    file has a problem or the profile has no key or no usable base_url; BudgetExceeded when its
+    estimate would take a budget past its limit); OutputError when the
     output folder cannot take files (then nothing is sent) or when the images that arrived could
     not all be saved (the rest are kept for `history recover`); ImageAPIError for anything the
     provider or network does wrong. Whatever is raised, the history row ends failed or
@@ -105,7 +107,7 @@ async def generate(
     row = _Row(store)
     sent = False
     try:
-        await row.begin(uid, request, profile.name, provider, parent_id=parent_id, queued=queued,
+        await row.begin(partial(budget.check, store, config, profile, request), uid, request, profile.name, provider, parent_id=parent_id, queued=queued,
                         kind="edit" if isinstance(request, EditRequest) else "generate", sources=sources, provenance=provenance)
         notify = on_event or (lambda event, row_id: None)
         notify("queued" if queued else "recorded", row.id)
@@ -192,9 +194,16 @@ class _Row:
         self.id: int | None = None
         self.notes: list[str] = []
 
-    async def begin(self, *args: Any, **kwargs: Any) -> None:
-        if self.store is not None:
-            self.id = await asyncio.to_thread(self._guarded, "record this generation", self.store.begin, *args, **kwargs)
+    async def begin(self, admit: Callable[[], object], *args: Any, **kwargs: Any) -> None:
+        """`admit` (the budget check) and the recording, in one worker thread under one lock:
+        two jobs started at once cannot both take the last of a budget."""
+        await asyncio.to_thread(self._begin, admit, *args, **kwargs)
+
+    def _begin(self, admit: Callable[[], object], *args: Any, **kwargs: Any) -> None:
+        with budget.recording():
+            admit()
+            if self.store is not None:
+                self.id = self._guarded("record this generation", self.store.begin, *args, **kwargs)
 
     async def update(self, what: str, method: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """`method` (a HistoryStore method) on this row, in a worker thread."""

@@ -343,6 +343,27 @@ class DeleteReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class UsageSample:
+    """One finished generation's reported usage, for estimates (estimate.py)."""
+
+    images: int
+    input_text_tokens: int
+    input_image_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Spending of one model (and profile) since a day, for budgets (budget.py): what finished
+    (`spend`, priced like `history stats`), and the requests still queued or running."""
+
+    profile: str
+    model: str
+    spend: Spend
+    active: tuple[tuple[str | None, str | None, int, str], ...] = ()  # (size, quality, n, kind) of each
+
+
 @dataclass
 class StatsRow:
     key: str
@@ -761,6 +782,45 @@ class HistoryStore:
             elif s.cost is not None:
                 s.cost += part
         return sorted(out.values(), key=lambda row: row.key)
+
+    def usage_samples(self, model: str, size: str | None, quality: str | None, kind: str, limit: int, *, window: int = 5000) -> list[UsageSample]:
+        """The newest finished generations of this model, size, quality and kind that reported
+        output tokens, among the model's last `window` (no index covers size and quality: an
+        unbounded search for a pair never made would read every row of the model). An unset
+        size or quality matches only an unset one: "auto" may be billed as anything."""
+        rows = self._read(
+            """SELECT image_count, coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0), 0) AS text_tokens,
+                   coalesce(input_image_tokens, 0) AS image_tokens, output_tokens
+               FROM (SELECT created_at, status, size, quality, kind, image_count, input_tokens, input_text_tokens, input_image_tokens,
+                            output_tokens
+                     FROM generations INDEXED BY generations_model WHERE model = ? ORDER BY created_at DESC LIMIT ?)
+               WHERE status = 'done' AND size IS ? AND quality IS ? AND kind = ? AND output_tokens IS NOT NULL AND image_count > 0
+               ORDER BY created_at DESC LIMIT ?""",
+            (model, window, size, quality, kind, limit),
+        )
+        return [UsageSample(r["image_count"], r["text_tokens"], r["image_tokens"], r["output_tokens"]) for r in rows]
+
+    def ledger(self, since_day: str) -> list[LedgerEntry]:
+        """What each profile and model spent from the local date `since_day` on: finished
+        generations, and failed ones whose paid-for answer arrived (their usage is recorded),
+        plus what is still queued or running. Read off the day index."""
+        paid = self._read(
+            """SELECT profile, model, total(image_count) AS images,
+                   total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
+                   total(input_image_tokens) AS image_tokens, total(output_tokens) AS output_tokens,
+                   count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
+               FROM generations INDEXED BY generations_days
+               WHERE day >= ? AND (status = 'done' OR (status = 'failed' AND output_tokens IS NOT NULL))
+               GROUP BY profile, model""",
+            (since_day,),
+        )
+        spent = {(r["profile"], r["model"]): Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
+                 for r in paid}
+        active: dict[tuple[str, str], list[tuple[str | None, str | None, int, str]]] = {}
+        for r in self._read(f"SELECT profile, model, size, quality, n, kind FROM generations WHERE status IN {ACTIVE} AND day >= ?", (since_day,)):
+            active.setdefault((r["profile"], r["model"]), []).append((r["size"], r["quality"], r["n"], r["kind"]))
+        return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())))
+                for profile, model in sorted(spent.keys() | active.keys())]
 
     def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
         rows = self._read(sql, args)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imagegen_tui import budget
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
 from imagegen_tui import edits
+from imagegen_tui.estimate import Estimate, Estimator
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
@@ -34,6 +36,13 @@ if TYPE_CHECKING:
 PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity", "stream")
 PARTIAL_IMAGES = 2  # streamed previews a job shows before its final images
 RECALL_LIMIT = 200  # prompts offered by ↑ in the prompt bar
+
+
+@dataclass(frozen=True)
+class CostView:
+    estimate: Estimate | None
+    budgets: list[budget.Line]
+    blind_to: str | None  # the model, when a budget applies but it has no price
 
 
 class Studio:
@@ -198,6 +207,22 @@ class Studio:
         values["stream"] = bool(values["stream"]) and profile.caps(values["model"]).streaming
         values["partial_images"] = PARTIAL_IMAGES if values["stream"] else None
         return values
+
+    # --- cost (blocking: call from a thread) -------------------------------------------------
+
+    def cost_view(self, profile: Profile, params: Mapping[str, Any], *, editing: bool = False) -> CostView:
+        """What the sidebar's request would cost (None while n is not a number) and where each
+        budget that applies to `profile` stands, with why a budget cannot work (no price)."""
+        model = str(params.get("model") or profile.model)
+        try:
+            values = self._sent(profile, params)
+        except (TypeError, ValueError):
+            guess = None
+        else:
+            guess = Estimator(self.store, self.config.prices).of(
+                model, values["size"], values["quality"], max(1, values["n"]), "edit" if editing else "generate")
+        lines = budget.status(self.store, self.config, [profile.name]) if self.store else []
+        return CostView(guess, lines, model if budget.blind(self.config, profile.name, model) else None)
 
     # --- jobs ------------------------------------------------------------------------------
 

@@ -106,7 +106,7 @@ class ImagegenApp(TerminalApp):
         self.studio = studio
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
-        self.jobs = Jobs(self, studio, self._update_title)
+        self.jobs = Jobs(self, studio, self._jobs_changed)
         self.editing = Editing(self, studio, lambda: self.graphics)
         self.user_keys = UserKeys(self)
         self._warmed = False
@@ -235,6 +235,13 @@ class ImagegenApp(TerminalApp):
             if isawaitable(result := waited()):
                 await result
         self.waiting.clear()
+
+    def _jobs_changed(self) -> None:
+        """A job was recorded, started or ended: the title counts jobs, and the sidebar's
+        budgets count what they spend."""
+        self._update_title()
+        if self.furnished:
+            self.composer.cost(again=True)
 
     def _update_title(self) -> None:
         jobs = self.query_one(JobsPanel).summary

@@ -24,6 +24,8 @@ from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.workers import app_thread
 
 if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
+    from imagegen_tui.studio import CostView
+    from imagegen_tui.ui.widgets.cost import CostLine
     from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
 
@@ -35,6 +37,7 @@ class Composer:
         self.studio = studio
         self.profile = profile
         self._shown = shown  # what the app shows about the profile (its title) is out of date
+        self._costed: tuple[Any, ...] | None = None  # what the cost line was last asked for
 
     @property
     def sidebar(self) -> ParamSidebar:
@@ -86,12 +89,33 @@ class Composer:
         values = sidebar.values()
         prompt = self.app.query_one(PromptArea).text
         self.app.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
+        self.cost(values)
         try:
             self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
         except InvalidRequest as exc:
             sidebar.show_problems(dict(exc.problems))
             return
         sidebar.show_problems({})
+
+    def cost(self, values: dict[str, Any] | None = None, *, again: bool = False) -> None:
+        """Recompute the sidebar's cost line when what it depends on changed (`again`: spending
+        did, a job started or ended), in a thread: it reads the history."""
+        values = self.sidebar.values() if values is None else values
+        editing = self.sidebar.editing
+        key = (self.profile.name, values.get("model"), values.get("size"), values.get("quality"), values.get("n"), editing)
+        if key == self._costed and not again:
+            return
+        self._costed = key
+        self._estimate(key, self.profile, values, editing)
+
+    @app_thread(exclusive=True, group="estimate")
+    def _estimate(self, key: tuple[Any, ...], profile: Profile, values: dict[str, Any], editing: bool) -> None:
+        view = self.studio.cost_view(profile, values, editing=editing)
+        self.app.call_from_thread(self._cost_shown, key, view)
+
+    def _cost_shown(self, key: tuple[Any, ...], view: CostView) -> None:
+        if key == self._costed:  # else a newer one is on its way
+            cast("CostLine", self.app.query_one("#cost")).show(view)
 
     def remember(self, active: bool = False) -> None:
         self._remember(self.profile, self.sidebar.values(), active)

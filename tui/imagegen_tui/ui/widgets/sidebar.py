@@ -15,6 +15,7 @@ from textual.widgets.select import InvalidSelectValueError
 from imagegen_tui.config import Profile
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
 from imagegen_tui.ui.safe import line, text
+from imagegen_tui.ui.widgets.cost import CostLine
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
 FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity")
@@ -76,6 +77,7 @@ class ParamSidebar(VerticalScroll):
         yield from _field("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
         yield from _field("Input fidelity (edits)", Select(_choices(INPUT_FIDELITIES), allow_blank=False, id="p-input_fidelity", compact=True))
         yield Checkbox("Stream partial previews", id="p-stream", compact=True)
+        yield CostLine(id="cost")
 
     def set_profiles(self, names: list[str]) -> None:
         self._profiles = names

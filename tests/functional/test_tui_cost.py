@@ -1,0 +1,85 @@
+"""The sidebar's cost line, driven with Pilot against the embedded demo provider and a real
+SQLite history: the estimate follows the parameters (computed in a thread, never on the loop)
+and says where it comes from, and what is left of each budget follows the jobs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from conftest import write_config
+from imagegen_tui.request import ImageRequest
+from imagegen_tui.results import Usage
+from imagegen_tui.saving import SavedImage
+from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.ui.widgets.cost import CostLine
+
+from test_tui import history_rows, notices, running_app, settle, submit
+
+CONFIG = 'profile = "demo"\n[prices."gpt-image-2"]\ninput_text = 5.0\noutput_image = 30.0\n[budget]\ndaily = 1.0\n'
+
+
+def seed(quality: str, output_tokens: int, count: int) -> None:
+    """`count` earlier generations of one 1024x1024 image at this quality with the demo profile."""
+    request = ImageRequest(prompt="earlier", model="gpt-image-2", size="1024x1024", quality=quality)
+    image = (SavedImage(Path("/elsewhere/1.png"), 1, 1024, 1024, "png", 1),)
+    usage = Usage(input_tokens=0, output_tokens=output_tokens, total_tokens=output_tokens)
+    with HistoryStore.open_default() as store:
+        store.add_finished([FinishedGeneration(f"{quality}{i}", time.time() - 86400 * 40, "demo", "demo", request, usage=usage, images=image) for i in range(count)])
+
+
+def shown(app) -> str:
+    return str(app.query_one(CostLine).render())
+
+
+async def test_the_estimate_changes_with_quality_and_says_its_source(dirs):
+    write_config(dirs, CONFIG)
+    seed("low", 1000, 3)  # $0.03 each
+    seed("high", 7000, 2)  # $0.21 each
+    async with running_app() as (app, pilot):
+        app.query_one("#p-size").value = "1024x1024"
+        app.query_one("#p-quality").value = "low"
+        app.query_one("#p-n").value = "2"
+        await settle(pilot)
+        assert shown(app).splitlines()[:3] == ["≈ $0.060 · 2 images", "from 3 of yours", "today: $1.00 left of $1.00"]
+        app.query_one("#p-quality").value = "high"
+        await settle(pilot)
+        assert shown(app).splitlines()[:2] == ["≈ $0.42 · 2 images", "from 2 of yours"]
+        app.query_one("#p-quality").value = "medium"  # never made: no ledger, and no table for gpt-image-2
+        await settle(pilot)
+        assert shown(app).splitlines()[:2] == ["cost unknown · 2 images", "none like it recently"]
+
+
+async def test_what_is_left_follows_the_jobs(dirs):
+    write_config(dirs, CONFIG)
+    async with running_app() as (app, pilot):
+        app.query_one("#p-size").value = "1024x1024"
+        app.query_one("#p-quality").value = "high"
+        await settle(pilot)
+        assert "today: $1.00 left of $1.00" in shown(app)
+        await submit(pilot, "a lighthouse")
+        await settle(pilot)
+        # the demo reports 4160 output tokens for a high 1024x1024 and 3 for the prompt: $0.1248 spent, now the ledger's estimate
+        assert shown(app).splitlines() == ["≈ $0.12 · 1 image", "from 1 of yours", "today: $0.88 left of $1.00"]
+
+
+def test_names_from_the_config_are_drawn_as_text():
+    from imagegen_tui.budget import Line
+    from imagegen_tui.studio import CostView
+    from imagegen_tui.ui.widgets.cost import render
+
+    drawn = render(CostView(None, [Line("\x1b]52;c;evil\x07[b]x", "daily", 1.0, 0.25, 0.0, ("m\x1b[2J",))], "m\x1b[2J")).plain
+    assert "\x1b" not in drawn and "\x07" not in drawn
+    assert "[b]x today: $0.75 left of $1.00 (+ m" in drawn and "budgets cannot see m" in drawn
+
+
+async def test_a_job_over_budget_is_not_sent_and_says_why(dirs):
+    write_config(dirs, 'profile = "demo"\n[prices."gpt-image-2"]\nper_image = 0.5\n[budget]\nmonthly = 0.75\n')
+    async with running_app(notifications=True) as (app, pilot):
+        await submit(pilot, "a first fox")
+        await settle(pilot)
+        await submit(pilot, "a second fox")  # 0.50 + 0.50 > 0.75
+        await settle(pilot)
+        assert "Not sent: the monthly budget would be crossed: spent $0.50 this month, this request ≈ $0.50" in notices(app)
+        assert [g.prompt for g in history_rows()] == ["a first fox"]
+        assert "month: $0.25 left of $0.75" in shown(app)
