@@ -5,8 +5,8 @@ one image full size, flipped in place by `b` again or ← →, so a small differ
 Pictures go through the preview's machinery (pictures.py): fitted and encoded in threads,
 cached per file, size and protocol, so a flip back, or back to side by side, costs no encoding,
 and with kitty no transmission either. Every panel's caption takes as many lines as the longest,
-so the pictures get boxes of one size; the blink caption keeps one height too, so a flip changes
-the picture and nothing around it. Captions are Content built from the text, never markup."""
+so the pictures get boxes of one size; the blink caption is four lines, each cut to the width, so
+a flip changes the picture and nothing around it. Captions are Content built from the text, never markup."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -32,6 +33,7 @@ from imagegen_tui.ui.workers import in_thread
 
 # how a prompt's words read: the reference's words the others change, and in the others the
 # words taken out of the reference and those put in
+PANEL_FRAME = 3  # cells of a side-by-side panel that are not its content: padding, and a border
 STYLES = {"same": "", "changed": "bold underline", "removed": "strike $text-error", "added": "bold $text-success"}
 
 
@@ -168,7 +170,7 @@ class CompareScreen(Screen[None]):
     CompareScreen #compare-blink { height: 1fr; display: none; padding: 0 1; }
     CompareScreen.blinking #compare-side { display: none; }
     CompareScreen.blinking #compare-blink { display: block; }
-    CompareScreen #compare-blink-caption { height: auto; color: $text-muted; }
+    CompareScreen #compare-blink-caption { height: 4; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [
         Binding("escape", "back", "Back", id="compare.back"),
@@ -200,22 +202,20 @@ class CompareScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._blink_captions = [self._blink_caption(i) for i in range(len(self.items))]
+        self._even_captions(self.app.size.width)
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._even_captions)
+    def on_resize(self, event: Resize) -> None:
+        self._even_captions(event.size.width)
 
-    def _even_captions(self) -> None:
-        """Every caption as tall as the tallest, so every picture gets the same box (those on
-        show: the other mode's are laid out when it comes)."""
+    def _even_captions(self, width: int) -> None:
+        """Every caption as tall as the tallest, so every picture gets the same box. Worked out
+        from the screen's width before the panels are laid out (a panel's content is its share
+        less PANEL_FRAME cells), so no picture is first fitted to a box that then changes."""
         captions = list(self.query(".compare-caption").results(Static))
-        widths = [c.content_region.width for c in captions]
-        if captions and all(widths):
-            tallest = max(content.get_height(c.styles, width) for content, c, width in zip(self._captions, captions, widths))
-            for c in captions:
-                c.styles.height = tallest
-        blink = self.query_one("#compare-blink-caption", Static)
-        if width := blink.content_region.width:
-            blink.styles.height = max(content.get_height(blink.styles, width) for content in self._blink_captions)
+        room = max(1, width // max(1, len(captions)) - PANEL_FRAME)
+        tallest = max(content.get_height(c.styles, room) for content, c in zip(self._captions, captions))
+        for c in captions:
+            c.styles.height = tallest
 
     @property
     def _paths(self) -> list[Path]:
@@ -248,7 +248,6 @@ class CompareScreen(Screen[None]):
         item = self.items[self.shown]
         picture.show(item.image.path if item.image else None)
         if entering:
-            self.call_after_refresh(self._even_captions)
             self.call_after_refresh(picture.prepare, self._paths)
 
     def action_back(self) -> None:
@@ -258,7 +257,6 @@ class CompareScreen(Screen[None]):
             return
         self.shown = None
         self.remove_class("blinking")
-        self.call_after_refresh(self._even_captions)
 
     def action_close(self) -> None:
         self.dismiss()
