@@ -10,7 +10,6 @@ compares their first images.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -191,6 +190,8 @@ class Span:
 def word_diff(reference: str, other: str) -> list[Span]:
     """`other` against `reference`, word by word: removed words where `other` replaced or
     dropped them, then the words it put in their place."""
+    import difflib  # not at start-up: the history imports this module for its marks
+
     a, b = words(reference), words(other)
     matcher = difflib.SequenceMatcher(None, [w.text for w in a], [w.text for w in b], autojunk=False)
     spans: list[Span] = []
@@ -208,6 +209,8 @@ def word_diff(reference: str, other: str) -> list[Span]:
 def changed_words(reference: str, others: Sequence[str]) -> list[Span]:
     """The reference itself, its words that any other prompt drops or replaces marked
     "removed": what the others change in it."""
+    import difflib
+
     a = words(reference)
     changed = [False] * len(a)
     for other in others:

@@ -8,12 +8,15 @@ lineage view, a mask editor) asks for the same things by posting the same messag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.widget import Widget
 
 from imagegen_tui.store import Generation
+
+if TYPE_CHECKING:
+    from imagegen_tui.compare import Item
 
 
 @dataclass
@@ -85,9 +88,9 @@ class CompareMarked(Message):
 
 @dataclass
 class ShowCompare(Message):
-    """Show these images side by side (ui/screens/compare.py): 2 to 4 `compare.Item`s."""
+    """Show these images side by side (ui/screens/compare.py): 2 to 4 of them."""
 
-    items: list[Any]
+    items: list[Item]
 
 
 @dataclass

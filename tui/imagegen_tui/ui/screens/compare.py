@@ -28,7 +28,7 @@ from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition
 from imagegen_tui.ui.safe import template
-from imagegen_tui.ui.widgets.preview import cached, prepared
+from imagegen_tui.ui.widgets.preview import Wanted, cached, prepared
 from imagegen_tui.ui.workers import in_thread
 
 # how a prompt's words read: the reference's words the others change, and in the others the
@@ -47,7 +47,7 @@ class Fitted(Container):
         super().__init__(**kwargs)
         self.graphics = graphics
         self.path = path
-        self._wanted: tuple[str, int, int, tuple[int, int, int]] | None = None
+        self._wanted: Wanted | None = None
         self._picture: Picture | None = None
 
     def compose(self) -> ComposeResult:
@@ -60,7 +60,7 @@ class Fitted(Container):
     def on_resize(self) -> None:
         self._ask()
 
-    def _key(self, path: Path) -> tuple[str, int, int, tuple[int, int, int]]:
+    def _key(self, path: Path) -> Wanted:
         width, height = self.graphics.pixels(max(1, self.size.width), max(1, self.size.height))
         return str(path), width, height, self.background_colors[1].rgb
 
@@ -88,7 +88,7 @@ class Fitted(Container):
             self._prepare_all([self._key(p) for p in paths])
 
     @in_thread(group="compare-prepare")
-    def _prepare_all(self, keys: list[tuple[str, int, int, tuple[int, int, int]]]) -> None:
+    def _prepare_all(self, keys: list[Wanted]) -> None:
         for path, width, height, background in keys:
             try:
                 prepared(self.graphics, Path(path), width, height, background)
@@ -96,7 +96,7 @@ class Fitted(Container):
                 pass
 
     @in_thread(exclusive=True, group="compare-load")
-    def _load(self, key: tuple[str, int, int, tuple[int, int, int]]) -> None:
+    def _load(self, key: Wanted) -> None:
         path, width, height, background = key
         try:
             rendition = prepared(self.graphics, Path(path), width, height, background)
@@ -105,11 +105,11 @@ class Fitted(Container):
             return
         self.app.call_from_thread(self._loaded, key, rendition)
 
-    def _loaded(self, key: tuple[str, int, int, tuple[int, int, int]], rendition: Rendition) -> None:
+    def _loaded(self, key: Wanted, rendition: Rendition) -> None:
         if key == self._wanted:  # not when it has been resized or flipped since
             self._put(rendition)
 
-    def _failed(self, key: tuple[str, int, int, tuple[int, int, int]], error: Exception) -> None:
+    def _failed(self, key: Wanted, error: Exception) -> None:
         if key == self._wanted:
             self._say(template("[b]Cannot show this image[/b]\n\n$path\n\n$why", path=key[0], why=error))
 
