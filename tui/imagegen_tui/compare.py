@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from imagegen_tui.prices import Price
 from imagegen_tui.store import Generation, StoredImage
@@ -24,8 +23,7 @@ MIN_SHOWN, MAX_SHOWN = 2, 4  # images side by side on the compare screen
 Op = Literal["same", "added", "removed"]
 
 
-@dataclass(frozen=True, order=True)
-class Pick:
+class Pick(NamedTuple):
     """A generation (`index` None) or one of its images (1-based)."""
 
     generation_id: int
@@ -46,8 +44,7 @@ def parse_pick(spec: str) -> Pick:
     return pick
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One image to compare (or a generation that has none, for the command line)."""
 
     generation: Generation
@@ -161,8 +158,7 @@ def cost(g: Generation, prices: Mapping[str, Price]) -> str:
 _TOKEN = re.compile(r"(\s*)(\w+(?:['’-]\w+)*|\S)")
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A word (or a punctuation mark) and whether a space came before it."""
 
     text: str
@@ -175,8 +171,7 @@ def words(text: str) -> list[Word]:
     return [Word(m.group(2), bool(m.group(1))) for m in _TOKEN.finditer(text)]
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A run of words of one kind: the same in both prompts, only in the other (added), only in
     the reference (removed)."""
 
