@@ -288,3 +288,25 @@ async def test_sixel_draws_each_panel_once_and_the_blink_in_one_place(dirs):
             [second] = await drawn()
             assert first.cursor == second.cursor == (picture.region.y + 1, picture.region.x + 1)  # in place
             assert first.image.getpixel((5, 5)) != second.image.getpixel((5, 5))
+
+
+async def test_marks_outlive_pages_that_are_dropped_and_loaded_again(dirs):
+    """250 generations, three pages: a mark on the first row and one on the last stay through
+    End, Home and a reload that drops every loaded page."""
+    from records import finished
+
+    with HistoryStore.open_default() as store:
+        store.add_finished([finished(f"p{i}", f"prompt number {i}", t=T0 + i) for i in range(250)])
+    async with running_app() as (app, pilot):
+        history = app.query_one(HistoryList)
+        history.focus()
+        await pilot.press("space", "end")
+        await settle(pilot)
+        await pilot.press("space", "pageup", "pageup", "home")
+        await settle(pilot)
+        history.reload()
+        await settle(pilot)
+        assert list_lines(app)[0].startswith("●") and list(history.marks) == [Pick(250), Pick(1)]
+        await pilot.press("end")
+        await settle(pilot)
+        assert row_of(app, "prompt number 0")[0] == "●"
