@@ -26,6 +26,7 @@ from imagegen_tui import compare
 from imagegen_tui.compare import Item, Span
 from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.graphics import Graphics
+from imagegen_tui.ui.keymap import key_shown
 from imagegen_tui.ui.pictures import Picture, Rendition
 from imagegen_tui.ui.safe import template
 from imagegen_tui.ui.widgets.preview import Wanted, cached, prepared
@@ -229,11 +230,7 @@ class CompareScreen(Screen[None]):
         return Content.styled(count, "bold") + caption(self.items, position, self.prices, inline=True) + Content("\n") + keys
 
     def _key(self, binding_id: str) -> str:
-        """The key of this screen's binding `binding_id` as the footer shows it ([keys] applied)."""
-        for active in self.active_bindings.values():
-            if active.binding.id == binding_id:
-                return self.app.get_key_display(active.binding)
-        return ""
+        return key_shown(self, binding_id) or ""
 
     def action_blink(self) -> None:
         """Into the blink at the first image, then on to the next at each press."""
@@ -241,7 +238,7 @@ class CompareScreen(Screen[None]):
 
     def action_flip(self, step: int) -> None:
         entering = self.shown is None
-        self.shown = 0 if entering else (self.shown + step) % len(self.items)  # type: ignore[operator]
+        self.shown = 0 if self.shown is None else (self.shown + step) % len(self.items)
         self.add_class("blinking")
         self.query_one("#compare-blink-caption", Static).update(self._blink_captions[self.shown])
         picture = self.query_one("#compare-blink-picture", Fitted)

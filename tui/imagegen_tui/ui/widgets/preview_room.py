@@ -13,12 +13,13 @@ from typing import Any
 
 from textual.binding import Binding
 
+from imagegen_tui.compare import Item
 from imagegen_tui.config import Profile
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
-from imagegen_tui.compare import Item
 from imagegen_tui.ui.intents import CompareMarked, Edit, Mark, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
+from imagegen_tui.ui.keymap import key_shown
 from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.welcome import welcome
 
@@ -113,11 +114,7 @@ class PreviewPane(Preview):
             self.welcome_for(self._profile)
 
     def _key(self, binding_id: str) -> str | None:
-        """The key of the app's binding `binding_id` as the footer shows it: [keys] applied."""
-        for active in self.screen.active_bindings.values():
-            if active.binding.id == binding_id:
-                return self.app.get_key_display(active.binding)
-        return None
+        return key_shown(self.screen, binding_id)
 
     def view(self, generation: Generation) -> None:
         """The generation's images full screen, from the one on show here."""
