@@ -45,7 +45,8 @@ BROKEN = [
     (lambda url: local(url, top='proflie = "local"\n'), None, "unknown key 'proflie'; did you mean 'profile'?", None),
     (lambda url: local(url, top='profile = "nosuch"\n'), "profile", "no profile named 'nosuch'", None),
     (lambda url: local(url, '[output]\ntemplate = "../{slug}"\n'), "output.template", "'..'", None),
-    (lambda url: local(url, "[styles]\nwarm = true\n"), None, "unknown key 'styles'", None),
+    (lambda url: local(url, "[styles]\nwarm = true\n"), "styles.warm", "expected a table", None),
+    (lambda url: local(url, "[style]\nwarm = true\n"), None, "unknown key 'style'; did you mean 'styles'?", None),
     (lambda url: local(url, "max_retries = = 2\n"), None, "is not valid TOML", 5),
     (lambda url: local(url, '[profiles.local.headers]\nX-Who = "caf\xe9"\n'), None, "is not UTF-8 text", 6),
 ]

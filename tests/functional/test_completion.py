@@ -18,11 +18,15 @@ from conftest import run_cli, write_config
 from ptyproc import PtyProcess
 
 
+STYLES = '[styles.watercolor]\nprompt = "{prompt}, watercolor"\n[styles."soft light"]\nquality = "low"\n[styles.noir]\nprompt = "film noir"\n'
+
+
 @pytest.fixture
 def program(tmp_path: Path, dirs, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`imagegen-tui` on PATH (this interpreter, this checkout), with one profile of the
-    user's own in the config besides the built-in ones."""
-    write_config(dirs, '[profiles.my-gateway]\nbase_url = "http://127.0.0.1:9/v1"\nkey_required = false\n')
+    user's own in the config besides the built-in ones, and styles (one whose name has a space,
+    which no completion can offer as one word)."""
+    write_config(dirs, '[profiles.my-gateway]\nbase_url = "http://127.0.0.1:9/v1"\nkey_required = false\n' + STYLES)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "imagegen-tui"
@@ -65,7 +69,11 @@ def complete_bash(script: Path, *words: str) -> list[str]:
 
 @pytest.mark.parametrize(("words", "offered"), [
     (["gen"], ["generate"]),
-    ([""], ["generate", "edit", "config", "history", "doctor", "serve-demo", "web", "completion"]),
+    ([""], ["generate", "edit", "config", "history", "batch", "doctor", "serve-demo", "web", "completion"]),
+    (["generate", "a {red|blue} fox", "--sw"], ["--sweep"]),
+    (["generate", "a fox", "--sh"], ["--sheet"]),
+    (["batch", "prompts.txt", "--ag"], ["--again"]),
+    (["batch", "prompts.txt", "--quality", "l"], ["low"]),
     (["generate", "--qu"], ["--quality", "--quiet"]),
     (["generate", "a fox", "--quality", ""], ["auto", "low", "medium", "high", "standard", "hd"]),
     (["generate", "a fox", "-q", "h"], ["high", "hd"]),
@@ -82,6 +90,8 @@ def complete_bash(script: Path, *words: str) -> list[str]:
     (["completion", "z"], ["zsh"]),
     (["generate", "--profile", ""], ["model-go", "openai", "demo", "my-gateway"]),
     (["history", "list", "--profile", "my"], ["my-gateway"]),
+    (["generate", "a fox", "--style", ""], ["watercolor", "noir"]),
+    (["edit", "a hat", "--style", "watercolor", "--style", "n"], ["noir"]),
     (["generate", "--", "--q"], []),  # after --, a prompt that starts with a dash
 ])
 def test_bash_completes_commands_options_and_values(bash_script, words, offered):
@@ -93,6 +103,7 @@ def test_bash_completes_files_and_folders(bash_script, tmp_path):
     (tmp_path / "foxes").mkdir()
     start = str(tmp_path / "fox")
     assert sorted(complete_bash(bash_script, "edit", "a hat", "--image", start)) == [start + ".png", start + "es"]
+    assert sorted(complete_bash(bash_script, "batch", start)) == [start + ".png", start + "es"]
     assert complete_bash(bash_script, "edit", "a hat", "--mask", start + ".") == [start + ".png"]
     assert complete_bash(bash_script, "generate", "a fox", "-o", start) == [start + "es"]  # folders only
     assert complete_bash(bash_script, "history", "import", start) == [start + "es"]
@@ -146,6 +157,8 @@ def test_zsh_on_a_terminal(program, tmp_path, how):
         terminal.read_until(lambda shown: b"favourite" in shown and b"mark (or with --off unmark) a favourite" in shown, timeout=20)
         terminal.send("\x15imagegen-tui edit a --profile \t")
         terminal.read_until(b"my-gateway", timeout=20)
+        terminal.send("\x15imagegen-tui generate a --style wa\t")
+        terminal.read_until(b"--style watercolor", timeout=20)
         terminal.send("\x15exit\n")
 
 
@@ -178,6 +191,7 @@ def fish_script(program: Path, tmp_path: Path) -> Path:
     ("imagegen-tui config show ", []),
     ("imagegen-tui --graphics sixel hi", ["history"]),
     ("imagegen-tui generate -p ", ["demo", "model-go", "my-gateway", "openai"]),
+    ("imagegen-tui generate 'a fox' --style ", ["noir", "watercolor"]),
 ])
 def test_fish_completes_commands_options_and_values(fish_script, line, offered):
     assert complete_fish(fish_script, line) == offered

@@ -21,6 +21,7 @@ from imagegen_tui.studio import Studio
 from imagegen_tui.ui import graphics
 from imagegen_tui.ui.app import ImagegenApp
 from imagegen_tui.ui.widgets.history import HistoryList
+from imagegen_tui.variants import escape
 from test_tui import settle, submit
 
 HOSTILE_PROFILE = "[/dim] gw \x1b[2J"
@@ -114,7 +115,7 @@ async def test_prompt_jobs_toasts_dialogs_palette_and_settings(hostile_app, demo
         app.switch_profile(app.studio.config.profiles["demo"])
         app.clear_notifications()
         for hostile in HOSTILE:
-            await submit(pilot, f"{hostile} #sleep:20")
+            await submit(pilot, f"{escape(hostile)} #sleep:20")  # its braces would be variants
             await pilot.pause(0.3)
             text = assert_clean(app)
             assert shown_form(hostile)[:20] in text  # the jobs panel and the new history row

@@ -146,7 +146,8 @@ history_rows = "two"
     "text, key, message",
     [
         ("proflie = 'demo'", None, "unknown key 'proflie'; did you mean 'profile'?"),
-        ("[styles]\nx = 1", None, "unknown key 'styles'; known: budget, keys, output, prices, profile, profiles, ui"),
+        ("[style]\nx = 1", None, "unknown key 'style'; did you mean 'styles'?"),
+        ("[themes]\nx = 1", None, "unknown key 'themes'; known: budget, keys, output, prices, profile, profiles, styles, ui"),
         ("[output]\nfodler = 'x'", "output", "unknown key 'fodler'; did you mean 'folder'?"),
         ("[ui]\nconcurency = 2", "ui", "unknown key 'concurency'; did you mean 'concurrency'?"),
         ("[profiles.model-go]\ntimout = 3", "profiles.model-go", "unknown key 'timout'; did you mean 'timeout'?"),

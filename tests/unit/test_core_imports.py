@@ -5,10 +5,14 @@ import json
 import subprocess
 import sys
 
+from conftest import write_config
+
 CORE = [
+    "imagegen_tui.batch",
     "imagegen_tui.budget",
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
+    "imagegen_tui.cli_sweep",
     "imagegen_tui.compare",
     "imagegen_tui.client",
     "imagegen_tui.completion",
@@ -37,13 +41,17 @@ CORE = [
     "imagegen_tui.retry",
     "imagegen_tui.saving",
     "imagegen_tui.service",
+    "imagegen_tui.sheet",
     "imagegen_tui.sources",
     "imagegen_tui.state",
     "imagegen_tui.statuses",
     "imagegen_tui.store",
     "imagegen_tui.studio",
+    "imagegen_tui.styles",
+    "imagegen_tui.sweep",
     "imagegen_tui.textsafe",
     "imagegen_tui.thumbnails",
+    "imagegen_tui.variants",
     "imagegen_tui.web",
     "imagegen_tui.demo.artist",
     "imagegen_tui.demo.server",
@@ -121,6 +129,13 @@ def test_version_does_not_even_build_the_parser():
 def test_profile_names_for_a_completion_load_the_config_alone():
     """What a TAB press runs: no parser, no history, no HTTP, no Textual."""
     loaded = loaded_of(["_complete-profiles"], ("imagegen_tui.cli_history", "imagegen_tui.store", "httpx", "PIL", "textual"))
+    assert loaded == []
+
+
+def test_style_names_for_a_completion_load_the_config_alone(dirs):
+    """Reading [styles] (a style that sets a format too) loads no history, request or HTTP module."""
+    write_config(dirs, '[styles.proof]\nprompt = "{prompt}, proof"\noutput_format = "jpg"\n')
+    loaded = loaded_of(["_complete-styles"], ("imagegen_tui.cli_history", "imagegen_tui.store", "sqlite3", "httpx", "PIL", "textual"))
     assert loaded == []
 
 

@@ -6,7 +6,7 @@ from imagegen_tui.metadata import embed
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage, verify_image
 from imagegen_tui.saving import SaveTarget, save_result
-from imagegen_tui.store import Filters, HistoryStore
+from imagegen_tui.store import Filters, HistoryStore, Provenance
 
 
 def make_generation(folder, prompt, fmt, n, gen_id):
@@ -44,3 +44,19 @@ def test_import_rebuilds_history_from_files(tmp_path):
         again = import_folder(store, folder)
         assert (again.generations, again.already_known) == (0, 6)
         assert store.count() == 3
+
+
+def test_an_imported_file_keeps_its_typed_prompt_and_styles(tmp_path):
+    folder = tmp_path / "pictures"
+    images = [verify_image(artist.encode(artist.draw("fox", 32, 32, 0), "png", None))]
+    request = ImageRequest(prompt="a fox, watercolor, at night", model="gpt-image-2")
+    target = SaveTarget(
+        folder=folder, template="{slug}-{index}", profile="demo", provider="demo", generation_id="gen000000009", when=datetime(2026, 10, 1),
+        typed_prompt="a fox", styles=("watercolor", "night"),
+    )
+    save_result(request, GenerationResult(images=images, usage=Usage(), elapsed=1.0), target)
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        assert import_folder(store, folder).generations == 1
+        [fox] = store.page()
+    assert fox.prompt == "a fox, watercolor, at night"
+    assert fox.provenance == Provenance(typed_prompt="a fox", styles=("watercolor", "night"))

@@ -11,7 +11,7 @@ from imagegen_tui.config import load_config
 from imagegen_tui.errors import InvalidRequest, ProfileUnusable
 from imagegen_tui.state import RECALL_MAX, State, StateFile, read_state
 from imagegen_tui.store import HistoryStore
-from imagegen_tui.studio import Studio
+from imagegen_tui.studio import PARAM_KEYS, Studio
 from conftest import write_config
 
 
@@ -165,3 +165,23 @@ def test_the_studios_save_never_writes_a_file_that_had_a_problem(dirs):
     s.config.ui.concurrency = 5
     assert s.save_config() is None
     assert dirs.config_file.read_text() == "profile = ["
+
+
+def test_presets_and_styles_are_kept_in_the_state_file_and_a_damaged_preset_is_forgotten(dirs):
+    write_config(dirs, '[styles.watercolor]\nprompt = "{prompt}, watercolor"\n')
+    before = dirs.config_file.read_bytes()
+    studio = Studio(load_config(), None)
+    demo = studio.config.profiles["demo"]
+    assert studio.save_preset("wide", demo, {"size": "1536x1024", "n": 2, "not a parameter": 1}, ["watercolor"])
+    studio.remember_styles(["watercolor"])
+    again = Studio(load_config(), None)
+    assert again.presets() == {"wide": {"profile": "demo", "params": {**dict.fromkeys(PARAM_KEYS), "size": "1536x1024", "n": 2}, "styles": ["watercolor"]}}
+    assert again.state.styles == ["watercolor"]
+    again.delete_preset("wide")
+    assert Studio(load_config(), None).presets() == {}
+    assert dirs.config_file.read_bytes() == before
+
+    paths.state_file().write_text(json.dumps({"presets": {"ok": {"profile": "demo", "params": {}}, "bad": {"params": {}}}, "styles": "watercolor"}))
+    state = StateFile()
+    assert state.state.presets == {"ok": {"profile": "demo", "params": {}}} and state.state.styles == []
+    assert state.problem.endswith("styles, the preset 'bad' could not be used and were forgotten")

@@ -115,6 +115,18 @@ def test_provenance_is_recorded_and_read_back_and_old_rows_have_none(store):
     assert store.get(cell).provenance.sweep_axes == {"quality": "low", "variant": "red"}
 
 
+def test_a_sweep_s_members_in_order_and_only_done_batch_lines_count(store, tmp_path):
+    request = ImageRequest(prompt="a fox", model="gpt-image-2")
+    members = [store.begin(f"s{i}", request, "demo", "demo", provenance=Provenance(sweep_id="sw", sweep_axes={"{1}": str(i)})) for i in range(3)]
+    store.begin("other", request, "demo", "demo", provenance=Provenance(sweep_id="sw2", sweep_axes={"{1}": "x"}))
+    assert [g.id for g in store.sweep_members("sw")] == members and store.sweep_members("none") == []
+    done, failed, running = (store.begin(f"b{key}", request, "demo", "demo", provenance=Provenance(batch_key=key)) for key in ("k1", "k2", "k3"))
+    store.complete(done, [SavedImage(tmp_path / "1.png", 1, 8, 8, "png", 10)], Usage(), elapsed=1.0, request_id=None)
+    store.fail(failed, "server", "500")
+    assert store.done_batch_keys(["k1", "k2", "k3", "k4"]) == {"k1"}
+    assert store.done_batch_keys([]) == set()
+
+
 def test_migration_from_first_schema_keeps_rows_and_indexes_them(tmp_path):
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,6 +22,7 @@ from imagegen_tui.textsafe import visible
 
 VERSION = f"imagegen-tui {__version__}"
 PROFILES_COMMAND = "_complete-profiles"  # hidden: what shell completion asks for profile names; never in --help
+STYLES_COMMAND = "_complete-styles"  # hidden: the same for style names ([styles] in the config)
 SHELLS = ("bash", "zsh", "fish")  # completion scripts (completion.py)
 EXIT_OK = 0
 EXIT_PIPE = 128 + 13  # as a process killed by SIGPIPE, like other tools whose reader left
@@ -76,6 +79,9 @@ def build_parser(*, commands_too: bool = True) -> argparse.ArgumentParser:
     from imagegen_tui import cli_history
 
     cli_history.add_parser(commands)
+    from imagegen_tui import cli_sweep
+
+    cli_sweep.add_parser(commands)
 
     commands.add_parser("doctor", help="show how images will be drawn in this terminal, and why", description="Probe the terminal as the TUI does and print the graphics protocol, cell size and terminal facts.")
 
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; whatever goes wrong ends in a sentence and an exit status, never a
     traceback, and under --json in one JSON object on stdout as well."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv == ["--version"] or argv[:1] == [PROFILES_COMMAND]:
+    if argv == ["--version"] or argv[:1] in ([PROFILES_COMMAND], [STYLES_COMMAND]):
         try:
             return _before_the_parser(argv)
         except BrokenPipeError:
@@ -151,13 +157,13 @@ def _starts_the_tui(argv: list[str]) -> bool:
 
 
 def _before_the_parser(argv: list[str]) -> int:
-    """What must be quick: --version, and the profile names a shell completion asks for."""
+    """What must be quick: --version, and the profile and style names a shell completion asks for."""
     if argv == ["--version"]:
         say(VERSION)
     else:
-        from imagegen_tui.completion import print_profiles
+        from imagegen_tui.completion import print_names
 
-        print_profiles(argv[1:])
+        print_names("styles" if argv[0] == STYLES_COMMAND else "profiles", argv[1:])
     sys.stdout.flush()
     return EXIT_OK
 
@@ -188,13 +194,17 @@ def _asks_json(argv: list[str]) -> bool:
 def _billable(args: argparse.Namespace) -> bool | None:
     """What a command that stopped unexpectedly may have cost: a generation may have been
     sent (None: maybe), nothing else sends anything."""
-    sends = args.command in ("generate", "edit") or getattr(args, "history_command", None) == "rerun"
+    sends = args.command in ("generate", "edit", "batch") or getattr(args, "history_command", None) == "rerun"
     return None if sends else False
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.command in ("generate", "edit"):
         return _generate(args)
+    if args.command == "batch":
+        from imagegen_tui import cli_sweep
+
+        return cli_sweep.run_batch(args, _load(args, strict=True))
     if args.command == "config":
         return _config(args)
     if args.command == "serve-demo":
@@ -327,7 +337,22 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config, with
 
 def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
     """What generate and edit both take (edits have no moderation)."""
-    command.add_argument("prompt", help="the prompt; '-' reads it from standard input")
+    command.add_argument("prompt", help="the prompt; '-' reads it from standard input" + ("" if edit else "; {a|b} makes a sweep of variants (\\{ for a brace)"))
+    parameter_options(command, edit=edit)
+    command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
+    command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
+    command.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
+    command.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
+    command.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
+    if not edit:
+        from imagegen_tui import cli_sweep
+
+        cli_sweep.sweep_options(command)
+    run_options(command)
+
+
+def parameter_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
+    """The profile and the image parameters: what generate, edit and batch take."""
     command.add_argument("--profile", "-p", help="profile to use (default: the configured one, else the first with a key, else demo)")
     command.add_argument("--model", "-m", help="model (default: the profile's)")
     command.add_argument("--size", "-s", help="auto, 1024x1024, 1536x1024, 1024x1536, or WxH where the model allows it")
@@ -338,27 +363,23 @@ def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
     command.add_argument("--compression", "-c", type=int, dest="output_compression", help="0-100, jpeg and webp only")
     if not edit:
         command.add_argument("--moderation", help="auto, low")
+    command.add_argument("--style", action="append", dest="styles", default=[], metavar="NAME", help="apply this style of the config's [styles] (repeatable: in order); options given here win over its parameters")
     command.add_argument("--user", help="end-user id passed to the provider")
-    command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
-    command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
-    command.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
-    command.add_argument("--stdout", action="store_true", help="write the image itself to standard output, for a pipe or a file (it is still saved and recorded); everything else goes to stderr")
-    command.add_argument("--stdout-format", choices=("image", "tar"), help="implies --stdout; image: the one image's bytes (n must be 1, the default); tar: a tar stream of every image")
+
+
+def run_options(command: argparse.ArgumentParser) -> None:
+    """How a command that sends runs: its time limit and what it prints."""
     command.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
     command.add_argument("--json", action="store_true", help="print one JSON object instead of paths, failures included")
     command.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
 
 
-def _generate(args: argparse.Namespace) -> int:
-    """`generate` and `edit`: one path from the command line to run_generation."""
+def sending_profile(args: argparse.Namespace, config: Any) -> Any:
+    """The profile --profile names (else the active one) when it can send, with --timeout."""
     from dataclasses import replace
 
-    from imagegen_tui.errors import ConfigError, InvalidRequest
-    from imagegen_tui.request import ImageRequest
+    from imagegen_tui.errors import ConfigError
 
-    piped = _piped_images(args)
-    prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
-    config = _load(args, strict=True)
     try:
         profile = config.usable_profile(os.environ, args.profile)
     except ConfigError as exc:
@@ -367,20 +388,69 @@ def _generate(args: argparse.Namespace) -> int:
         if args.timeout <= 0:
             raise Failure(ErrorKind.USAGE, "--timeout must be positive")
         profile = replace(profile, timeout=args.timeout)
-    params = {
+    return profile
+
+
+def request_params(args: argparse.Namespace, profile: Any) -> dict[str, Any]:
+    """The image parameters from the command line, the profile's model by default."""
+    return {
         "model": args.model or profile.model, "n": args.n, "size": args.size, "quality": args.quality, "background": args.background,
         "output_format": args.output_format, "output_compression": args.output_compression, "user": args.user,
-        "stream": args.stream, "partial_images": args.partial_images,
+        "stream": getattr(args, "stream", False), "partial_images": getattr(args, "partial_images", None),
     }
+
+
+def _generate(args: argparse.Namespace) -> int:
+    """`generate` and `edit`: one path from the command line to run_generation (a prompt with
+    variants, or --sweep, to a sweep's)."""
+    from imagegen_tui.errors import InvalidRequest
+
+    piped = _piped_images(args)
+    prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
+    config = _load(args, strict=True)
+    profile = sending_profile(args, config)
+    params = request_params(args, profile)
     output_dir = None if args.output in (None, "-") else Path(args.output)
+    picked = _picked_styles(config, args.styles)
     if args.command == "generate":
-        request = ImageRequest(prompt=prompt, moderation=args.moderation, **params)
-        return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped)
+        from imagegen_tui import cli_sweep
+
+        params["moderation"] = args.moderation
+        return cli_sweep.generate(args, config, profile, prompt, params, picked, output_dir=output_dir, piped=piped)
+    from imagegen_tui import styles
+
+    styled = styles.apply(picked, prompt, params)
     try:
-        request, made_from = _edit_request(args, prompt, {**params, "input_fidelity": args.input_fidelity})
+        request, made_from = _edit_request(args, styled.prompt, {**styled.params, "input_fidelity": args.input_fidelity})
     except InvalidRequest as exc:
         raise exc.failure() from None
-    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, sources=made_from)
+    request = _checked(request, profile, config, styled, params)
+    return run_generation(config, profile, request, as_json=args.json, output_dir=output_dir, piped=piped, sources=made_from, provenance=styled.provenance)
+
+
+def _checked(request: Any, profile: Any, config: Any, styled: Any, params: dict[str, Any]) -> Any:
+    """With styles, the request checked here, so that a problem with a value a style filled in
+    names the style (the service checks it again, as it does every request)."""
+    if not styled.provenance.styles:
+        return request
+    from imagegen_tui import styles
+    from imagegen_tui.errors import InvalidRequest
+
+    try:
+        return request.validate(profile.caps(request.model))
+    except InvalidRequest as exc:
+        raise InvalidRequest(styles.blamed(exc.problems, styled, config.styles, params)).failure() from None
+
+
+def _picked_styles(config: Any, names: list[str]) -> list[Any]:  # -> list[styles.Style]
+    """The --style styles, in order; an unknown name is a usage error that lists the styles
+    there are."""
+    from imagegen_tui import styles
+
+    try:
+        return styles.pick(config.styles, names)
+    except styles.UnknownStyle as exc:
+        raise Failure(ErrorKind.USAGE, f"--style: {exc}") from None
 
 
 def _edit_request(args: argparse.Namespace, prompt: str, params: dict[str, Any]) -> tuple[Any, list[Any]]:
@@ -442,25 +512,24 @@ def _stdin_prompt() -> str:
 
 def run_generation(
     config: Any, profile: Any, request: Any, *, as_json: bool, output_dir: Path | None = None, parent_id: int | None = None,
-    piped: str | None = None, sources: Any = (),
+    piped: str | None = None, sources: Any = (), provenance: Any = None,
 ) -> int:
     """Generate, save, record in the history, print: shared by `generate` and `history rerun`.
     `piped` ("image" or "tar"): the saved images go to stdout too, and their paths to stderr."""
     import asyncio
 
-    from imagegen_tui import budget, service
-    from imagegen_tui.config import DEMO_NOTICE
+    from imagegen_tui import service
     from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 
-    if profile.demo:
-        note(DEMO_NOTICE)
-    if warning := profile.warning():
-        warn(warning)  # even under --quiet: nothing checks this provider's certificate
-    if blind := budget.warning(config, profile.name, request.model):
-        warn(blind)  # a budget that cannot stop this model is no budget: said even under --quiet
+    announce(config, profile, [request.model])
+    from imagegen_tui.store import Provenance
+
     store = open_store()
     try:
-        job = service.generate(config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources)
+        job = service.generate(
+            config, profile, request, os.environ, store=store, parent_id=parent_id, output_dir=output_dir, sources=sources,
+            provenance=provenance or Provenance(),
+        )
         outcome = asyncio.run(_attended(job, profile, request))
     except (InvalidRequest, ImageAPIError) as exc:
         raise exc.failure() from exc
@@ -482,6 +551,22 @@ def run_generation(
         for image in outcome.saved:
             say(str(image.path))
     return EXIT_OK
+
+
+def announce(config: Any, profile: Any, models: Iterable[str]) -> None:
+    """What to know before a profile sends `models`: that the demo sends nothing; said even
+    under --quiet, that a provider's certificate is not checked, and that a budget cannot
+    stop a model (no price for it: a budget that cannot stop it is no budget)."""
+    from imagegen_tui import budget
+    from imagegen_tui.config import DEMO_NOTICE
+
+    if profile.demo:
+        note(DEMO_NOTICE)
+    if warning := profile.warning():
+        warn(warning)
+    for model in dict.fromkeys(models):
+        if blind := budget.warning(config, profile.name, model):
+            warn(blind)
 
 
 def _pipe(saved: list[Any], form: str, folder: Path) -> None:
@@ -521,7 +606,6 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
     without one: output goes to /dev/null, and the images are still saved and recorded."""
     import asyncio
     import itertools
-    import signal
     import time
 
     from imagegen_tui.console import detach
@@ -555,21 +639,34 @@ async def _attended(job: Any, profile: Any, request: Any) -> Any:
                 return
             await asyncio.sleep(0.1)
 
+    with hangup_survived(hung_up):
+        if sys.stderr.isatty() and not quiet():
+            ticker = asyncio.create_task(tick())
+        try:
+            return await job
+        finally:
+            if ticker is not None and not ticker.done():
+                ticker.cancel()
+                show("\r\033[K")
+
+
+@contextmanager
+def hangup_survived(hung_up: Callable[[], None]) -> Iterator[None]:
+    """Inside a running event loop: a hangup calls `hung_up` (which detaches the output) instead
+    of ending the process, whose calls are paid for once sent."""
+    import asyncio
+    import signal
+
     loop = asyncio.get_running_loop()
     # not on Windows; under nohup the hangup is already ignored, and stays so
     hangups = hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN
     if hangups:
         loop.add_signal_handler(signal.SIGHUP, hung_up)
-    if sys.stderr.isatty() and not quiet():
-        ticker = asyncio.create_task(tick())
     try:
-        return await job
+        yield
     finally:
         if hangups:
             loop.remove_signal_handler(signal.SIGHUP)
-        if ticker is not None and not ticker.done():
-            ticker.cancel()
-            show("\r\033[K")
 
 
 def _elapsed(seconds: float) -> str:
@@ -628,6 +725,8 @@ def _config(args: argparse.Namespace) -> int:
     for scope, limits in info["budgets"].items():
         parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
         say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")
+    for name, style in config.styles.items():
+        say(f"style {name}: {style.summary()}")
     if problem := info["profiles"][info["active_profile"]]["problem"]:
         say(f"not ready: {problem}")
     for warning in info["warnings"]:

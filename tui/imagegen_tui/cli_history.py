@@ -193,6 +193,9 @@ def _show(store: HistoryStore, g: Generation, args: argparse.Namespace, config: 
     if len(chain) > 1:
         say("lineage:    " + " ← ".join(f"#{gen_id}" for gen_id in chain) + f"   (history tree {g.id})")
     say(f"prompt:     {g.prompt}")
+    if g.provenance.styles:
+        say(f"typed:      {g.provenance.typed_prompt}")
+        say(f"styles:     {', '.join(g.provenance.styles)}")
     say(f"profile:    {g.profile} ({g.provider})")
     params = ", ".join(f"{k}={v}" for k, v in g.params.items() if v not in (None, False))
     say(f"parameters: {params}")
@@ -257,7 +260,7 @@ def _rerun(g: Generation, args: argparse.Namespace, load_config: Any, run_genera
         raise exc.failure() from None
     if args.n is not None:
         request = replace(request, n=args.n)
-    return run_generation(config, profile, request, as_json=args.json, parent_id=g.id, sources=made_from)
+    return run_generation(config, profile, request, as_json=args.json, parent_id=g.id, sources=made_from, provenance=g.provenance.styling())
 
 
 def _delete(store: HistoryStore, g: Generation, args: argparse.Namespace) -> int:
@@ -354,6 +357,7 @@ def _import(store: HistoryStore, args: argparse.Namespace) -> int:
         say_result(asdict(report))
     else:
         unreadable = f"; {len(report.damaged)} unreadable skipped" if report.damaged else ""
+        unreadable += f"; {report.sheets} contact sheet(s) skipped" if report.sheets else ""
         say(f"added {report.generations} generation(s) with {report.images} image(s); "
             f"{report.already_known} image(s) already in the history; {report.without_metadata} without imagegen-tui settings skipped{unreadable}")
         for line in report.damaged:

@@ -4,8 +4,9 @@ The parser is walked once (`commands`) into what each command level offers: subc
 options, and what an option's value or a positional argument completes to. Each shell's script
 is that table plus a few lines of the shell's own. Values argparse leaves to the request's
 checks (--quality, --format …: their messages name the model) come from the constants those
-checks use. Profile names are asked of the program itself when completed (PROFILES_COMMAND,
-which loads only the config), so that they follow the config file.
+checks use. Profile and style names are asked of the program itself when completed
+(PROFILES_COMMAND, STYLES_COMMAND, which load only the config), so that they follow the config
+file.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from imagegen_tui.cli import PROFILES_COMMAND
+from imagegen_tui.cli import PROFILES_COMMAND, STYLES_COMMAND
 
 PROGRAM = "imagegen-tui"
 # what a value completes to; None is a value nothing can guess (a prompt, a number)
-FILES, DIRS, PROFILES = "files", "dirs", "profiles"
+FILES, DIRS, PROFILES, STYLES = "files", "dirs", "profiles", "styles"
 
 
 @dataclass(frozen=True)
 class Values:
-    kind: str | None = None  # FILES, DIRS, PROFILES, or None (choices, when there are any)
+    kind: str | None = None  # FILES, DIRS, PROFILES, STYLES, or None (choices, when there are any)
     choices: tuple[str, ...] = ()
 
 
@@ -104,6 +105,8 @@ def _values(action: argparse.Action, known: dict[str, tuple[str, ...]]) -> Value
         return Values(choices=known[action.dest])
     if action.dest == "profile":
         return Values(PROFILES)
+    if action.dest == "styles":
+        return Values(STYLES)
     return Values({"FILE": FILES, "PATH": FILES, "DIR": DIRS}.get(str(action.metavar)))
 
 
@@ -143,7 +146,7 @@ def _bash(found: list[Command]) -> str:
                 several = c.more and index == len(c.positionals)  # it and every word after it
                 yield [shlex.quote(f"{c.key} #") + ("*" if several else str(index))], _bash_values(v)
 
-    return _BASH.format(program=PROGRAM, profiles=PROFILES_COMMAND, subcommands=cases(subcommands()), options=cases(options()), values=cases(values()))
+    return _BASH.format(program=PROGRAM, profiles=PROFILES_COMMAND, styles=STYLES_COMMAND, subcommands=cases(subcommands()), options=cases(options()), values=cases(values()))
 
 
 def _bash_values(values: Values) -> str:
@@ -205,6 +208,7 @@ _imagegen_tui() {{
         files) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
         dirs) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
         profiles) COMPREPLY=($(compgen -W "$("${{COMP_WORDS[0]}}" {profiles} ${{config:+--config "$config"}} 2>/dev/null)" -- "$cur")) ;;
+        styles) COMPREPLY=($(compgen -W "$("${{COMP_WORDS[0]}}" {styles} ${{config:+--config "$config"}} 2>/dev/null)" -- "$cur")) ;;
         *) COMPREPLY=() ;;
     esac
 }}
@@ -219,7 +223,7 @@ complete -F _imagegen_tui {program}
 
 def _zsh(found: list[Command]) -> str:
     functions = [_zsh_function(c) for c in found]
-    return _ZSH_HEAD.format(program=PROGRAM, profiles=PROFILES_COMMAND) + "\n".join(functions) + _ZSH_TAIL
+    return _ZSH_HEAD.format(program=PROGRAM, profiles=PROFILES_COMMAND, styles=STYLES_COMMAND) + "\n".join(functions) + _ZSH_TAIL
 
 
 def _zsh_name(command: Command) -> str:
@@ -277,6 +281,8 @@ def _zsh_action(values: Values) -> str:
         return "_files -/"
     if values.kind == PROFILES:
         return "_imagegen_tui_profiles"
+    if values.kind == STYLES:
+        return "_imagegen_tui_styles"
     if values.choices:
         return "(" + " ".join(values.choices) + ")"
     return " "
@@ -317,6 +323,12 @@ _imagegen_tui_profiles() {{
     profiles=(${{(f)"$(${{~_imagegen_tui_program}} {profiles} ${{_imagegen_tui_config_file:+--config}} ${{~_imagegen_tui_config_file}} 2>/dev/null)"}})
     _describe -t profiles profile profiles
 }}
+
+_imagegen_tui_styles() {{
+    local -a styles
+    styles=(${{(f)"$(${{~_imagegen_tui_program}} {styles} ${{_imagegen_tui_config_file:+--config}} ${{~_imagegen_tui_config_file}} 2>/dev/null)"}})
+    _describe -t styles style styles
+}}
 """
 
 
@@ -328,7 +340,7 @@ _imagegen_tui_profiles() {{
 def _fish(found: list[Command]) -> str:
     takes = [f"{c.key} {s}".strip() for c in found for o in c.options if o.values is not None for s in o.strings]
     levels = [c.key for c in found if c.path]
-    lines = [_FISH_HEAD.format(program=PROGRAM, profiles=PROFILES_COMMAND, takes=" ".join(_fq(t) for t in takes), levels=" ".join(_fq(k) for k in levels))]
+    lines = [_FISH_HEAD.format(program=PROGRAM, profiles=PROFILES_COMMAND, styles=STYLES_COMMAND, takes=" ".join(_fq(t) for t in takes), levels=" ".join(_fq(k) for k in levels))]
     for c in found:
         at = f"__imagegen_tui_at {_fq(c.key)}"
         for name, help_text in c.subcommands.items():
@@ -361,6 +373,8 @@ def _fish_words(values: Values) -> str:
         return "-a '(__fish_complete_directories (commandline -ct) \"\")'"
     if values.kind == PROFILES:
         return "-a '(__imagegen_tui_profiles)'"
+    if values.kind == STYLES:
+        return "-a '(__imagegen_tui_styles)'"
     return f"-a {_fq(' '.join(values.choices))}" if values.choices else ""
 
 
@@ -408,30 +422,41 @@ function __imagegen_tui_at --description 'at this command level (with this many 
     test (count $argv) -lt 2; or test "$found[2]" = "$argv[2]"
 end
 
-function __imagegen_tui_profiles
+function __imagegen_tui_names --description 'what the hidden command $argv[1] prints, with the --config given'
     set -l found (__imagegen_tui_walk)
     set -l program (commandline -opc)[1]
     if test -n "$found[3]"
-        $program {profiles} --config $found[3] 2>/dev/null
+        $program $argv[1] --config $found[3] 2>/dev/null
     else
-        $program {profiles} 2>/dev/null
+        $program $argv[1] 2>/dev/null
     end
+end
+
+function __imagegen_tui_profiles
+    __imagegen_tui_names {profiles}
+end
+
+function __imagegen_tui_styles
+    __imagegen_tui_names {styles}
 end
 """
 
 _WRITERS: dict[str, Callable[[list[Command]], str]] = {"bash": _bash, "zsh": _zsh, "fish": _fish}
 
 
-def print_profiles(argv: list[str]) -> int:
-    """PROFILES_COMMAND [--config PATH]: the profile names, one a line, for a completion. Says
-    nothing whatever goes wrong: a TAB press must not print errors into the command line."""
+def print_names(kind: str, argv: list[str]) -> int:
+    """PROFILES_COMMAND or STYLES_COMMAND [--config PATH]: the profile or style names (`kind`),
+    one a line, for a completion; a name a shell word cannot carry as it is (a space, a control
+    character) is left out. Says nothing whatever goes wrong: a TAB press must not print errors
+    into the command line."""
     from pathlib import Path
 
     from imagegen_tui.config import load_config
 
     try:
         config = load_config(Path(argv[1]).expanduser() if argv[:1] == ["--config"] and len(argv) > 1 else None)
-        print("\n".join(name for name in config.profiles if name.isprintable() and not any(c.isspace() for c in name)))
+        names = config.styles if kind == STYLES else config.profiles
+        print("\n".join(name for name in names if name.isprintable() and not any(c.isspace() for c in name)))
     except Exception:
         pass
     return 0

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from imagegen_tui import paths
@@ -26,6 +26,9 @@ from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
 from imagegen_tui.naming import DEFAULT_SLUG, DEFAULT_TEMPLATE, SLUG_MODES, check_template
 from imagegen_tui.prices import Price, parse_prices
 from imagegen_tui.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from imagegen_tui.styles import Style
 
 DEMO = "demo"
 DEMO_NOTICE = (
@@ -201,6 +204,7 @@ class Config:
     # [keys]: action (a binding id, room.action, or its bare action name) -> keys ("R,ctrl+r");
     # only the TUI knows its actions, so it checks the names (ui/keymap.py)
     keys: dict[str, str] = field(default_factory=dict)
+    styles: dict[str, Style] = field(default_factory=dict)  # [styles.NAME], in the file's order (styles.py)
     path: Path | None = None
     error: ConfigError | None = None  # the file's problem; nothing is sent while it is set
     # a config file exists and says something of its own: then the demo is never chosen
@@ -211,7 +215,10 @@ class Config:
 
     def snapshot(self) -> Config:
         """A copy that later edits of this config (the settings screen's) do not reach."""
-        return replace(self, profiles=dict(self.profiles), prices=dict(self.prices), budgets=dict(self.budgets), keys=dict(self.keys), ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None)
+        return replace(
+            self, profiles=dict(self.profiles), prices=dict(self.prices), budgets=dict(self.budgets), keys=dict(self.keys), styles=dict(self.styles),
+            ui=replace(self.ui, last=dict(self.ui.last)), _loaded=None,
+        )
 
     def active_profile(self, environ: Mapping[str, str], requested: str | None = None, *, remembered: str | None = None) -> Profile:
         """`requested` (--profile), else IMAGEGEN_TUI_PROFILE, else `remembered` (the TUI's last
@@ -278,7 +285,7 @@ def url_problem(url: str) -> str | None:
 
 _PROFILE_KEYS = {f.name for f in fields(Profile)} - {"name"}
 _CAPS_KEYS = {f.name for f in fields(Capabilities)}
-_TOP_KEYS = {"profile", "output", "profiles", "prices", "budget", "ui", "keys"}
+_TOP_KEYS = {"profile", "output", "profiles", "prices", "budget", "ui", "keys", "styles"}
 _OUTPUT_KEYS = {f.name for f in fields(OutputSettings)}
 _UI_KEYS = {f.name for f in fields(UISettings)}
 
@@ -355,10 +362,14 @@ def _apply(config: Config, data: dict[str, Any]) -> None:
             config.ui = _ui(_expect(value, dict, "ui"))
         elif key == "keys":
             config.keys = _keys(_expect(value, dict, "keys"))
+        elif key == "styles":
+            from imagegen_tui.styles import parse_styles  # only for a file that has styles
+
+            config.styles = parse_styles(value)
     if config.active and config.active not in config.profiles:
         raise no_profile(config.active, config.profiles, "profile")
-    # how the app looks, which keys it takes and what it may spend say nothing about providers
-    config.configured = bool(set(data) - {"ui", "keys", "budget"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
+    # how the app looks, which keys it takes, what it may spend and its styles say nothing about providers
+    config.configured = bool(set(data) - {"ui", "keys", "budget", "styles"} or set(data.get("ui", {})) - _LEGACY_UI_KEYS)
 
 
 def _file_profile(name: str, table: dict[str, Any], builtin: Profile | None) -> Profile:
@@ -567,4 +578,5 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
         "profiles": profiles,
         "budgets": budgets,
         "warnings": sorted(blind),
+        "styles": {name: {"prompt": style.prompt, **style.params} for name, style in config.styles.items()},
     }

@@ -9,12 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imagegen_tui.metadata import MetadataError, read_metadata
+from imagegen_tui.metadata import SHEET_KIND, MetadataError, read_metadata
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage, too_large
 from imagegen_tui.saving import SavedImage
 from imagegen_tui.sources import Source
-from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.store import FinishedGeneration, HistoryStore, Provenance
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
@@ -25,6 +25,7 @@ class ImportReport:
     images: int = 0
     already_known: int = 0
     without_metadata: int = 0
+    sheets: int = 0  # contact sheets: made here, never paid for, so never generations
     damaged: list[str] = field(default_factory=list)
 
 
@@ -43,6 +44,9 @@ def import_folder(store: HistoryStore, folder: Path) -> ImportReport:
             continue
         if meta is None:
             report.without_metadata += 1
+            continue
+        if meta.get("kind") == SHEET_KIND:
+            report.sheets += 1
             continue
         uid = str(meta.get("generation_id") or "import-" + hashlib.sha1(str(path).encode()).hexdigest()[:12])
         groups.setdefault(uid, []).append((path, meta))
@@ -104,7 +108,16 @@ def _record(uid: str, files: list[tuple[Path, dict[str, Any]]]) -> FinishedGener
         images=tuple(images),
         kind="edit" if meta.get("kind") == "edit" else "generate",
         sources=tuple(Source.from_dict(s) for s in meta.get("sources") or () if isinstance(s, dict)),
+        provenance=_styling(meta),
     )
+
+
+def _styling(meta: dict[str, Any]) -> Provenance:
+    """The typed prompt and the styles a file's settings name, when they are what we write."""
+    styles, typed = meta.get("styles"), meta.get("typed_prompt")
+    if isinstance(styles, list) and styles and all(isinstance(name, str) for name in styles) and isinstance(typed, str):
+        return Provenance(typed_prompt=typed, styles=tuple(styles))
+    return Provenance()
 
 
 def _timestamp(meta: dict[str, Any], path: Path) -> float:

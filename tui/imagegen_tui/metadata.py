@@ -20,6 +20,7 @@ from html import escape
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JSON_KEY = "imagegen"
 PARAMETERS_KEY = "parameters"
+SHEET_KIND = "contact-sheet"  # the `kind` of a sweep's contact sheet: no generation, never imported as one
 XMP_NS = "https://github.com/imagegen-tui/ns/1.0/"
 _XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 _XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
@@ -46,6 +47,8 @@ def parameters_text(meta: dict[str, Any]) -> str:
     """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs."""
     params = meta.get("params", {})
     pairs = [f"{label}: {params[key]}" for key, label in PARAMETER_LABELS if params.get(key) is not None]
+    if meta.get("styles"):
+        pairs.append(f"Styles: {' + '.join(meta['styles'])}")
     pairs += [f"{label}: {meta[key]}" for key, label in (("profile", "Profile"), ("provider", "Provider")) if meta.get(key)]
     if meta.get("request_id"):
         pairs.append(f"Request id: {meta['request_id']}")
@@ -61,6 +64,12 @@ def embed(data: bytes, fmt: str, meta: dict[str, Any]) -> bytes:
     if fmt == "webp":
         return _webp_embed(data, payload)
     return data  # gif and others: no standard place; the history store still has it all
+
+
+def embed_png_json(data: bytes, meta: dict[str, Any]) -> bytes:
+    """Only our JSON chunk, for a PNG that is no generation (a contact sheet): an A1111-style
+    `parameters` text would make other tools take it for one."""
+    return _png_embed(data, {JSON_KEY: json.dumps(meta, ensure_ascii=False, separators=(",", ":"))})
 
 
 def read_metadata(path: Path) -> dict[str, Any] | None:

@@ -51,6 +51,8 @@ class SaveTarget:
     when: datetime
     slug_mode: str = DEFAULT_SLUG
     sources: tuple[Source, ...] = ()  # what an edit was made from: named in every image's metadata
+    typed_prompt: str | None = None  # what was typed, when styles made the prompt sent of it
+    styles: tuple[str, ...] = ()  # those styles, in the order applied (styles.py)
 
 
 def metadata_for(request: AnyRequest, result: GenerationResult, target: SaveTarget, image: ImagePayload, index: int) -> dict[str, Any]:
@@ -73,6 +75,7 @@ def metadata_for(request: AnyRequest, result: GenerationResult, target: SaveTarg
         "echoed": result.echoed or None,
         "saved_at": target.when.isoformat(timespec="seconds"),
         **({"kind": "edit", "sources": [source.as_dict() for source in target.sources]} if target.sources else {}),
+        **({"typed_prompt": target.typed_prompt, "styles": list(target.styles)} if target.styles else {}),
     }
 
 

@@ -134,7 +134,10 @@ async def generate(
     finally:
         if held:
             slot.release()  # the saving below needs no slot: the next job may start
-    target = SaveTarget(folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug, tuple(sources))
+    target = SaveTarget(
+        folder, config.output.template, profile.name, provider, uid, datetime.now(), config.output.slug, tuple(sources),
+        provenance.typed_prompt, provenance.styles,
+    )
     saving = asyncio.ensure_future(_save(request, result, target, row, chosen=output_dir is not None, on_saved=on_saved))
     cancelled = False
     while not saving.done():

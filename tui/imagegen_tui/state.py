@@ -1,5 +1,6 @@
 """What the app remembers on its own: the sidebar's last values per profile, the profile last
-picked, the theme, recalled prompts, whether the sidebar is shown, a draft prompt.
+picked, the styles picked, the theme, recalled prompts, whether the sidebar is shown, a draft
+prompt, and the presets the user saved (the sidebar's whole state under a name).
 
 It lives in `state.json` in the platform's state folder, never in config.toml, which is the
 user's. The file is ours: a damaged one is reported and replaced by a fresh start, never a
@@ -33,10 +34,19 @@ class State:
     sidebar: bool | None = None  # None: by the terminal's width
     draft: str = ""
     migrated: bool = False  # config.toml's [ui.last] and ui.theme have been read once
+    styles: list[str] = field(default_factory=list)  # picked in the sidebar, in order
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"profile", "params", "styles"}
 
 
 def _is_params(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+
+
+def _is_preset(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and isinstance(value.get("profile"), str) and isinstance(value.get("params"), dict)
+        and isinstance(value.get("styles", []), list) and all(isinstance(item, str) for item in value.get("styles", []))
+    )
 
 
 _CHECKS: dict[str, Callable[[Any], bool]] = {
@@ -47,6 +57,8 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "sidebar": lambda v: v is None or isinstance(v, bool),
     "draft": lambda v: isinstance(v, str),
     "migrated": lambda v: isinstance(v, bool),
+    "styles": lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
+    "presets": lambda v: isinstance(v, dict),  # each checked on its own: one damaged preset costs only itself
 }
 
 
@@ -63,6 +75,9 @@ def read_state(path: Path) -> tuple[State | None, str | None]:
         return None, f"{path} is not a JSON object; starting afresh"
     good = {name: data[name] for name, check in _CHECKS.items() if name in data and check(data[name])}
     bad = sorted(name for name in _CHECKS if name in data and name not in good)
+    if "presets" in good:
+        bad += [f"the preset {name!r}" for name, preset in good["presets"].items() if not _is_preset(preset)]
+        good["presets"] = {name: preset for name, preset in good["presets"].items() if _is_preset(preset)}
     return State(**good), (f"{path}: {', '.join(bad)} could not be used and {'were' if len(bad) > 1 else 'was'} forgotten" if bad else None)
 
 

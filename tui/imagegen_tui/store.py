@@ -183,6 +183,11 @@ class Provenance:
     typed_prompt: str | None = None
     styles: tuple[str, ...] = ()
 
+    def styling(self) -> Provenance:
+        """Only what a re-run keeps: the typed prompt and the styles (it is no sweep's cell and
+        no batch line of its own)."""
+        return Provenance(typed_prompt=self.typed_prompt, styles=self.styles)
+
 
 @dataclass
 class Generation:
@@ -278,6 +283,7 @@ class FinishedGeneration:
     images: tuple[SavedImage, ...] = ()
     kind: str = "generate"
     sources: tuple[Source, ...] = ()
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -521,8 +527,7 @@ class HistoryStore:
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (uid, now, _day(now), profile, provider, request.model, request.prompt, json.dumps(request.params()), request.n,
                  request.size, request.quality, "queued" if queued else "running", None if queued else now, parent_id,
-                 self._runner_token(), kind, p.sweep_id, json.dumps(dict(p.sweep_axes)) if p.sweep_axes is not None else None,
-                 p.batch_key, p.typed_prompt, json.dumps(list(p.styles)) if p.styles else None),
+                 self._runner_token(), kind, *_provenance_columns(p)),
             )
             gen_id = int(cursor.lastrowid)
             self._insert_sources(db, gen_id, sources)
@@ -590,12 +595,13 @@ class HistoryStore:
                 cursor = db.execute(
                     """INSERT INTO generations (uid, created_at, day, profile, provider, model, prompt, params, n, size, quality,
                        status, error_kind, error_message, started_at, finished_at, elapsed, input_tokens, output_tokens,
-                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count, kind)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       total_tokens, input_text_tokens, input_image_tokens, request_id, favourite, image_count, kind,
+                       sweep_id, sweep_axes, batch_key, typed_prompt, styles)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (r.uid, r.created_at, _day(r.created_at), r.profile, r.provider, q.model, q.prompt, json.dumps(q.params()), q.n, q.size, q.quality,
                      r.status, r.error_kind, r.error_message, r.created_at, r.created_at + (r.elapsed or 0), r.elapsed,
                      u.input_tokens, u.output_tokens, u.total_tokens, u.input_text_tokens, u.input_image_tokens,
-                     r.request_id, int(r.favourite), len(r.images), r.kind),
+                     r.request_id, int(r.favourite), len(r.images), r.kind, *_provenance_columns(r.provenance)),
                 )
                 self._insert_images(db, int(cursor.lastrowid), r.images)
                 self._insert_sources(db, int(cursor.lastrowid), r.sources)
@@ -725,6 +731,21 @@ class HistoryStore:
         for start in range(0, len(uids), 500):
             chunk = uids[start : start + 500]
             rows = self._read(f"SELECT uid FROM generations WHERE uid IN ({','.join('?' * len(chunk))})", chunk)
+            found.update(row[0] for row in rows)
+        return found
+
+    def sweep_members(self, sweep_id: str) -> list[Generation]:
+        """The generations of one sweep, in the order they were recorded (its plan's order)."""
+        return self._generations("SELECT * FROM generations INDEXED BY generations_sweep WHERE sweep_id = ? ORDER BY id", (sweep_id,))
+
+    def done_batch_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these batch line keys have a generation that finished (a failed or cut-off
+        one delivered nothing, so its line is not done)."""
+        keys = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._read(f"SELECT DISTINCT batch_key FROM generations WHERE batch_key IN ({','.join('?' * len(chunk))}) AND status = 'done'", chunk)
             found.update(row[0] for row in rows)
         return found
 
@@ -892,6 +913,12 @@ def _source(row: sqlite3.Row) -> Source:
         role="mask" if row["role"] == "mask" else "image", name=row["name"], sha256=row["sha256"],
         generation_id=row["source_generation_id"], generation_uid=row["source_generation_uid"], index=row["source_index"],
     )
+
+
+def _provenance_columns(p: Provenance) -> tuple[Any, ...]:
+    """sweep_id, sweep_axes, batch_key, typed_prompt, styles as the generations table holds them."""
+    axes = json.dumps(dict(p.sweep_axes)) if p.sweep_axes is not None else None
+    return p.sweep_id, axes, p.batch_key, p.typed_prompt, json.dumps(list(p.styles)) if p.styles else None
 
 
 def _generation(row: sqlite3.Row, images: list[StoredImage], sources: list[Source]) -> Generation:

@@ -19,7 +19,7 @@ from imagegen_tui import budget
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
-from imagegen_tui import edits
+from imagegen_tui import edits, styles
 from imagegen_tui.estimate import Estimate, Estimator
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
@@ -29,6 +29,7 @@ from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
+    from imagegen_tui.sweep import Plan
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.saving import SavedImage
     from imagegen_tui.service import Outcome
@@ -186,6 +187,75 @@ class Studio:
         self.check(profile)
         request = ImageRequest.from_params(prompt, self._sent(profile, params))
         return request.validate(profile.caps(request.model))
+
+    # --- styles and presets ---------------------------------------------------------------
+
+    def picked_styles(self, names: Sequence[str]) -> list[styles.Style]:
+        """The named styles, in order; a name the config no longer has (remembered from before
+        a reload) is left out."""
+        known = self.config.styles
+        return [known[name] for name in dict.fromkeys(names) if name in known]
+
+    def styled(self, prompt: str, params: Mapping[str, Any], names: Sequence[str]) -> styles.Styled:
+        """`prompt` and `params` with the named styles applied, in order."""
+        return styles.apply(self.picked_styles(names), prompt, params)
+
+    def styled_request(self, prompt: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str]) -> tuple[ImageRequest, Provenance]:
+        """As `request`, with the styles applied; a problem with a value a style filled in
+        names that style, since the sidebar's field shows "provider default"."""
+        styled = self.styled(prompt, params, names)
+        try:
+            return self.request(styled.prompt, profile, styled.params), styled.provenance
+        except ProfileUnusable:
+            raise
+        except InvalidRequest as exc:
+            raise InvalidRequest(styles.blamed(exc.problems, styled, self.config.styles, params)) from None
+
+    def remember_styles(self, names: Sequence[str]) -> None:
+        self.state_file.change(lambda state: setattr(state, "styles", list(names)))
+
+    def presets(self) -> dict[str, dict[str, Any]]:
+        """The presets saved, by name: {"profile", "params", "styles"}."""
+        return self.state.presets
+
+    def save_preset(self, name: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str]) -> bool:
+        """The sidebar's whole state under `name` (replacing one of that name), in the state file,
+        never in config.toml. False when it could not be written (then `state_problem` says why)."""
+        preset = {"profile": profile.name, "params": {key: params.get(key) for key in PARAM_KEYS}, "styles": list(names)}
+
+        def edit(state: State) -> None:
+            state.presets[name] = preset
+
+        return self.state_file.change(edit) or self.state.presets.get(name) == preset
+
+    def delete_preset(self, name: str) -> None:
+        self.state_file.change(lambda state: state.presets.pop(name, None))
+
+    def plan(self, prompt: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str] = ()) -> Plan:
+        """What Enter sends: the prompt's variants, each a validated request with the named
+        styles applied (one, its escapes undone, when it has none; a name the config no longer
+        has is left out). InvalidRequest naming a brace that cannot be read or the cells that
+        would be refused; ProfileUnusable when nothing may be sent."""
+        from imagegen_tui.sweep import PlanError, build
+        from imagegen_tui.variants import VariantError
+
+        self.check(profile)
+        base = ImageRequest.from_params(prompt, self._sent(profile, params))
+        try:
+            return build(base, (), profile.caps, profile=profile.name, styles=self.picked_styles(names))
+        except VariantError as exc:
+            raise InvalidRequest([("prompt", str(exc))]) from None
+        except PlanError as exc:
+            raise InvalidRequest(exc.problems) from None
+
+    def contact_sheets(self, plan: Plan) -> list[Path]:
+        """The sheets of a sweep that has ended, from what its history rows recorded. Blocking
+        (reads, draws, writes): call from a thread. OSError when they cannot be saved."""
+        from imagegen_tui.sheet import cells_from_history, make_sheets
+
+        if self.store is None:
+            return []
+        return make_sheets(plan.sweep_id, plan.prompt, plan.axes, cells_from_history(self.store.sweep_members(plan.sweep_id)))
 
     def edit_request(
         self, prompt: str, profile: Profile, params: Mapping[str, Any], wanted: Sequence[edits.Wanted], mask: bytes | None,

@@ -47,7 +47,9 @@ from imagegen_tui.ui.graphics import Graphics, for_web
 from imagegen_tui.ui.intents import CompareMarked, CopyPath, Edit, Mark, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowCompare, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
+from imagegen_tui.ui.presets import PresetCommands, Presets
 from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.sweeps import Sweeps
 from imagegen_tui.ui.terminal import TerminalApp
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
@@ -85,7 +87,7 @@ def furnished(handler: Callable[..., Any]) -> Callable[..., Any]:
 class ImagegenApp(TerminalApp):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses elsewhere load it too
     TITLE = "imagegen-tui"
-    COMMANDS = App.COMMANDS | {ProfileCommands}
+    COMMANDS = App.COMMANDS | {ProfileCommands, PresetCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="app.toggle_sidebar"),
@@ -107,7 +109,9 @@ class ImagegenApp(TerminalApp):
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
         self.jobs = Jobs(self, studio, self._jobs_changed)
+        self.sweeps = Sweeps(self, studio, self.jobs)
         self.editing = Editing(self, studio, lambda: self.graphics)
+        self.presets = Presets(self, studio, self.composer)
         self.user_keys = UserKeys(self)
         self._warmed = False
         self._crash: BaseException | None = None
@@ -218,7 +222,7 @@ class ImagegenApp(TerminalApp):
         from imagegen_tui.ui.widgets.preview_room import PreviewPane
         from imagegen_tui.ui.widgets.sidebar import ParamSidebar
 
-        sidebar = ParamSidebar(list(self.studio.config.profiles), self.profile.name, id="sidebar")
+        sidebar = ParamSidebar(list(self.studio.config.profiles), self.profile.name, self.studio.config.styles, self.studio.state.styles, id="sidebar")
         shown = self.studio.state.sidebar
         sidebar.display = self.size.width >= NARROW if shown is None else shown
         try:
@@ -317,12 +321,18 @@ class ImagegenApp(TerminalApp):
         self._submitting = event.text  # kept by the crash handler should anything below fail
         if self.editing.attachments.editing:
             text = event.text
-            self.editing.send(text, self.profile, self.composer.values(), self.jobs.start, lambda exc: self.composer.refused(text, exc))
+            styled = self.composer.styled(text)
+            start = partial(self.jobs.start, provenance=styled.provenance)
+            self.editing.send(styled.prompt, self.profile, styled.params, start, lambda exc: self.composer.refused(text, exc))
         else:
-            request = self.composer.request(event.text)
-            if request is None:
+            plan = self.composer.plan(event.text)
+            if plan is None:
                 return
-            self.jobs.start(request, self.profile)
+            if plan.axes:  # variants: nothing is sent before the plan is confirmed
+                text = event.text
+                self.sweeps.offer(plan, self.profile, lambda: self.composer.give_back(text))
+            else:
+                self.jobs.start(plan.cells[0].request, self.profile, provenance=plan.provenance(plan.cells[0]))
         self._remember_state(self.studio.remember_prompt, event.text)
         self._remember_state(self.studio.remember_draft, "")  # sent: nothing to restore
         self._submitting = None
@@ -343,6 +353,14 @@ class ImagegenApp(TerminalApp):
 
     def on_param_sidebar_changed(self) -> None:
         self.composer.edited()
+
+    def on_param_sidebar_save_preset(self) -> None:
+        """ParamSidebar.SavePreset (ctrl+s in the sidebar)."""
+        self.presets.save()
+
+    def on_style_picker_changed(self) -> None:
+        """StylePicker.Changed (the sidebar's styles; imported after the first frame)."""
+        self.composer.styles_changed()
 
     @furnished
     def switch_profile(self, profile: Profile) -> None:
@@ -440,6 +458,7 @@ class ImagegenApp(TerminalApp):
             ("Toggle sidebar", "Show or hide the parameters (ctrl+b)", self.action_toggle_sidebar),
             ("Search history", "Full-text search over prompts (ctrl+f)", self.action_search),
             *self.jobs.commands(),
+            *self.presets.commands(),
             *self.query_one(HistoryRoom).commands(),
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
             *self.query_one(ConfigBanner).commands(),

@@ -13,20 +13,25 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
+from textual.content import Content
 
 from imagegen_tui.config import Profile
 from imagegen_tui.errors import ConfigError, InvalidRequest
-from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import Generation
 from imagegen_tui.studio import Studio
+from imagegen_tui.styles import Styled
 from imagegen_tui.textsafe import visible
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
 from imagegen_tui.ui.workers import app_thread
+from imagegen_tui.variants import escape
 
-if TYPE_CHECKING:  # mounted after the first frame, imported then (ui/app.py _furnish)
+if TYPE_CHECKING:
     from imagegen_tui.studio import CostView
+    from imagegen_tui.sweep import Plan  # loaded by the first Enter
+    # mounted after the first frame, imported then (ui/app.py _furnish)
     from imagegen_tui.ui.widgets.cost import CostLine
     from imagegen_tui.ui.widgets.sidebar import ParamSidebar
+    from imagegen_tui.ui.widgets.style_picker import StylePicker
 
 
 class Composer:
@@ -43,11 +48,16 @@ class Composer:
     def sidebar(self) -> ParamSidebar:
         return cast("ParamSidebar", self.app.query_one("#sidebar"))
 
+    @property
+    def picker(self) -> StylePicker:
+        return cast("StylePicker", self.sidebar.query_one("#styles"))
+
     def load(self, profile: Profile, params: dict[str, Any] | None = None) -> None:
         """`profile` in use, with `params` in the sidebar (else the values last used with it)."""
         self.profile = profile
         self.sidebar.load(profile, params or self.studio.last_params(profile))
         self.validate()
+        self._show_styles()
         self._shown()
         if self.studio.warning(profile):  # the title keeps saying it: TLS NOT CHECKED
             self.app.notify(f"{profile.name!r} has verify = false: its TLS certificate is not checked.", severity="warning", timeout=10)
@@ -56,6 +66,8 @@ class Composer:
         """The config file was read again: it may now choose another profile than the one shown
         while it was unreadable."""
         self.sidebar.set_profiles(list(self.studio.config.profiles))
+        self.picker.set_styles(self.studio.config.styles)
+        self.styles_changed()
         try:
             profile = self.studio.active_profile()
         except ConfigError:
@@ -91,7 +103,7 @@ class Composer:
         self.app.query_one(PromptBar).limit = self.profile.caps(values.get("model") or self.profile.model).prompt_limit
         self.cost(values)
         try:
-            self.studio.request(prompt if prompt.strip() else "x", self.profile, values)
+            self.studio.styled_request(prompt if prompt.strip() else "x", self.profile, values, self.picker.picked)
         except InvalidRequest as exc:
             sidebar.show_problems(dict(exc.problems))
             return
@@ -101,6 +113,7 @@ class Composer:
         """Recompute the sidebar's cost line when what it depends on changed (`again`: spending
         did, a job started or ended), in a thread: it reads the history."""
         values = self.sidebar.values() if values is None else values
+        values = self.studio.styled("", values, self.picker.picked).params  # a style's size or quality costs what it costs
         editing = self.sidebar.editing
         key = (self.profile.name, values.get("model"), values.get("size"), values.get("quality"), values.get("n"), editing)
         if key == self._costed and not again:
@@ -124,14 +137,41 @@ class Composer:
     def _remember(self, profile: Profile, values: dict[str, Any], active: bool) -> None:
         self.studio.remember(profile, values, active=active)
 
-    def request(self, text: str) -> ImageRequest | None:
-        """What Enter sends with `text`; None when it cannot be sent, after showing why (and
-        putting `text` back in the box to fix, unless something else was typed meanwhile)."""
+    def plan(self, text: str) -> Plan | None:
+        """What Enter sends with `text`: one request, or a sweep of its variants; None when it
+        cannot be sent, after showing why (and putting `text` back in the box to fix, unless
+        something else was typed meanwhile)."""
         try:
-            return self.studio.request(text, self.profile, self.values())
+            return self.studio.plan(text, self.profile, self.values(), self.picker.picked)
         except InvalidRequest as exc:
             self.refused(text, exc)
             return None
+
+    def styled(self, text: str) -> Styled:
+        """`text` and the sidebar's values with the styles picked applied (for an edit)."""
+        return self.studio.styled(text, self.values(), self.picker.picked)
+
+    def styles_changed(self) -> None:
+        """The styles picked changed: checked again, shown on the prompt box, remembered."""
+        self.validate()
+        self._show_styles()
+        self._remember_styles(self.picker.picked)
+
+    def _show_styles(self) -> None:
+        """The prompt box's border says which styles apply, for when the sidebar is hidden."""
+        picked = self.picker.picked
+        area = self.app.query_one(PromptArea)
+        area.border_subtitle = Content(visible("styles: " + " → ".join(picked), newlines=False)) if picked else None
+
+    @app_thread(exclusive=True, group="remember-styles")
+    def _remember_styles(self, picked: list[str]) -> None:
+        self.studio.remember_styles(picked)
+
+    def set_styles(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        """Exactly these styles picked, in order; returns those the config no longer has."""
+        missing = self.picker.pick(names)
+        self.styles_changed()
+        return missing
 
     def values(self) -> dict[str, Any]:
         return self.sidebar.values()
@@ -145,15 +185,30 @@ class Composer:
             sidebar.display = True
         why = "the config file has a problem (see the banner)" if self.studio.config.error is not None else str(exc)
         self.app.notify(f"Not sent: {why}", severity="error")
+        self.give_back(text)
+
+    def give_back(self, text: str) -> None:
+        """`text`, not sent, back into the box, unless something else was typed meanwhile
+        (then it waits under ↑)."""
         area = self.app.query_one(PromptArea)
         if not area.text:
             area.put(text)
 
     def reuse(self, generation: Generation) -> None:
-        """`generation`'s prompt and parameters, to edit and send again."""
+        """`generation`'s prompt and parameters, to edit and send again: the prompt as typed
+        with the styles it had, or, when one of them is gone from the config, the prompt as
+        sent without styles (so Enter sends what was sent)."""
         profile = self.studio.config.profiles.get(generation.profile, self.profile)
+        styled = generation.provenance.styles
+        gone = [name for name in styled if name not in self.studio.config.styles]
+        typed = generation.provenance.typed_prompt if styled and not gone and generation.provenance.typed_prompt is not None else generation.prompt
         area = self.app.query_one(PromptArea)
-        area.put(visible(generation.prompt))  # what the box shows is what will be sent
+        area.put(visible(escape(typed)))  # what the box shows, with the styles picked, is what will be sent: braces as text, not variants
         area.focus()
         self.load(profile, self.studio.params_of(generation, profile))
-        self.app.notify(f"#{generation.id}'s prompt and parameters loaded: edit, then Enter.")
+        self.set_styles([] if gone else list(styled))
+        if gone:
+            self.app.notify(f"#{generation.id} loaded as sent, without styles: {', '.join(gone)} not in config.toml.", severity="warning")
+        else:
+            with_styles = f" with the style{'s' * (len(styled) > 1)} {' → '.join(styled)}" if styled else ""
+            self.app.notify(f"#{generation.id}'s prompt and parameters loaded{with_styles}: edit, then Enter.")

@@ -21,7 +21,7 @@ from imagegen_tui.config import Profile
 from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
 from imagegen_tui.request import AnyRequest
 from imagegen_tui.sources import Source
-from imagegen_tui.store import Generation
+from imagegen_tui.store import Generation, Provenance
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line
 from imagegen_tui.ui.commands import Command
@@ -63,11 +63,16 @@ class Jobs:
         """This room's entries in the command palette."""
         yield "Cancel newest job", "Stop the most recent running job (ctrl+g)", self.cancel_newest
 
-    def start(self, request: AnyRequest, profile: Profile, parent_id: int | None = None, sources: Sequence[Source] = ()) -> int:
+    def start(
+        self, request: AnyRequest, profile: Profile, parent_id: int | None = None, sources: Sequence[Source] = (), *,
+        provenance: Provenance = Provenance(), on_end: Callable[[], None] | None = None,
+    ) -> int:
+        """A job for `request`; `on_end` hears when it has ended, however it did."""
         key = next(self._keys)
         self._follow = key
         self.app.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
-        self._workers[key] = self.app.run_worker(self._job(key, request, profile, parent_id, sources), group="jobs", exit_on_error=False, name=f"job-{key}")
+        job = self._job(key, request, profile, parent_id, sources, provenance, on_end)
+        self._workers[key] = self.app.run_worker(job, group="jobs", exit_on_error=False, name=f"job-{key}")
         self._changed()
         return key
 
@@ -82,7 +87,7 @@ class Jobs:
         except InvalidRequest as exc:
             self.app.call_from_thread(self.app.notify, f"#{generation.id} cannot be re-run: {exc}", severity="error")
             return
-        self.app.call_from_thread(self.start, request, profile, generation.id, made_from)
+        self.app.call_from_thread(self.start, request, profile, generation.id, made_from, provenance=generation.provenance.styling())
 
     def cancel_newest(self) -> None:
         key = self.app.query_one(JobsPanel).newest_key()
@@ -126,7 +131,10 @@ class Jobs:
         shown = self.preview.generation
         return self._follow == key or (shown is not None and shown.id == row)
 
-    async def _job(self, key: int, request: AnyRequest, profile: Profile, parent_id: int | None, sources: Sequence[Source]) -> None:
+    async def _job(
+        self, key: int, request: AnyRequest, profile: Profile, parent_id: int | None, sources: Sequence[Source],
+        provenance: Provenance, on_end: Callable[[], None] | None,
+    ) -> None:
         """One generation in the background. Its outcome is told once: in the preview when the
         preview shows this job, else in a short notice naming the row."""
         jobs = self.app.query_one(JobsPanel)
@@ -160,7 +168,9 @@ class Jobs:
             history.reload(select_id=row if self._follow == key else None)
 
         try:
-            outcome = await self.studio.run(request, profile, parent_id=parent_id, sources=sources, on_partial=on_partial, on_event=on_event, on_saved=on_saved)
+            outcome = await self.studio.run(
+                request, profile, parent_id=parent_id, sources=sources, provenance=provenance, on_partial=on_partial, on_event=on_event, on_saved=on_saved,
+            )
         except (ImageAPIError, OutputError) as exc:
             kind = exc.kind.value.replace("_", " ")
             ended(f"failed ({kind}): select it to see why.", f"Failed ({kind}): {exc}", "error")
@@ -192,6 +202,8 @@ class Jobs:
             self._workers.pop(key, None)
             self._partial_steps.pop(key, None)
             self._changed()
+            if on_end is not None and not self._quitting:
+                on_end()
             self._exit_when_idle()
 
     @app_thread(group="partial")

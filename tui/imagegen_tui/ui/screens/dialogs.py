@@ -1,4 +1,4 @@
-"""Small modal screens: confirmations, graphics diagnostics."""
+"""Small modal screens: confirmations, a name asked for, graphics diagnostics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from imagegen_tui.ui.safe import line
 
@@ -46,6 +46,48 @@ class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
 
     def action_cancel(self) -> None:
         self.dismiss((False, False))
+
+
+class NameScreen(ModalScreen[str | None]):
+    """A name asked for (a preset's); dismisses with it, stripped, or None. Enter saves, escape
+    cancels; an empty name is not taken."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="name.cancel")]
+
+    def __init__(self, question: str, value: str = "", yes: str = "Save") -> None:
+        super().__init__()
+        self.question, self.value, self.yes = question, value, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(line(self.question), classes="dialog-question")
+            yield Input(self.value, placeholder="a name", id="name-input")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, variant="primary", id="name-yes")
+                yield Button("Cancel", id="name-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#name-input", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._answer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "name-yes":
+            self._answer()
+        else:
+            self.action_cancel()
+
+    def _answer(self) -> None:
+        name = self.query_one("#name-input", Input).value.strip()
+        if name:
+            self.dismiss(name)
+        else:
+            self.notify("Give it a name first.")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class DiagnosticsScreen(ModalScreen[None]):

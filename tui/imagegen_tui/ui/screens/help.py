@@ -24,6 +24,7 @@ from imagegen_tui.ui.keymap import Bound, declared
 ROOMS = {
     "app": "Anywhere",
     "prompt": "Prompt",
+    "sidebar": "Sidebar",
     "attachments": "Attached images",
     "history": "History",
     "preview": "Preview",
@@ -34,6 +35,7 @@ ROOMS = {
     "add_reference": "Add an image file",
     "settings": "Settings",
     "confirm": "Questions",
+    "name": "Naming a preset",
     "help": "This help",
     "diagnostics": "Graphics diagnostics",
 }
@@ -53,6 +55,7 @@ SAYS = {
     "add_image": "add an image file to the edit (paths complete with →)",
     "command_palette": "command palette: every action by name",
     "newline": "new line (works in every terminal)",
+    "save_preset": "save the sidebar (profile, parameters, styles) as a preset, under a name",
     "open_editor": "write the prompt in $VISUAL / $EDITOR (else vi); what you save comes back into the box",
     "take_off": "take this image off the edit",
     "view": "full-screen viewer",

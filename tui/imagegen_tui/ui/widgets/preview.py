@@ -27,7 +27,7 @@ from textual.widgets import Static
 
 from imagegen_tui import imaging
 from imagegen_tui.store import Generation, StoredImage
-from imagegen_tui.textsafe import visible
+from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
 from imagegen_tui.ui.safe import line, template
@@ -403,6 +403,9 @@ class Preview(Vertical, can_focus=True):
         facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent)
         if origin := g.origin():  # first: where it came from is what a long line must not cut
             facts = line(origin) + Content("\n") + facts
+        if g.provenance.styles and g.provenance.typed_prompt != g.prompt:  # the history lists the prompt sent
+            styled = " → ".join(g.provenance.styles)
+            facts += template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(g.provenance.typed_prompt or ""))
         if g.status != "done" and image is not None:  # failed, but the images it brought are here
             hint = HINTS.get(g.error_kind or g.status, "")
             facts += template("\n[b red]$status[/] $error $hint", status=g.status.upper(), error=g.error_message or "", hint=hint)

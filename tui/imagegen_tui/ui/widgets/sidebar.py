@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -13,9 +15,11 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from imagegen_tui.config import Profile
+from imagegen_tui.styles import Style
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
 from imagegen_tui.ui.safe import line, text
 from imagegen_tui.ui.widgets.cost import CostLine
+from imagegen_tui.ui.widgets.style_picker import StylePicker
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
 FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity")
@@ -37,16 +41,23 @@ def _field(label: str, widget: Input | Select) -> ComposeResult:
 
 
 class ParamSidebar(VerticalScroll):
+    BINDINGS = [Binding("ctrl+s", "save_preset", "Save preset", id="sidebar.save_preset")]
+
     @dataclass
     class Changed(Message):
         """Any value changed; the app re-validates."""
 
     @dataclass
+    class SavePreset(Message):
+        """Save the sidebar's whole state under a name (ui/presets.py)."""
+
+    @dataclass
     class ProfileChosen(Message):
         name: str
 
-    def __init__(self, profiles: list[str], active: str, **kwargs: Any) -> None:
+    def __init__(self, profiles: list[str], active: str, styles: Mapping[str, Style] | None = None, picked: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._styles, self._picked = styles or {}, picked
         self._profiles = profiles
         self._active = active
         self._qualities: tuple[str, ...] = ("auto", "low", "medium", "high")
@@ -55,6 +66,9 @@ class ParamSidebar(VerticalScroll):
 
     def on_mount(self) -> None:
         self.set_editing(False)
+
+    def action_save_preset(self) -> None:
+        self.post_message(self.SavePreset())
 
     def set_editing(self, editing: bool) -> None:
         """Edits take input fidelity and no moderation: show only what will be sent."""
@@ -77,6 +91,7 @@ class ParamSidebar(VerticalScroll):
         yield from _field("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
         yield from _field("Input fidelity (edits)", Select(_choices(INPUT_FIDELITIES), allow_blank=False, id="p-input_fidelity", compact=True))
         yield Checkbox("Stream partial previews", id="p-stream", compact=True)
+        yield StylePicker(self._styles, self._picked, id="styles")
         yield CostLine(id="cost")
 
     def set_profiles(self, names: list[str]) -> None:

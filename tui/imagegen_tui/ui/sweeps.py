@@ -1,0 +1,62 @@
+"""The sweeps room: a prompt with variants becomes a plan, shown and confirmed before anything
+is sent; its cells run as ordinary jobs (the profile's queue and concurrency), each recorded
+with the sweep's provenance; when the last has ended, its contact sheet is made off the event
+loop and its path told."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+
+from imagegen_tui.config import Profile
+from imagegen_tui.studio import Studio
+from imagegen_tui.sweep import Plan, counted
+from imagegen_tui.ui.jobs import Jobs
+from imagegen_tui.ui.safe import template
+from imagegen_tui.ui.workers import app_thread
+
+
+class Sweeps:
+    def __init__(self, app: App[Any], studio: Studio, jobs: Jobs) -> None:
+        self.app = app
+        self.studio = studio
+        self.jobs = jobs
+
+    def offer(self, plan: Plan, profile: Profile, declined: Callable[[], None]) -> None:
+        """The plan in a dialog; sent on yes, `declined` told on no."""
+        from imagegen_tui.ui.screens.dialogs import ConfirmScreen
+
+        def answered(result: tuple[bool, bool] | None) -> None:
+            if result and result[0]:
+                self.start(plan, profile)
+            else:
+                declined()
+
+        question = template("$plan\n\nSend $calls now?", plan="\n".join(plan.summary()), calls=counted(plan.calls, "call"))
+        self.app.push_screen(ConfirmScreen(question, f"Send {counted(plan.calls, 'call')}"), answered)
+
+    def start(self, plan: Plan, profile: Profile) -> None:
+        left = [plan.calls]
+
+        def ended() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self._sheet(plan)
+
+        for cell in plan.cells:
+            self.jobs.start(cell.request, profile, provenance=plan.provenance(cell), on_end=ended)
+
+    @app_thread(group="sheet")
+    def _sheet(self, plan: Plan) -> None:
+        try:
+            sheets = self.studio.contact_sheets(plan)
+        except OSError as exc:
+            self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id}: no contact sheet ({exc.strerror or exc})", severity="warning")
+            return
+        if sheets:
+            paths = ", ".join(str(path) for path in sheets)
+            self.app.call_from_thread(self.app.notify, f"Contact sheet of sweep {plan.sweep_id}: {paths}", timeout=15)
+        else:
+            self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id} ended without images: no contact sheet.", severity="warning")
