@@ -184,6 +184,20 @@ async def lineage(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def compare(pilot: Any) -> None:
+    """The robot barista and then its edit marked (space) and compared (=): side by side, each
+    captioned with what differs, the edit's prompt word by word against the robot's."""
+    from imagegen_tui.ui.screens.compare import CompareScreen
+
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    pilot.app.query_one("#history").focus()
+    await pilot.press("down", "down", "space", "up", "space", "equals_sign")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CompareScreen)
+    await settle(pilot)
+
+
 async def first_run(pilot: Any) -> None:
     """Nothing is cleared: at the first run no notice may cover the welcome."""
     await settle(pilot)
@@ -213,4 +227,5 @@ SCENES = [
     Scene("first-run", (80, 24), first_run, "The first run, with no key: the demo provider, and how to add a key", first_run=True),
     Scene("editing", (120, 40), editing, "Editing a result: the image above the prompt, a mask, input fidelity in the sidebar"),
     Scene("lineage", (120, 40), lineage, "Lineage: what a generation was made from and what was made from it"),
+    Scene("compare", (120, 40), compare, "Compare: two marked images side by side, captioned with what differs"),
 ]

@@ -124,3 +124,37 @@ def test_history_tree_and_show_tell_the_lineage(dirs):
     shown_json = json.loads(history("show", str(edit_id), "--json").stdout)
     assert shown_json["chain"] == [edit_id, root["id"]] and shown_json["kind"] == "edit"
     assert [s["name"] for s in shown_json["sources"]] == ["fox.png", "hat.png", "mask.png"]
+
+
+def test_compare_prints_what_differs_and_the_prompts_word_by_word(dirs):
+    low = generate("a red fox in snow", "--quality", "low")["id"]
+    high = generate("a blue fox in snow, at night", "--quality", "high", "--size", "1536x1024")["id"]
+    pair = generate("a red fox in fog", "-n", "2")["id"]
+    lines = history("compare", str(low), str(high), f"{pair}:2").stdout.splitlines()
+    assert lines[0].split() == [f"#{low}", f"#{high}", f"#{pair}:2"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:] if line[:1].isalpha()}
+    assert rows["quality"] == ["low", "high", "default"] and rows["size"] == ["default", "1536x1024", "default"]
+    assert "model" not in rows and rows["cost"][1] == "tokens"  # the same model: not a row; no price: tokens
+    assert any(line.startswith("same: model gpt-image-2") for line in lines)
+    assert f"  #{high}    a [-red-] {{+blue+}} fox in snow{{+, at night+}}" in lines
+    assert f"  #{pair}:2  a red fox in [-snow-] {{+fog+}}" in lines
+
+    data = json.loads(history("compare", str(low), str(pair), "--json").stdout)  # 1 + 2 images: all three
+    assert data["ok"] and [(i["id"], i["image"]) for i in data["items"]] == [(low, 1), (pair, 1), (pair, 2)]
+    assert data["differ"]["quality"] == ["low", "default", "default"] and data["differ"]["n"] == ["1", "2", "2"]
+    assert data["prompt_diffs"][0] == [{"op": "same", "text": "a red fox in"}, {"op": "removed", "text": " snow"}, {"op": "added", "text": " fog"}]
+    assert data["same"]["model"] == "gpt-image-2"
+
+
+def test_compare_refuses_unknown_ids_bad_picks_and_a_single_image(dirs):
+    gid = str(generate("a fox")["id"])
+    for args, says in [
+        ((gid, "99"), "no generation #99 in the history"),
+        ((gid, f"{gid}:x"), f"'{gid}:x' is not an image of the history"),
+        ((gid, f"{gid}:3"), f"#{gid} has no image 3; it has 1"),
+        ((gid,), "is one image: name two or more"),
+    ]:
+        out = run_cli("history", "compare", *args)
+        assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr, out.stderr
+    refused = run_cli("history", "compare", gid, "99", "--json")
+    assert refused.returncode == 2 and json.loads(refused.stdout)["ok"] is False

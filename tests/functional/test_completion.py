@@ -82,7 +82,7 @@ def complete_bash(script: Path, *words: str) -> list[str]:
     (["edit", "x", "--fidelity", ""], ["high", "low"]),
     (["--graphics", "s"], ["sixel"]),
     (["--graphics", "sixel", "hi"], ["history"]),  # an option's value is no command
-    (["history", ""], ["list", "search", "show", "tree", "rerun", "delete", "export", "favourite", "stats", "import", "missing", "recover"]),
+    (["history", ""], ["list", "search", "show", "tree", "rerun", "delete", "export", "favourite", "stats", "import", "missing", "compare", "recover"]),
     (["history", "search", "red", "fox", "--status", "c"], ["cancelled"]),
     (["history", "stats", "--by", ""], ["model", "profile", "day"]),
     (["config", ""], ["path", "show"]),
@@ -186,7 +186,7 @@ def fish_script(program: Path, tmp_path: Path) -> Path:
     ("imagegen-tui generate --qu", ["--quality", "--quiet"]),
     ("imagegen-tui generate 'a fox' --quality ", ["auto", "hd", "high", "low", "medium", "standard"]),
     ("imagegen-tui generate --quality=h", ["--quality=hd", "--quality=high"]),
-    ("imagegen-tui history ", ["delete", "export", "favourite", "import", "list", "missing", "recover", "rerun", "search", "show", "stats", "tree"]),
+    ("imagegen-tui history ", ["compare", "delete", "export", "favourite", "import", "list", "missing", "recover", "rerun", "search", "show", "stats", "tree"]),
     ("imagegen-tui config ", ["path", "show"]),
     ("imagegen-tui config show ", []),
     ("imagegen-tui --graphics sixel hi", ["history"]),

@@ -64,8 +64,8 @@ def shown_prompts(lines: list[str], per_row: int) -> list[tuple[str, str]]:
     "size, sidebar, per_row, at_least",
     [
         ((160, 50), True, 1, 50),
-        ((120, 40), True, 1, 40),
-        ((120, 40), False, 1, 40),
+        ((120, 40), True, 1, 39),  # 40 before the mark column took a cell
+        ((120, 40), False, 1, 39),
         ((80, 24), False, 2, 25),
         ((80, 24), True, 2, 25),
     ],

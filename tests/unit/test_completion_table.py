@@ -79,3 +79,10 @@ def test_help_text_cannot_break_a_zsh_spec():
     text = completion.script("zsh", toy())
     assert "--dry[try \\[no paint\\]\\: nothing is wet]" in text
     assert "[a brush'\\''s file]" in text
+
+
+def test_history_compare_is_completed_with_its_json_flag():
+    found = commands(cli.build_parser())
+    assert "compare" in level(found, "history").subcommands
+    compare = level(found, "history", "compare")
+    assert [o.strings for o in compare.options if o.values is None] == [("-h", "--help"), ("--json",)] and compare.more

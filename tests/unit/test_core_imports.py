@@ -13,6 +13,7 @@ CORE = [
     "imagegen_tui.cli",
     "imagegen_tui.cli_history",
     "imagegen_tui.cli_sweep",
+    "imagegen_tui.compare",
     "imagegen_tui.client",
     "imagegen_tui.completion",
     "imagegen_tui.config",

@@ -77,10 +77,16 @@ def test_age_dates_are_in_the_local_time_zone(zone):
 
 def test_a_row_gives_the_prompt_what_the_status_and_age_leave():
     line = text(row_line(gen(favourite=True), 50, NOW, STYLE))
-    assert line == "✓★    3h " + LONG[: 50 - HEAD - 1] + "…"
-    assert len(LONG[: 50 - HEAD - 1]) == 40
+    assert line == " ✓★    3h " + LONG[: 50 - HEAD - 1] + "…"
+    assert len(LONG[: 50 - HEAD - 1]) == 39
     short = text(row_line(gen("a red fox", status="failed"), 30, NOW, STYLE))
-    assert short == "✗     3h a red fox".ljust(30)
+    assert short == " ✗     3h a red fox".ljust(30)
+
+
+def test_the_mark_column_shows_the_glyph_on_the_first_line_only():
+    assert text(row_line(gen("a red fox"), 30, NOW, STYLE, marked="●")) == "●✓     3h a red fox".ljust(30)
+    first, second = (text(row_line(gen("a red fox"), 30, NOW, STYLE, lines=2, line=line, marked="◆")) for line in (0, 1))
+    assert first.startswith("◆✓  a red fox") and second.startswith("    3h")
 
 
 def test_wide_rows_add_n_then_size_then_model_while_the_prompt_keeps_its_room():
@@ -99,10 +105,10 @@ def test_wide_rows_add_n_then_size_then_model_while_the_prompt_keeps_its_room():
 
 def test_two_line_rows_put_the_prompt_alone_and_the_facts_under_it():
     first, second = (text(row_line(gen(favourite=True), 34, NOW, STYLE, lines=2, line=line)) for line in (0, 1))
-    assert first == "✓★ " + LONG[: 34 - INDENT - 1] + "…"
-    assert second == "   3h · gpt-imag… · 1536x1024 · ×4"  # the model shortened to what is left
-    assert text(row_line(gen(), 60, NOW, STYLE, lines=2, line=1)).rstrip() == "   3h · gpt-image-2 · 1536x1024 · ×4"
-    assert text(row_line(gen(), 20, NOW, STYLE, lines=2, line=1)).rstrip() == "   3h · ×4"
+    assert first == " ✓★ " + LONG[: 34 - INDENT - 1] + "…"
+    assert second == "    3h · gpt-ima… · 1536x1024 · ×4"  # the model shortened to what is left
+    assert text(row_line(gen(), 60, NOW, STYLE, lines=2, line=1)).rstrip() == "    3h · gpt-image-2 · 1536x1024 · ×4"
+    assert text(row_line(gen(), 20, NOW, STYLE, lines=2, line=1)).rstrip() == "    3h · ×4"
     facts = row_line(gen(), 60, NOW, STYLE, lines=2, line=1)
     assert all(segment.style == STYLE.text + FACTS for segment in facts)
 
@@ -137,12 +143,12 @@ def test_every_line_is_exactly_as_wide_as_the_list_down_to_a_few_cells(prompt):
 
 
 def test_wide_characters_are_never_halved_and_outside_text_stays_text():
-    line = text(row_line(gen("猫" * 60), 30, NOW, STYLE))
-    assert line == "✓     3h " + "猫" * 10 + "…"  # 21 cells of prompt: ten cats (20) and the ellipsis
+    line = text(row_line(gen("猫" * 60), 31, NOW, STYLE))
+    assert line == " ✓     3h " + "猫" * 10 + "…"  # 21 cells of prompt: ten cats (20) and the ellipsis
     hostile = text(row_line(gen("\x1b[2J [bold]x[/bold]\nnext"), 60, NOW, STYLE))
     assert "\\x1b[2J [bold]x[/bold] next" in hostile
     spaced = text(row_line(gen(" " * 5000 + "after"), 40, NOW, STYLE, lines=2))
-    assert spaced.startswith("✓  …")  # the rest is not read: there is more than is shown
+    assert spaced.startswith(" ✓  …")  # the rest is not read: there is more than is shown
 
 
 def test_search_words_are_marked_at_the_start_of_words_case_and_accent_blind():

@@ -133,3 +133,16 @@ def test_damaged_cells_are_covered_by_few_rectangles(cells, expected):
     rectangles = _rectangles(cells)
     assert rectangles == expected
     assert {(x + dx, y + dy) for x, y, w, h in rectangles for dx in range(w) for dy in range(h)} == cells
+
+
+def test_the_cache_keeps_the_first_rendition_of_a_picture_prepared_twice_at_once():
+    """A prefetch and a load of one picture in two threads: both get the same rendition, so
+    kitty is sent it under one id, once."""
+    from imagegen_tui.ui.pictures import RenditionCache
+
+    kitty = graphics.setup("kitty")
+    cache = RenditionCache()
+    first, second = (render(Image.new("RGB", (20, 20), (200, 0, 0)), kitty, (0, 0, 0)) for _ in range(2))
+    assert first.kitty_id != second.kitty_id
+    assert cache.put(("a.png", 1), first) is first
+    assert cache.put(("a.png", 1), second) is first and cache.get(("a.png", 1)) is first

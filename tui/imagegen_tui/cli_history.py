@@ -69,6 +69,9 @@ def add_parser(commands: Any) -> None:
     imp.add_argument("--json", action="store_true")
     missing = sub.add_parser("missing", help="generations whose files were moved or deleted")
     missing.add_argument("--json", action="store_true")
+    compare = sub.add_parser("compare", help="what differs between images: parameters, prompts word by word, cost")
+    compare.add_argument("picks", nargs="+", metavar="ID[:I]", help="a generation (12: all its images when they all come to at most 4, else its first) or one of its images (12:2)")
+    compare.add_argument("--json", action="store_true")
     recover = sub.add_parser("recover", help="save the images a failed save kept aside, once the output folder is fixed")
     recover.add_argument("id", type=int)
     recover.add_argument("--to", type=Path, metavar="DIR", help="save into DIR instead of the output folder")
@@ -116,6 +119,8 @@ def _action(store: HistoryStore, args: argparse.Namespace, since: float | None, 
         return _import(store, args)
     if action == "missing":
         return _missing(store, args)
+    if action == "compare":
+        return _compare(store, args, load_config(args))
     generation = store.get(args.id)
     if generation is None:
         raise Failure(ErrorKind.USAGE, f"no generation #{args.id} in the history")
@@ -369,6 +374,63 @@ def _missing(store: HistoryStore, args: argparse.Namespace) -> int:
             say(f"#{image.generation_id} {image.index}. {image.path}")
         say(f"{len(images)} file(s) missing")
     return EXIT_OK
+
+
+def _compare(store: HistoryStore, args: argparse.Namespace, config: Any) -> int:
+    from imagegen_tui import compare
+
+    try:
+        picks = [compare.parse_pick(spec) for spec in args.picks]
+    except ValueError as exc:
+        raise Failure(ErrorKind.USAGE, str(exc)) from None
+    generations = {gen_id: g for gen_id in dict.fromkeys(p.generation_id for p in picks) if (g := store.get(gen_id)) is not None}
+    if missing := compare.unknown(picks, generations):
+        raise Failure(ErrorKind.USAGE, f"no generation {', '.join(f'#{gen_id}' for gen_id in missing)} in the history")
+    try:
+        items = compare.resolve(picks, generations)
+    except ValueError as exc:
+        raise Failure(ErrorKind.USAGE, str(exc)) from None
+    if len(items) < 2:
+        raise Failure(ErrorKind.USAGE, f"{' '.join(args.picks)} is one image: name two or more (ID, or ID:IMAGE for one image of a generation)")
+    if args.json:
+        say_result(compare.as_json(items, config.prices), indent=2)
+        return EXIT_OK
+    for line in compare_lines(items, config.prices):
+        say(line)
+    return EXIT_OK
+
+
+def compare_lines(items: list[Any], prices: Any) -> list[str]:
+    """The comparison as a table of what differs, what is the same, and the prompts with
+    `[-removed-]` and `{+added+}` words (wdiff's marks)."""
+    from imagegen_tui import compare
+
+    differing, same = compare.parameters(items)
+    labels = [item.label for item in items]
+    rows = [("", labels), *differing.items(), ("cost", [compare.cost(item.generation, prices) for item in items])]
+    widths = [max(len(values[i][:40]) for _, values in rows) for i in range(len(items))]
+    name_width = max(len(name) for name, _ in rows) + 2
+    lines = [(name.ljust(name_width) + "  ".join(v[:40].ljust(w) for v, w in zip(values, widths))).rstrip() for name, values in rows]
+    if same:
+        lines.append("same: " + ", ".join(f"{name} {value}" for name, value in same.items() if value not in ("default", "none", "fresh")))
+    diffs = compare.prompt_diffs(items)
+    if diffs is None:
+        lines.append(f"prompt (the same): {one_line(items[0].generation.prompt)}")
+        return lines
+    marks = {"same": "{}", "removed": "[-{}-]", "added": "{{+{}+}}"}
+    lines.append(f"prompt of {labels[0]}: {one_line(items[0].generation.prompt)}")
+    label_width = max(len(label) for label in labels[1:])
+    for label, spans in zip(labels[1:], diffs[1:]):
+        text = "".join(_wdiff(span, marks[span.op]) for span in spans)
+        lines.append(f"  {label.ljust(label_width)}  {text}")
+    return lines
+
+
+def _wdiff(span: Any, mark: str) -> str:
+    """A span with its marks inside its leading space: ` [-red-]`, not `[- red-]`."""
+    text = one_line(span.text)
+    lead = " " if span.text[:1].isspace() else ""
+    return lead + mark.format(text)
 
 
 def _as_json(g: Generation) -> dict[str, Any]:

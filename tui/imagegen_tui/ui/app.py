@@ -44,7 +44,7 @@ from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.editing import Editing
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowLineage, View
+from imagegen_tui.ui.intents import CompareMarked, CopyPath, Edit, Mark, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowCompare, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.presets import PresetCommands, Presets
@@ -424,6 +424,19 @@ class ImagegenApp(TerminalApp):
         """Attachments.Changed."""
         self.editing.changed()
         self.composer.validate()
+
+    @on(Mark)
+    def _mark(self, intent: Mark) -> None:
+        self.query_one(HistoryPane).mark(intent.generation, intent.index)
+
+    @on(CompareMarked)
+    def _compare_marked(self) -> None:
+        self.query_one(HistoryPane).action_compare()
+
+    @on(ShowCompare)
+    @furnished
+    def _show_compare(self, intent: ShowCompare) -> None:
+        self.preview.compare(intent.items)
 
     @on(ShowLineage)
     @furnished

@@ -8,11 +8,15 @@ lineage view, a mask editor) asks for the same things by posting the same messag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.widget import Widget
 
 from imagegen_tui.store import Generation
+
+if TYPE_CHECKING:
+    from imagegen_tui.compare import Item
 
 
 @dataclass
@@ -67,6 +71,26 @@ class PaintMask(Message):
 
     generation: Generation
     index: int
+
+
+@dataclass
+class Mark(Message):
+    """Mark or unmark image `index` (1-based) of this generation for comparing."""
+
+    generation: Generation
+    index: int
+
+
+@dataclass
+class CompareMarked(Message):
+    """Compare the images marked (the history keeps the marks)."""
+
+
+@dataclass
+class ShowCompare(Message):
+    """Show these images side by side (ui/screens/compare.py): 2 to 4 of them."""
+
+    items: list[Item]
 
 
 @dataclass

@@ -18,11 +18,13 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import Keys
+from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from imagegen_tui.ui.workers import app_thread
@@ -60,6 +62,15 @@ def declared() -> tuple[Bound, ...]:
             if isinstance(cls, type) and cls.__module__ == module.__name__ and issubclass(cls, DOMNode) and "BINDINGS" in cls.__dict__:
                 found += [Bound(cls, binding) for binding in cls.__dict__["BINDINGS"] if isinstance(binding, Binding)]
     return tuple(found)
+
+
+def key_shown(screen: Screen[Any], binding_id: str) -> str | None:
+    """The key of `binding_id` among the screen's active bindings as the footer shows it
+    ([keys] applied), or None when it has none there."""
+    for active in screen.active_bindings.values():
+        if active.binding.id == binding_id:
+            return screen.app.get_key_display(active.binding)
+    return None
 
 
 def action_ids() -> list[str]:

@@ -203,7 +203,13 @@ class RenditionCache:
             return found
 
     def put(self, key: tuple[Any, ...], rendition: Rendition) -> Rendition:
+        """The rendition kept for `key`: the first one put. Two threads that prepared the same
+        picture at once (a prefetch and a load) get the same one back, so kitty is never sent
+        a second copy under another id."""
         with self._lock:
+            if (kept := self._items.get(key)) is not None:
+                self._items.move_to_end(key)
+                return kept
             self._items[key] = rendition
             total = sum(item.size for item in self._items.values())
             while total > self._budget and len(self._items) > 1:

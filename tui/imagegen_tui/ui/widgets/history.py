@@ -22,6 +22,7 @@ from textual.strip import Strip
 
 from imagegen_tui.store import Filters, Generation
 from imagegen_tui.ui.widgets.history_rows import NO_HIGHLIGHT, SCROLLBAR, Highlight, RowStyle, lines_per_row, row_line
+from imagegen_tui.ui.marks import Marks
 from imagegen_tui.ui.workers import in_thread
 
 PAGE = 100
@@ -75,6 +76,7 @@ class HistoryList(ScrollView, can_focus=True):
         self._epoch = 0  # bumped on every reload, so answers to an older query are dropped
         self.wanted_id: int | None = None  # to select at the next reload (one a filter change makes)
         self._keep_id: int | None = None
+        self.marks = Marks()  # by generation id, apart from the pages: they outlive a reload
 
     # --- data ---------------------------------------------------------------------------------
 
@@ -171,7 +173,8 @@ class HistoryList(ScrollView, can_focus=True):
         elif generation.status != "done":
             base += self.get_component_rich_style("history--dim")
         style = RowStyle(base, self.get_component_rich_style("history--match", partial=True), facts)
-        return Strip(row_line(generation, width, self.clock(), style, lines=self._lines, line=line, highlight=self._highlight), width)
+        marked = self.marks.glyph(generation.id) if line == 0 else ""
+        return Strip(row_line(generation, width, self.clock(), style, lines=self._lines, line=line, highlight=self._highlight, marked=marked), width)
 
     def on_mount(self) -> None:
         self.set_interval(AGES_EVERY, self.refresh)

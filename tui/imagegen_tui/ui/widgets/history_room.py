@@ -13,11 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select
 
+from imagegen_tui import compare
+from imagegen_tui.compare import Pick
 from imagegen_tui.statuses import STATUSES
-from imagegen_tui.store import Filters, Generation
+from imagegen_tui.store import ACTIVE, Filters, Generation
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.commands import Command
-from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, Rerun, Reuse, ShowLineage, View, selected
+from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, Rerun, Reuse, ShowCompare, ShowLineage, View, selected
 from imagegen_tui.ui.safe import line, template
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.workers import app_thread
@@ -43,6 +45,8 @@ class HistoryPane(HistoryList):
         Binding("delete,d", "delete", "Delete", id="history.delete"),
         Binding("slash", "app.search", "Search", show=False, id="history.search"),
         Binding("s", "recover", "Save kept images", show=False, id="history.recover"),
+        Binding("space", "mark", "Mark", show=False, id="history.mark"),
+        Binding("equals_sign", "compare", "Compare", show=False, id="history.compare"),
     ]
 
     def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:
@@ -61,6 +65,9 @@ class HistoryPane(HistoryList):
         yield "Open folder", "Where the image is (O)", self.action_open_folder
         yield "Delete generation", "Asks first; files optional (Delete)", self.action_delete
         yield "Save kept images", "Of a generation whose save failed: into the output folder (s)", self.action_recover
+        yield "Mark for comparing", "Mark or unmark the selected generation (space)", self.action_mark
+        yield "Compare marked", "The 2 to 4 images marked, side by side (=)", self.action_compare
+        yield "Clear marks", "Unmark every generation and image", self.clear_marks
 
     def _selected(self) -> Generation | None:
         return selected(self, self.current)
@@ -113,6 +120,58 @@ class HistoryPane(HistoryList):
             return
         self.studio.favourite(g.id, not g.favourite)
         self.app.call_from_thread(self.reload)
+
+    def action_mark(self) -> None:
+        """The generation under the cursor, whole: its first image, or all of them when the
+        marks come to at most four images (compare.py)."""
+        if g := self._selected():
+            self.mark(g, None)
+
+    def mark(self, g: Generation, index: int | None) -> None:
+        """Mark or unmark `g` (index None) or its image `index`; said when the preview marks."""
+        if not g.images and g.status not in ACTIVE:
+            self.notify(f"#{g.id} has no images to compare.")
+            return
+        marked = self.marks.toggle(Pick(g.id, index))
+        self.refresh()
+        if index is not None:
+            what = f"#{g.id} image {index}" if len(g.images) > 1 else f"#{g.id}"
+            self.notify(f"{what} {'marked' if marked else 'unmarked'}; {len(self.marks)} marked (= compares).", timeout=3)
+
+    def clear_marks(self) -> None:
+        self.marks.clear()
+        self.refresh()
+
+    def action_compare(self) -> None:
+        self._compare(list(self.marks))
+
+    @app_thread(exclusive=True, group="compare")
+    def _compare(self, picks: list[Pick]) -> None:
+        """The marked generations as the history has them now (a job marked while it ran has
+        its images since); the 2 to 4 images they stand for, or a sentence saying why not."""
+        generations = {gen_id: g for gen_id in dict.fromkeys(p.generation_id for p in picks) if (g := self.studio.get(gen_id)) is not None}
+        gone = compare.unknown(picks, generations)
+        shown = [p for p in picks if p.generation_id in generations and any(i.index == (p.index or 1) for i in generations[p.generation_id].images)]
+        waiting = list(dict.fromkeys(p.generation_id for p in picks if p not in shown and p.generation_id in generations))
+        self.app.call_from_thread(self._compared, compare.resolve(shown, generations), gone, waiting)
+
+    def _compared(self, items: list[compare.Item], gone: list[int], waiting: list[int]) -> None:
+        """`gone`: deleted since they were marked (their marks go); `waiting`: without images
+        (yet), left out."""
+        for gen_id in gone:
+            self.marks.forget(gen_id)
+        self.refresh()
+        left_out = "".join(
+            f" {', '.join(f'#{gen_id}' for gen_id in ids)} {what}." for ids, what in ((gone, "is no longer in the history"), (waiting, "has no images (yet)")) if ids
+        )
+        if compare.MIN_SHOWN <= len(items) <= compare.MAX_SHOWN:
+            self.post_message(ShowCompare(items))
+            if left_out:
+                self.notify(f"Left out:{left_out}")
+            return
+        marked = f"{len(items)} image{'s' * (len(items) != 1)} marked" if items else "nothing marked"
+        unmark = "; unmark some with space" if len(items) > compare.MAX_SHOWN else "; space marks a generation here, or one image in the preview"
+        self.notify(f"Compare shows 2 to 4 images: {marked}{unmark}.{left_out}")
 
     def action_recover(self) -> None:
         if g := self._selected():

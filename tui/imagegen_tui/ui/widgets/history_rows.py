@@ -26,8 +26,8 @@ from imagegen_tui.textsafe import one_line
 ICONS = {"done": "✓", "failed": "✗", "running": "◐", "queued": "…", "cancelled": "⊘", "interrupted": "⚠"}
 
 AGE = 5  # cells for the age: "now", "59m", "23h", "6d", "11-24", "2025"
-HEAD = 3 + AGE + 1  # "✓★ " + the age, right-aligned + " "
-INDENT = 3  # a two-line row: "✓★ " before the prompt, and as much before the facts under it
+HEAD = 4 + AGE + 1  # "●✓★ " (the mark column, status, favourite) + the age, right-aligned + " "
+INDENT = 4  # a two-line row: "●✓★ " before the prompt, and as much before the facts under it
 MIN_PROMPT = 32  # "auto" turns to two lines where one line would leave the prompt fewer cells
 SCROLLBAR = 1  # cells of the list's vertical scrollbar (its CSS is made with it)
 TWO_LINES_BELOW = HEAD + MIN_PROMPT + SCROLLBAR  # the list's width, in cells
@@ -103,11 +103,13 @@ class RowStyle:
 
 
 def row_line(
-    g: Generation, width: int, now: float, style: RowStyle, *, lines: int = 1, line: int = 0, highlight: Highlight = NO_HIGHLIGHT
+    g: Generation, width: int, now: float, style: RowStyle, *, lines: int = 1, line: int = 0, highlight: Highlight = NO_HIGHLIGHT,
+    marked: str = "",
 ) -> list[Segment]:
-    """Line `line` of `g`'s row, `width` cells wide: `✓★   3h a lighthouse at dusk…  ×4`, or
-    `✓★ a lighthouse at dusk, oil painting…` over `   3h · gpt-image-2 · 1536x1024 · ×4`."""
-    mark = ICONS.get(g.status, "?") + ("★" if g.favourite else " ") + " "
+    """Line `line` of `g`'s row, `width` cells wide: ` ✓★   3h a lighthouse at dusk…  ×4`, or
+    ` ✓★ a lighthouse at dusk, oil painting…` over `    3h · gpt-image-2 · 1536x1024 · ×4`.
+    `marked`: the one-cell glyph of the mark column (ui/marks.py), or "" for none."""
+    mark = (marked or " ") + ICONS.get(g.status, "?") + ("★" if g.favourite else " ") + " "
     if lines == 2 and line == 1:
         facts = _crop(" " * INDENT + _facts(g, now, width - INDENT), width)
         return [Segment(_pad(facts, width), style.text + style.facts)]

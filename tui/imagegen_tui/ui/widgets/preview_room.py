@@ -13,11 +13,13 @@ from typing import Any
 
 from textual.binding import Binding
 
+from imagegen_tui.compare import Item
 from imagegen_tui.config import Profile
 from imagegen_tui.store import Generation, StoredImage
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
-from imagegen_tui.ui.intents import Edit, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
+from imagegen_tui.ui.intents import CompareMarked, Edit, Mark, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
+from imagegen_tui.ui.keymap import key_shown
 from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.welcome import welcome
 
@@ -38,6 +40,8 @@ class PreviewPane(Preview):
         Binding("m", "mask", "Mask", id="preview.mask"),
         Binding("t", "lineage", "Lineage", id="preview.lineage"),
         Binding("s", "recover", "Save kept images", show=False, id="preview.recover"),
+        Binding("space", "mark", "Mark", show=False, id="preview.mark"),
+        Binding("equals_sign", "compare", "Compare", show=False, id="preview.compare"),
     ]
 
     def __init__(self, graphics: Graphics, studio: Studio, **kwargs: Any) -> None:
@@ -75,6 +79,20 @@ class PreviewPane(Preview):
         if g := selected(self, self.generation):
             self.post_message(Reuse(g))
 
+    def action_mark(self) -> None:
+        """The image on show, alone (ID:I)."""
+        if (g := selected(self, self.generation)) and self.current_image is not None:
+            self.post_message(Mark(g, self.current_image.index))
+
+    def action_compare(self) -> None:
+        self.post_message(CompareMarked())
+
+    def compare(self, items: list[Item]) -> None:
+        """These images side by side, full screen."""
+        from imagegen_tui.ui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(self.graphics, items, self.prices))
+
     def action_recover(self) -> None:
         if g := selected(self, self.generation):
             self.post_message(Recover(g))
@@ -96,11 +114,7 @@ class PreviewPane(Preview):
             self.welcome_for(self._profile)
 
     def _key(self, binding_id: str) -> str | None:
-        """The key of the app's binding `binding_id` as the footer shows it: [keys] applied."""
-        for active in self.screen.active_bindings.values():
-            if active.binding.id == binding_id:
-                return self.app.get_key_display(active.binding)
-        return None
+        return key_shown(self.screen, binding_id)
 
     def view(self, generation: Generation) -> None:
         """The generation's images full screen, from the one on show here."""
