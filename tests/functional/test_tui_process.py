@@ -22,7 +22,7 @@ import sys
 from imagegen_tui import cli
 from imagegen_tui.ui.jobs import Jobs
 
-def start_job(self, request, profile, parent_id=None):
+def start_job(self, request, profile, *args, **kwargs):
     api_key = {KEY!r}
     raise RuntimeError("a bug [/dim] while starting a job")
 
