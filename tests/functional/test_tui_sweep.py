@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Input
+
 from conftest import write_config
 from test_tui import history_rows, notices, running_app, settle, submit
 
 from imagegen_tui.metadata import read_metadata
 from imagegen_tui.store import HistoryStore
-from imagegen_tui.ui.screens.dialogs import ConfirmScreen
+from imagegen_tui.ui.screens.dialogs import ConfirmScreen, NameScreen
 from imagegen_tui.ui.widgets.prompt import PromptArea
 
 
@@ -86,3 +88,40 @@ async def test_unreadable_braces_are_refused_and_a_plain_prompt_is_not_asked_abo
         assert not isinstance(app.screen, ConfirmScreen)
         [row] = history_rows()
         assert row.prompt == "a {plain} fox" and row.provenance.sweep_id is None
+
+
+async def test_a_parameter_sweep_set_with_f5_plans_every_combination_until_cleared(dirs):
+    async with running_app(notifications=True) as (app, pilot):
+        area = app.query_one(PromptArea)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, NameScreen)
+        app.screen.query_one(Input).value = "quality=low,high size=1024x1024,1536x1024,"
+        await pilot.press("enter")
+        assert isinstance(app.screen, NameScreen) and "empty" in str(app.screen.query_one("#name-problem").render())
+        app.screen.query_one(Input).value = "quality=low,high"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, NameScreen)
+        assert str(area.border_subtitle) == "sweep: quality=low,high"
+        await submit(pilot, "a {red|blue} fox")
+        await settle(pilot)
+        text = dialog_text(app)
+        assert "4 calls, 4 images" in text and "quality: low, high" in text
+        await pilot.press("y")
+        for _ in range(20):
+            await settle(pilot)
+            if len(history_rows("done")) == 4:
+                break
+        rows = history_rows()
+        assert sorted((g.prompt, g.quality) for g in rows) == [("a blue fox", "high"), ("a blue fox", "low"), ("a red fox", "high"), ("a red fox", "low")]
+        assert len({g.provenance.sweep_id for g in rows}) == 1
+        await pilot.press("f5")
+        await settle(pilot)
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")  # blank: no sweep
+        await settle(pilot)
+        assert area.border_subtitle is None
+        await submit(pilot, "a green fox")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen) and len(history_rows()) == 5

@@ -28,7 +28,7 @@ from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
-    from imagegen_tui.sweep import Plan
+    from imagegen_tui.sweep import Axis, Plan
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.saving import SavedImage
     from imagegen_tui.service import Outcome
@@ -230,18 +230,18 @@ class Studio:
     def delete_preset(self, name: str) -> None:
         self.state_file.change(lambda state: state.presets.pop(name, None))
 
-    def plan(self, prompt: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str] = ()) -> Plan:
-        """What Enter sends: the prompt's variants, each a validated request with the named
-        styles applied (one, its escapes undone, when it has none; a name the config no longer
-        has is left out). InvalidRequest naming a brace that cannot be read or the cells that
-        would be refused; ProfileUnusable when nothing may be sent."""
+    def plan(self, prompt: str, profile: Profile, params: Mapping[str, Any], names: Sequence[str] = (), axes: Sequence[Axis] = ()) -> Plan:
+        """What Enter sends: the prompt's variants times the parameter `axes`, each a validated
+        request with the named styles applied (one, its escapes undone, when there are none; a
+        name the config no longer has is left out). InvalidRequest naming a brace that cannot
+        be read or the cells that would be refused; ProfileUnusable when nothing may be sent."""
         from imagegen_tui.sweep import PlanError, build
         from imagegen_tui.variants import VariantError
 
         self.check(profile)
         base = ImageRequest.from_params(prompt, self._sent(profile, params))
         try:
-            return build(base, (), profile.caps, profile=profile.name, styles=self.picked_styles(names))
+            return build(base, axes, profile.caps, profile=profile.name, styles=self.picked_styles(names))
         except VariantError as exc:
             raise InvalidRequest([("prompt", str(exc))]) from None
         except PlanError as exc:

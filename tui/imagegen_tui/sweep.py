@@ -44,6 +44,10 @@ class Axis:
     name: str
     values: tuple[str, ...]
 
+    def spec(self) -> str:
+        """As --sweep takes it: quality=low,high."""
+        return f"{self.name}={','.join(self.values)}"
+
     @property
     def prompt_group(self) -> bool:
         return self.name.startswith("{")

@@ -96,6 +96,7 @@ class ImagegenApp(TerminalApp):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "settings", "Settings", id="app.settings"),
         Binding("f3", "diagnostics", "Graphics", show=False, id="app.diagnostics"),
+        Binding("f5", "sweep", "Sweep", show=False, id="app.sweep"),
         Binding("ctrl+r", "reload_config", "Reload config", show=False, id="app.reload_config"),
         Binding("escape", "focus_prompt", "Prompt", show=False, id="app.focus_prompt"),
         Binding("ctrl+o", "add_image", "Add image", show=False, id="app.add_image"),
@@ -319,7 +320,10 @@ class ImagegenApp(TerminalApp):
     @furnished
     def _submitted(self, event: PromptArea.Submitted) -> None:
         self._submitting = event.text  # kept by the crash handler should anything below fail
-        if self.editing.attachments.editing:
+        if self.editing.attachments.editing and self.composer.axes:
+            self.notify("Not sent: a sweep (F5) is for new generations, not edits; clear it to send this edit.", severity="error")
+            self.composer.give_back(event.text)
+        elif self.editing.attachments.editing:
             text = event.text
             styled = self.composer.styled(text)
             start = partial(self.jobs.start, provenance=styled.provenance)
@@ -328,7 +332,7 @@ class ImagegenApp(TerminalApp):
             plan = self.composer.plan(event.text)
             if plan is None:
                 return
-            if plan.axes:  # variants: nothing is sent before the plan is confirmed
+            if plan.axes:  # variants or a sweep: nothing is sent before the plan is confirmed
                 text = event.text
                 self.sweeps.offer(plan, self.profile, lambda: self.composer.give_back(text), lambda exc: self.composer.refused(text, exc))
             else:
@@ -463,6 +467,7 @@ class ImagegenApp(TerminalApp):
             ("Settings", "Profiles, keys, output folder, graphics (F2)", self.action_settings),
             *self.query_one(ConfigBanner).commands(),
             ("Help: keys", "Every key (F1)", self.action_help),
+            ("Sweep parameters", "Quality, size, model or n over several values: Enter plans every combination (F5)", self.action_sweep),
             ("Graphics diagnostics", "Protocol, cell size, terminal facts (F3)", self.action_diagnostics),
         ]
         for title, help_text, callback in actions:
@@ -512,6 +517,10 @@ class ImagegenApp(TerminalApp):
         from imagegen_tui.ui.screens.help import HelpScreen  # every room's bindings: loaded when asked for
 
         self.push_screen(HelpScreen(self.user_keys.keymap))
+
+    @furnished
+    def action_sweep(self) -> None:
+        self.composer.ask_axes()
 
     def action_diagnostics(self) -> None:
         from imagegen_tui.ui.screens.dialogs import DiagnosticsScreen

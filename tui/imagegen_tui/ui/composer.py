@@ -27,7 +27,7 @@ from imagegen_tui.variants import escape
 
 if TYPE_CHECKING:
     from imagegen_tui.studio import CostView
-    from imagegen_tui.sweep import Plan  # loaded by the first Enter
+    from imagegen_tui.sweep import Axis, Plan  # loaded by the first Enter
     # mounted after the first frame, imported then (ui/app.py _furnish)
     from imagegen_tui.ui.widgets.cost import CostLine
     from imagegen_tui.ui.widgets.sidebar import ParamSidebar
@@ -43,6 +43,7 @@ class Composer:
         self.profile = profile
         self._shown = shown  # what the app shows about the profile (its title) is out of date
         self._costed: tuple[Any, ...] | None = None  # what the cost line was last asked for
+        self.axes: tuple[Axis, ...] = ()  # the parameters Enter sweeps over (F5), besides the prompt's variants
 
     @property
     def sidebar(self) -> ParamSidebar:
@@ -142,7 +143,7 @@ class Composer:
         cannot be sent, after showing why (and putting `text` back in the box to fix, unless
         something else was typed meanwhile)."""
         try:
-            return self.studio.plan(text, self.profile, self.values(), self.picker.picked)
+            return self.studio.plan(text, self.profile, self.values(), self.picker.picked, self.axes)
         except InvalidRequest as exc:
             self.refused(text, exc)
             return None
@@ -158,10 +159,34 @@ class Composer:
         self._remember_styles(self.picker.picked)
 
     def _show_styles(self) -> None:
-        """The prompt box's border says which styles apply, for when the sidebar is hidden."""
-        picked = self.picker.picked
+        """The prompt box's border says which styles apply and what Enter sweeps over, for when
+        the sidebar is hidden (and the sweep is nowhere else)."""
+        parts = ["styles: " + " → ".join(self.picker.picked)] if self.picker.picked else []
+        parts += ["sweep: " + " ".join(axis.spec() for axis in self.axes)] if self.axes else []
         area = self.app.query_one(PromptArea)
-        area.border_subtitle = Content(visible("styles: " + " → ".join(picked), newlines=False)) if picked else None
+        area.border_subtitle = Content(visible("  ·  ".join(parts), newlines=False)) if parts else None
+
+    def ask_axes(self) -> None:
+        """The parameters to sweep over, asked in a dialog (blank: none); each following Enter
+        plans over them until they are cleared."""
+        from imagegen_tui.sweep import PlanError, parse_sweeps
+        from imagegen_tui.ui.screens.dialogs import NameScreen
+
+        def check(text: str) -> str | None:
+            try:
+                parse_sweeps(text.split())
+            except PlanError as exc:
+                return str(exc)
+            return None
+
+        def answered(text: str | None) -> None:
+            if text is not None:
+                self.axes = tuple(parse_sweeps(text.split()))
+                self._show_styles()
+
+        shown = " ".join(axis.spec() for axis in self.axes)
+        question = "Sweep over parameters: each PARAM=A,B (quality, size, model or n), blank for none. Enter then plans every combination, with the prompt's {a|b} variants, and asks before sending."
+        self.app.push_screen(NameScreen(question, shown, "Set", placeholder="quality=low,high size=1024x1024,1536x1024", check=check), answered)
 
     @app_thread(exclusive=True, group="remember-styles")
     def _remember_styles(self, picked: list[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -49,19 +51,25 @@ class ConfirmScreen(ModalScreen[tuple[bool, bool]]):
 
 
 class NameScreen(ModalScreen[str | None]):
-    """A name asked for (a preset's); dismisses with it, stripped, or None. Enter saves, escape
-    cancels; an empty name is not taken."""
+    """A line of text asked for (a preset's name, a sweep's parameters); dismisses with it,
+    stripped, or None. Enter answers, escape cancels. `check` says what is wrong with an
+    answer (the dialog stays, the sentence under the field), None when it is fine; by default
+    an empty answer is not taken."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="name.cancel")]
 
-    def __init__(self, question: str, value: str = "", yes: str = "Save") -> None:
+    def __init__(
+        self, question: str, value: str = "", yes: str = "Save", *, placeholder: str = "a name",
+        check: Callable[[str], str | None] = lambda text: None if text else "Give it a name first.",
+    ) -> None:
         super().__init__()
-        self.question, self.value, self.yes = question, value, yes
+        self.question, self.value, self.yes, self.placeholder, self.check = question, value, yes, placeholder, check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(line(self.question), classes="dialog-question")
-            yield Input(self.value, placeholder="a name", id="name-input")
+            yield Input(self.value, placeholder=self.placeholder, id="name-input")
+            yield Static("", id="name-problem", classes="dialog-problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.yes, variant="primary", id="name-yes")
                 yield Button("Cancel", id="name-no")
@@ -80,11 +88,12 @@ class NameScreen(ModalScreen[str | None]):
             self.action_cancel()
 
     def _answer(self) -> None:
-        name = self.query_one("#name-input", Input).value.strip()
-        if name:
-            self.dismiss(name)
+        text = self.query_one("#name-input", Input).value.strip()
+        problem = self.check(text)
+        if problem is None:
+            self.dismiss(text)
         else:
-            self.notify("Give it a name first.")
+            self.query_one("#name-problem", Static).update(line(problem))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
