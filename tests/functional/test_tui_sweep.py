@@ -37,6 +37,7 @@ async def test_variants_are_planned_confirmed_run_as_one_sweep_and_sheeted(dirs)
             await settle(pilot)
         rows = history_rows()
         assert len(rows) == 4 and {g.status for g in rows} == {"done"}
+        assert "4 done" in notices(app) and " done:" not in notices(app)  # the sweep's end tells its cells, once
         [sweep_id] = {g.provenance.sweep_id for g in rows}
         assert sorted(g.prompt for g in rows) == ["a blue fox in fog", "a blue fox in snow", "a red fox in fog", "a red fox in snow"]
         for g in rows:

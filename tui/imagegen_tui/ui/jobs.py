@@ -65,9 +65,11 @@ class Jobs:
 
     def start(
         self, request: AnyRequest, profile: Profile, parent_id: int | None = None, sources: Sequence[Source] = (), *,
-        provenance: Provenance = Provenance(), on_end: Callable[[], None] | None = None,
+        provenance: Provenance = Provenance(), on_end: Callable[[str], None] | None = None,
     ) -> int:
-        """A job for `request`; `on_end` hears when it has ended, however it did."""
+        """A job for `request`; `on_end` hears how it ended (done, failed or cancelled), and is
+        then what tells it: the job gives no notice of its own (a sweep's cells are told
+        together, at its end)."""
         key = next(self._keys)
         self._follow = key
         self.app.query_one(JobsPanel).add(key, request.prompt, profile.timeout)
@@ -133,13 +135,14 @@ class Jobs:
 
     async def _job(
         self, key: int, request: AnyRequest, profile: Profile, parent_id: int | None, sources: Sequence[Source],
-        provenance: Provenance, on_end: Callable[[], None] | None,
+        provenance: Provenance, on_end: Callable[[str], None] | None,
     ) -> None:
         """One generation in the background. Its outcome is told once: in the preview when the
         preview shows this job, else in a short notice naming the row."""
         jobs = self.app.query_one(JobsPanel)
         history = self.app.query_one(HistoryList)
         rows: list[int] = []
+        end = ["failed"]  # how it ended, for on_end: done, failed or cancelled
 
         def on_event(event: str, row: int | None) -> None:
             jobs.set_state(key, "queued" if event == "queued" else "running")
@@ -163,7 +166,8 @@ class Jobs:
             """Failed or cancelled: the preview says so, and what to do, when it shows the job's
             row; else a notice names the row (`said` follows its number)."""
             row = rows[0] if rows else None
-            if not self._on_show(key, row):
+            end[0] = "cancelled" if said.startswith("cancelled") else "failed"
+            if not self._on_show(key, row) and on_end is None:  # a sweep's cells are told together, at its end
                 self.app.notify(f"#{row} {said}" if row is not None else unrecorded, severity=severity)
             history.reload(select_id=row if self._follow == key else None)
 
@@ -191,7 +195,8 @@ class Jobs:
                 arrived = await asyncio.to_thread(self.studio.get, outcome.history_id)
                 if arrived is not None and self._follow == key:
                     self.preview.show(arrived)
-            if outcome.notes or not self._on_show(key, outcome.history_id):  # else the preview shows it
+            end[0] = "done"
+            if outcome.notes or (not self._on_show(key, outcome.history_id) and on_end is None):  # else the preview (or the sweep's end) tells it
                 count = len(outcome.saved)
                 notes = "".join(f"\n{note}" for note in outcome.notes)
                 done = f"#{outcome.history_id} done" if outcome.history_id is not None else "Done (not recorded)"
@@ -203,7 +208,7 @@ class Jobs:
             self._partial_steps.pop(key, None)
             self._changed()
             if on_end is not None and not self._quitting:
-                on_end()
+                on_end(end[0])
             self._exit_when_idle()
 
     @app_thread(group="partial")

@@ -5,6 +5,7 @@ loop and its path told."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -52,25 +53,29 @@ class Sweeps:
         self.app.push_screen(ConfirmScreen(question, f"Send {counted(plan.calls, 'call')}"), answered)
 
     def start(self, plan: Plan, profile: Profile) -> None:
-        left = [plan.calls]
+        """The cells as jobs; they give no notices of their own: the sweep's end tells how
+        they went, once."""
+        endings: list[str] = []
 
-        def ended() -> None:
-            left[0] -= 1
-            if left[0] == 0:
-                self._sheet(plan)
+        def ended(how: str) -> None:
+            endings.append(how)
+            if len(endings) == plan.calls:
+                self._sheet(plan, Counter(endings))
 
         for cell in plan.cells:
             self.jobs.start(cell.request, profile, provenance=plan.provenance(cell), on_end=ended)
 
     @app_thread(group="sheet")
-    def _sheet(self, plan: Plan) -> None:
+    def _sheet(self, plan: Plan, endings: Counter[str]) -> None:
+        went = ", ".join(f"{endings[how]} {how}" for how in ("done", "failed", "cancelled") if endings[how])
+        severity = "information" if endings["done"] == plan.calls else "warning"
         try:
             sheets = self.studio.contact_sheets(plan)
         except OSError as exc:
-            self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id}: no contact sheet ({exc.strerror or exc})", severity="warning")
+            self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id}: {went}; no contact sheet ({exc.strerror or exc})", severity="warning")
             return
         if sheets:
             paths = ", ".join(str(path) for path in sheets)
-            self.app.call_from_thread(self.app.notify, f"Contact sheet of sweep {plan.sweep_id}: {paths}", timeout=15)
+            self.app.call_from_thread(self.app.notify, f"Contact sheet of sweep {plan.sweep_id}: {paths}\n{went}", severity=severity, timeout=15)
         else:
-            self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id} ended without images: no contact sheet.", severity="warning")
+            self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id}: {went}, no images: no contact sheet.", severity="warning")
