@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import write_config
 from imagegen_tui.ui.widgets.preview import Preview
 from test_tui import history_rows, running_app, settle, shown_picture, submit
 
@@ -40,4 +41,18 @@ async def test_a_result_is_prepared_at_the_size_it_is_shown(dirs, monkeypatch, s
         await settle(pilot)
         await shown_picture(pilot)
         assert history_rows()[0].status == "done"
+        assert asked == [app.query_one(Preview)._shown[1:3]]
+
+
+async def test_a_styled_result_is_prepared_at_the_size_its_extra_facts_line_leaves(dirs, monkeypatch):
+    write_config(dirs, 'profile = "demo"\n[styles.night]\nprompt = "{prompt}, at night under a full moon"\n')
+    asked: list[tuple[int, int]] = []
+    real = Preview._prefetch
+    monkeypatch.setattr(Preview, "_prefetch", lambda self, path, width, height, background: (asked.append((width, height)), real(self, path, width, height, background))[1])
+    async with running_app((120, 40)) as (app, pilot):
+        app.composer.set_styles(["night"])
+        await submit(pilot, "a lighthouse on a cliff at dusk")
+        await settle(pilot)
+        await shown_picture(pilot)
+        assert history_rows()[0].provenance.styles == ("night",)
         assert asked == [app.query_one(Preview)._shown[1:3]]

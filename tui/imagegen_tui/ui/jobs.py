@@ -160,7 +160,7 @@ class Jobs:
             """The first image is on disk: the preview starts on it while the others are
             written and the row recorded."""
             if self._follow == key and image.index == 1 and self.preview.graphics.protocol != "none":
-                self.preview.prefetch(image, request.model, request.n)
+                self.preview.prefetch(image, request, provenance)
 
         def ended(said: str, unrecorded: str, severity: str) -> None:
             """Failed or cancelled: the preview says so, and what to do, when it shows the job's

@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from imagegen_tui import imaging
-from imagegen_tui.store import Generation, StoredImage
+from imagegen_tui.store import Generation, Provenance, StoredImage
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
@@ -35,6 +35,7 @@ from imagegen_tui.ui.widgets.welcome import NO_MATCH, welcome
 from imagegen_tui.ui.workers import in_thread
 
 if TYPE_CHECKING:
+    from imagegen_tui.request import AnyRequest
     from imagegen_tui.saving import SavedImage
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
@@ -183,13 +184,14 @@ class Preview(Vertical, can_focus=True):
         """What transparent pixels are laid on: the stage's own colour."""
         return self.query_one("#preview-main", Container).background_colors[1].rgb
 
-    def prefetch(self, image: SavedImage, model: str, images: int) -> None:
-        """Start preparing the first of a job's `images`, saved, before the job has even
-        ended, at the stage size its facts will most likely leave: as many lines as they take
-        with a typical id, time and cost (a revised prompt or an unusual length costs a refit
-        when the result arrives)."""
-        likely = _fact_line(99999, time.time(), model, image, None, 0, images, 99.9, 9999, 0.999 if self.prices else None)
-        facts = likely + Content("\n") + line(shown_path(image.path, self.output), "dim")
+    def prefetch(self, image: SavedImage, request: AnyRequest, provenance: Provenance) -> None:
+        """Start preparing the first image of a job for `request`, saved, before the job has
+        even ended, at the stage size its facts will most likely leave: as many lines as they
+        take with a typical id, time and cost (a revised prompt or an unusual length costs a
+        refit when the result arrives)."""
+        likely = _fact_line(99999, time.time(), request.model, image, None, 0, request.n, 99.9, 9999, 0.999 if self.prices else None)
+        facts = likely + _styles_line(provenance, request.prompt) + Content("\n") + line(shown_path(image.path, self.output), "dim")
+        images = request.n
         width, height = self.stage_pixels(self._stage_cells(images, facts))
         self._prefetch(image.path, width, height, self.background_rgb())
 
@@ -403,9 +405,7 @@ class Preview(Vertical, can_focus=True):
         facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent)
         if origin := g.origin():  # first: where it came from is what a long line must not cut
             facts = line(origin) + Content("\n") + facts
-        if g.provenance.styles and g.provenance.typed_prompt != g.prompt:  # the history lists the prompt sent
-            styled = " → ".join(g.provenance.styles)
-            facts += template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(g.provenance.typed_prompt or ""))
+        facts += _styles_line(g.provenance, g.prompt)
         if g.status != "done" and image is not None:  # failed, but the images it brought are here
             hint = HINTS.get(g.error_kind or g.status, "")
             facts += template("\n[b red]$status[/] $error $hint", status=g.status.upper(), error=g.error_message or "", hint=hint)
@@ -414,6 +414,15 @@ class Preview(Vertical, can_focus=True):
             if image.revised_prompt:
                 facts += template("\n[i]revised:[/i] $revised", revised=" ".join(image.revised_prompt.split()))
         return facts
+
+
+def _styles_line(provenance: Provenance, sent: str) -> Content:
+    """The styles and the typed prompt, on a line of their own, where styles made the prompt
+    sent (the history lists that one)."""
+    if not provenance.styles or provenance.typed_prompt == sent:
+        return Content()
+    styled = " → ".join(provenance.styles)
+    return template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(provenance.typed_prompt or ""))
 
 
 class _Shape(Protocol):
