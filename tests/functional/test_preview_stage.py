@@ -49,7 +49,7 @@ async def test_a_styled_result_is_prepared_at_the_size_its_extra_facts_line_leav
     asked: list[tuple[int, int]] = []
     real = Preview._prefetch
     monkeypatch.setattr(Preview, "_prefetch", lambda self, path, width, height, background: (asked.append((width, height)), real(self, path, width, height, background))[1])
-    async with running_app((120, 40)) as (app, pilot):
+    async with running_app((200, 50)) as (app, pilot):  # wide: the facts take few lines, so one more counts
         app.composer.set_styles(["night"])
         await submit(pilot, "a lighthouse on a cliff at dusk")
         await settle(pilot)
