@@ -321,7 +321,7 @@ class ImagegenApp(TerminalApp):
     def _submitted(self, event: PromptArea.Submitted) -> None:
         self._submitting = event.text  # kept by the crash handler should anything below fail
         if self.editing.attachments.editing and self.composer.axes:
-            self.notify("Not sent: a sweep (F5) is for new generations, not edits; clear it to send this edit.", severity="error")
+            self.notify("Not sent: an edit is not swept; clear the sweep (F5) first.", severity="error")
             self.composer.give_back(event.text)
         elif self.editing.attachments.editing:
             text = event.text
