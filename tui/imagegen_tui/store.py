@@ -275,10 +275,11 @@ class SweepCounts:
 
     @property
     def status(self) -> str:
-        """The one status icon of the sweep row: running while any runs, done when all are."""
+        """The sweep row's one status: running while any call runs, done when all are done,
+        else failed (its lead says how many are done)."""
         if self.active:
             return "running"
-        return "done" if self.done == self.calls else "failed" if not self.done else "partial"
+        return "done" if self.done == self.calls else "failed"
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,7 @@ class Listed:
     sweep: SweepCounts | None = None
     member: bool = False
     expanded: bool = False  # a sweep row whose members follow it
+    last: bool = False  # the last of its sweep's members
 
 
 @dataclass(frozen=True)
@@ -778,7 +780,7 @@ class HistoryStore:
         heads = {g.provenance.sweep_id for g, row in zip(generations, rows) if g.provenance.sweep_id and not row["member_"]}
         counts = self._sweep_counts(sorted(heads)) if heads else {}
         return [
-            Listed(g, member=True) if row["member_"] else
+            Listed(g, member=True, last=row["order_"] == row["head_"]) if row["member_"] else
             Listed(g, counts.get(sweep), expanded=sweep in expanded) if (sweep := g.provenance.sweep_id) else Listed(g)
             for g, row in zip(generations, rows)
         ]
