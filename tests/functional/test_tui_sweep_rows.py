@@ -83,3 +83,20 @@ async def test_a_search_lists_a_sweep_s_calls_flat(dirs):
         await pilot.pause(0.3)
         await settle(pilot)
         assert history.total == 4 and all(kind == "row" for _, kind in listed(history))
+
+
+async def test_going_to_a_call_of_a_closed_sweep_opens_it_and_a_reload_keeps_the_row(dirs):
+    async with running_app(notifications=True) as (app, pilot):
+        await run_sweep(app, pilot, "a {red|blue} fox")
+        history = app.query_one(HistoryList)
+        with HistoryStore.open_default() as store:
+            first, newest = [g.id for g in store.page()][::-1]
+        app._go_to(first)  # as the lineage's Enter, or a notice, goes to a generation
+        await settle(pilot)
+        assert listed(history) == [(newest, "sweep"), (first, "member"), (newest, "member")]
+        assert history.cursor == 1 and history.current.id == first
+        for row in (0, 2):  # the newest call is listed twice: as the sweep's row and beneath it
+            history.cursor = row
+            history.reload()  # as every job's end does: the same row stays selected
+            await settle(pilot)
+            assert history.cursor == row and history.current.id == newest

@@ -387,6 +387,11 @@ class Studio:
     def listing_count(self, filters: Filters, expanded: frozenset[str]) -> int:
         return self.store.listing_count(filters, expanded) if self.store else 0
 
+    def sweep_of(self, gen_id: int) -> str | None:
+        """The sweep `gen_id` is a call of, if any."""
+        g = self.get(gen_id)
+        return g.provenance.sweep_id if g else None
+
     def sweep(self, sweep_id: str) -> SweepSummary | None:
         """A sweep as the preview shows it: its calls, counts, cost and contact sheets."""
         from imagegen_tui.sweep_summary import summarize

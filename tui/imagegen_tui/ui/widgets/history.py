@@ -33,6 +33,7 @@ AGES_EVERY = 60.0  # seconds between repaints of the rows on screen, so "5m" doe
 
 Fetch = Callable[[Filters, frozenset[str], int, int], list[Listed]]
 Count = Callable[[Filters, frozenset[str]], int]
+SweepOf = Callable[[int], str | None]  # the sweep a generation is a call of, if any
 
 
 class HistoryList(ScrollView, can_focus=True):
@@ -66,11 +67,13 @@ class HistoryList(ScrollView, can_focus=True):
         row: Listed | None = None  # how it is listed: a sweep's row stands for the whole sweep
 
     def __init__(
-        self, fetch: Fetch, count: Count, first_page: tuple[int, list[Listed]] | None = None, *, row_mode: str = "auto", **kwargs: object
+        self, fetch: Fetch, count: Count, first_page: tuple[int, list[Listed]] | None = None, *, row_mode: str = "auto",
+        sweep_of: SweepOf | None = None, **kwargs: object,
     ) -> None:
-        """`row_mode`: "one", "two" or "auto" lines a row ([ui] history_rows)."""
+        """`row_mode`: "one", "two" or "auto" lines a row ([ui] history_rows); `sweep_of`: lets
+        a generation gone to (wanted_id) that is a call of a closed sweep open it."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._fetch, self._count = fetch, count
+        self._fetch, self._count, self._sweep_of = fetch, count, sweep_of
         self.row_mode = row_mode
         self.filters = Filters()
         self._highlight = NO_HIGHLIGHT
@@ -82,6 +85,7 @@ class HistoryList(ScrollView, can_focus=True):
         self._epoch = 0  # bumped on every reload, so answers to an older query are dropped
         self.wanted_id: int | None = None  # to select at the next reload (one a filter change makes)
         self._keep_id: int | None = None
+        self._keep_sweep_row = False  # the row kept is a sweep's (else the generation's own)
         self._keep_index: int | None = None  # the row to select at the next reload, when known
         self.expanded: set[str] = set()  # the sweeps listed open, by sweep id
         self.marks = Marks()  # by generation id, apart from the pages: they outlive a reload
@@ -95,29 +99,41 @@ class HistoryList(ScrollView, can_focus=True):
         if filters is not None:
             self.filters = filters
             self._highlight = Highlight(filters.text or "")
-        current = self.current
-        wanted, self.wanted_id = select_id or self.wanted_id, None
-        self._keep_id = wanted if wanted is not None else (current.id if current else None)
+        current = self.current_row
+        gone_to, self.wanted_id = self.wanted_id, None
+        wanted = select_id or gone_to
+        self._keep_id = wanted if wanted is not None else (current.generation.id if current else None)
+        # an open sweep lists its newest call twice: as the sweep's row and beneath it
+        self._keep_sweep_row = wanted is None and current is not None and current.sweep is not None
         self._keep_index = select_index
         self._epoch += 1
-        self._load_first(self._epoch, self.filters, frozenset(self.expanded))
+        self._load_first(self._epoch, self.filters, frozenset(self.expanded), gone_to)
 
     @in_thread(exclusive=True, group="history-reload")
-    def _load_first(self, epoch: int, filters: Filters, expanded: frozenset[str]) -> None:
+    def _load_first(self, epoch: int, filters: Filters, expanded: frozenset[str], gone_to: int | None) -> None:
+        """`gone_to`: a generation asked for by id; a call of a closed sweep opens it."""
         total = self._count(filters, expanded)
         rows = self._fetch(filters, expanded, 0, PAGE)
-        self.app.call_from_thread(self._apply_first, epoch, total, rows)
+        if gone_to is not None and self._sweep_of is not None and not any(row.generation.id == gone_to for row in rows):
+            sweep_id = self._sweep_of(gone_to)
+            if sweep_id is not None and sweep_id not in expanded and filters == Filters():
+                expanded |= {sweep_id}
+                total = self._count(filters, expanded)
+                rows = self._fetch(filters, expanded, 0, PAGE)
+        self.app.call_from_thread(self._apply_first, epoch, total, rows, expanded)
 
-    def _apply_first(self, epoch: int, total: int, rows: list[Listed]) -> None:
+    def _apply_first(self, epoch: int, total: int, rows: list[Listed], expanded: frozenset[str]) -> None:
         if epoch != self._epoch:
             return
+        self.expanded = set(expanded)
         self.total = total
         self._pages = {0: rows}
         self._loading.clear()
         self._set_virtual_size()
         index = self._keep_index if self._keep_index is not None and self._keep_index < total else None
         if index is None:
-            index = next((i for i, row in enumerate(rows) if row.generation.id == self._keep_id), None)
+            kept = [i for i, row in enumerate(rows) if row.generation.id == self._keep_id]
+            index = next((i for i in kept if (rows[i].sweep is not None) == self._keep_sweep_row), kept[0] if kept else None)
         if index is None:
             index = min(self.cursor, max(0, total - 1))
         self.cursor = index

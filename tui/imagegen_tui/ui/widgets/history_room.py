@@ -50,7 +50,7 @@ class HistoryPane(HistoryList):
     ]
 
     def __init__(self, studio: Studio, first_page: tuple[int, list[Listed]] | None, **kwargs: Any) -> None:
-        super().__init__(studio.listing, studio.listing_count, first_page, row_mode=studio.config.ui.history_rows, **kwargs)
+        super().__init__(studio.listing, studio.listing_count, first_page, row_mode=studio.config.ui.history_rows, sweep_of=studio.sweep_of, **kwargs)
         self.studio = studio
 
     def commands(self) -> Iterator[Command]:
