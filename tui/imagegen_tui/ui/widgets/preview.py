@@ -471,7 +471,7 @@ def sweep_facts(summary: SweepSummary, prices: dict[str, Any], output: Path | No
         more = f" (+{len(summary.sheets) - 1} more)" if len(summary.sheets) > 1 else ""
         facts += Content("\n") + line(f"contact sheet: {shown_path(summary.sheets[0], output)}{more}", "dim")
     else:
-        facts += Content("\n") + line("no contact sheet yet: its first image", "dim")
+        facts += Content("\n") + line("no contact sheet (yet): its first image is shown", "dim")
     return facts
 
 
