@@ -21,7 +21,7 @@ from imagegen_tui.demo import artist
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import GenerationResult, Usage, verify_image
 from imagegen_tui.saving import SaveTarget, save_result
-from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.store import FinishedGeneration, HistoryStore, Provenance
 from imagegen_tui.studio import Studio
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -198,6 +198,50 @@ async def compare(pilot: Any) -> None:
     await settle(pilot)
 
 
+def _seed_sweeps(store: HistoryStore, output: Path) -> None:
+    """Two sweeps of flat-coloured images, newer than the rest: a 2x2 of colours and weather,
+    and a quality sweep of two calls (no contact sheets: their lettering would tie the pictures
+    to one Pillow's fonts)."""
+    sweeps = [
+        ("sweepab12", START.replace(hour=13, minute=40), [{"{1}": colour, "{2}": weather} for colour in ("red", "blue") for weather in ("snow", "fog")],
+         lambda axes: f"a {axes['{1}']} fox in {axes['{2}']}", lambda axes: None),
+        ("sweepcd34", START.replace(hour=13, minute=50), [{"quality": quality} for quality in ("low", "high")],
+         lambda axes: "a paper crane on a desk", lambda axes: axes["quality"]),
+    ]
+    for sweep_id, when, cells, prompt_of, quality_of in sweeps:
+        for k, axes in enumerate(cells):
+            request = ImageRequest(prompt=prompt_of(axes), model="gpt-image-2", n=1, size="1024x1024", quality=quality_of(axes))
+            payload = verify_image(artist.encode(Image.new("RGB", (512, 512), FLAT_COLOURS[k % 4]), "png", None))
+            usage = Usage(input_tokens=10, output_tokens=1056, total_tokens=1066)
+            uid = f"{sweep_id}{k}"
+            at = when.replace(second=k)
+            result = GenerationResult(images=[payload], created=int(at.timestamp()), usage=usage, request_id=f"req_{uid}", elapsed=20.0 + k)
+            target = SaveTarget(folder=output, template="{date}/{time}-{slug}-{index}", profile="model-go", provider="model-go.com", generation_id=uid, when=at.astimezone().replace(tzinfo=None))
+            store.add_finished([FinishedGeneration(
+                uid=uid, created_at=at.timestamp(), profile="model-go", provider="model-go.com", request=request, usage=usage,
+                elapsed=20.0 + k, request_id=f"req_{uid}", images=tuple(save_result(request, result, target)),
+                provenance=Provenance(sweep_id=sweep_id, sweep_axes=axes),
+            )])
+
+
+async def sweeps(pilot: Any) -> None:
+    """The fox sweep opened (→), its four calls beneath it; the crane sweep's row, closed,
+    selected: its preview is the whole sweep."""
+    from imagegen_tui.ui.widgets.history import HistoryList
+
+    app = pilot.app
+    _seed_sweeps(app.studio.store, app.studio.config.output.folder)
+    history = app.query_one(HistoryList)
+    history.reload()
+    await settle(pilot)
+    app.clear_notifications()
+    history.focus()
+    await pilot.press("down", "right")
+    await settle(pilot)
+    await pilot.press("up")
+    await settle(pilot)
+
+
 async def first_run(pilot: Any) -> None:
     """Nothing is cleared: at the first run no notice may cover the welcome."""
     await settle(pilot)
@@ -228,4 +272,5 @@ SCENES = [
     Scene("editing", (120, 40), editing, "Editing a result: the image above the prompt, a mask, input fidelity in the sidebar"),
     Scene("lineage", (120, 40), lineage, "Lineage: what a generation was made from and what was made from it"),
     Scene("compare", (120, 40), compare, "Compare: two marked images side by side, captioned with what differs"),
+    Scene("sweeps", (120, 40), sweeps, "Sweeps in the history: one row each; opened, its calls beneath it with their axes"),
 ]

@@ -1,6 +1,7 @@
 """History query speed at 10,000 and 100,000 generations.
 
-Median of repeated runs for: opening the store, the first page (newest 100, with images), a
+Median of repeated runs for: opening the store, the first page (newest 100, with images), the
+list's grouped pages (sweeps folded into one row, some expanded) and their count, a deep page, a
 full-text search (newest 100 matches), a filtered count, the stats query. Baseline in the same
 run: the same questions answered by scanning a JSON-lines history file (what a script keeps).
 Targets: every store figure under 20 ms at 10,000 and under 100 ms at 100,000.
@@ -64,11 +65,17 @@ def main() -> None:
             store = HistoryStore(path)
             hits = store.count(Filters(text="lighthouse"))
             common = store.count(Filters(text="light"))
+            opened = [g.provenance.sweep_id for g in store.page(limit=200) if g.provenance.sweep_id][:3]
             ours = {
                 "open the store": lambda: HistoryStore(path).close(),
                 "first page (newest 100)": lambda: store.page(limit=100),
                 f"search 'lighthouse' ({hits} hits)": lambda: store.page(Filters(text="lighthouse"), limit=100),
                 f"search 'light' prefix ({common} hits)": lambda: store.page(Filters(text="light"), limit=100),
+                "grouped first page (sweeps folded)": lambda: store.listing(limit=100),
+                "grouped first page, 3 sweeps expanded": lambda: store.listing(expanded=opened, limit=100),
+                f"grouped page at row {size // 2:,}": lambda: store.listing(limit=100, offset=size // 2),
+                f"page at row {size // 2:,} (flat)": lambda: store.page(limit=100, offset=size // 2),
+                "grouped count, 3 sweeps expanded": lambda: store.listing_count(expanded=opened),
                 "count done + gpt-image-2": lambda: store.count(Filters(status="done", model="gpt-image-2")),
                 "stats overall, with cost": lambda: store.stats(prices=PRICES),
                 "stats by model, with cost": lambda: store.stats(by="model", prices=PRICES),

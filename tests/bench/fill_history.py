@@ -1,4 +1,5 @@
-"""Fill a history store with N realistic generations (1-4 images each, some failures).
+"""Fill a history store with N realistic generations (1-4 images each, some failures; one in
+ten a cell of a four-call sweep).
 
 Run: python tests/bench/fill_history.py PATH N     (used by bench_history.py)
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
-from imagegen_tui.store import FinishedGeneration, HistoryStore
+from imagegen_tui.store import FinishedGeneration, HistoryStore, Provenance
 
 SUBJECTS = ("a red fox", "a lighthouse", "an astronaut", "a tabby cat", "a vintage car", "a mountain village", "a koi pond",
             "a robot barista", "a dragon", "a cyberpunk street", "an owl", "a sailing ship", "a bowl of ramen", "a greenhouse",
@@ -26,6 +27,7 @@ EXTRAS = ("soft volumetric light", "high detail", "shallow depth of field", "mut
           "wide angle", "macro", "dramatic shadows", "pastel tones", "", "", "")
 MODELS = (("gpt-image-2", 0.8), ("gpt-image-1", 0.15), ("dall-e-3", 0.05))
 SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+SWEEP_EVERY, SWEEP_CALLS = 40, 4  # the first 4 of every 40 generations are one sweep's cells
 
 
 def prompt(rng: random.Random) -> str:
@@ -56,6 +58,7 @@ def records(count: int, seed: int = 7):
             error_kind="rate_limited" if status == "failed" else None,
             favourite=rng.random() < 0.02,
             images=images,
+            provenance=Provenance(sweep_id=f"bench{i // SWEEP_EVERY}", sweep_axes={"quality": quality}) if i % SWEEP_EVERY < SWEEP_CALLS else Provenance(),
         )
 
 

@@ -10,9 +10,9 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 
-from imagegen_tui.store import Filters, Generation, HistoryStore
+from imagegen_tui.store import Filters, Generation, HistoryStore, Listed, Provenance, SweepCounts
 from imagegen_tui.ui.widgets.history_rows import (
-    AGE, FACTS_AFTER, HEAD, INDENT, TWO_LINES_BELOW, Highlight, RowStyle, age, lines_per_row, row_line,
+    AGE, FACTS_AFTER, HEAD, INDENT, TWO_LINES_BELOW, Highlight, RowStyle, age, lead, lines_per_row, row_line,
 )
 from records import finished
 
@@ -178,3 +178,16 @@ def test_the_marks_agree_with_what_the_search_finds(tmp_path):
             assert found, query
             for g in found:
                 assert marked(row_line(g, 120, NOW, STYLE, highlight=Highlight(query))), (query, g.prompt)
+
+
+def test_a_sweep_s_row_says_so_before_its_prompt_and_its_calls_are_indented_with_their_axes():
+    g = gen("a red fox in snow")
+    g.provenance = Provenance(sweep_id="sw", sweep_axes={"{1}": "red", "{2}": "snow\x1b[31m"})
+    assert lead(Listed(g, SweepCounts(4, done=4))) == "▸ sweep of 4 · "
+    assert lead(Listed(g, SweepCounts(4, done=2, failed=1, active=1), expanded=True)) == "▾ sweep 2/4 done · "
+    assert SweepCounts(4, done=2, active=1).status == "running" and SweepCounts(4, done=3, failed=1).status == "failed"
+    call = lead(Listed(g, member=True))
+    assert call.startswith("  ├ {1}=red {2}=snow") and "\x1b" not in call and lead(Listed(g, member=True, last=True)).startswith("  └ ")
+    row = row_line(g, 60, NOW, STYLE, lead="▸ sweep of 4 · ", status="running")
+    assert cell_len(text(row)) == 60 and text(row).startswith(" ◐") and "▸ sweep of 4 · a red fox in snow" in text(row)
+    assert cell_len(text(row_line(g, 12, NOW, STYLE, lead="▸ sweep of 4 · "))) == 12  # cut, never wider

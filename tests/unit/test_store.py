@@ -440,3 +440,35 @@ def test_kept_images_are_recorded_and_recovery_makes_the_generation_done(store, 
     g = store.get(gid)
     assert (g.status, g.error_kind, g.error_message) == ("done", None, None)
     assert [(i.path.name, i.kept) for i in g.images] == [("x-1.png", False), ("x-2.png", False)]
+
+
+def _rows(listed):
+    """A listing as (id, kind) pairs: "row", "sweep N" (folded or open) or "member"."""
+    return [(r.generation.id, "member" if r.member else f"sweep {r.sweep.calls}{' open' if r.expanded else ''}" if r.sweep else "row") for r in listed]
+
+
+def test_listing_folds_each_sweep_into_its_newest_call_and_expands_it_in_the_order_run(store, tmp_path):
+    request = ImageRequest(prompt="a fox", model="gpt-image-2")
+    before = store.begin("before", request, "demo", "demo")
+    cells = [store.begin(f"c{i}", request, "demo", "demo", provenance=Provenance(sweep_id="sw", sweep_axes={"quality": q})) for i, q in enumerate(("low", "high", "medium"))]
+    after = store.begin("after", request, "demo", "demo")
+    store.complete(cells[0], [SavedImage(tmp_path / "1.png", 1, 8, 8, "png", 10)], Usage(), elapsed=1.0, request_id=None)
+    store.fail(cells[1], "server", "500")
+    folded = store.listing()
+    assert _rows(folded) == [(after, "row"), (cells[2], "sweep 3"), (before, "row")]
+    assert folded[1].sweep.done == 1 and folded[1].sweep.failed == 1 and folded[1].sweep.active == 1 and folded[1].sweep.status == "running"
+    assert store.listing_count() == 3
+    opened = store.listing(expanded={"sw", "not-a-sweep"})
+    assert _rows(opened) == [(after, "row"), (cells[2], "sweep 3 open"), *[(c, "member") for c in cells], (before, "row")]
+    assert store.listing_count(expanded={"sw", "not-a-sweep"}) == 6
+    assert _rows(store.listing(expanded={"sw"}, limit=2, offset=2)) == [(cells[0], "member"), (cells[1], "member")]  # paged as a whole
+    assert opened[2].generation.images[0].path == tmp_path / "1.png"  # members come whole, with their images
+
+
+def test_a_filtered_listing_is_flat_so_no_match_is_folded_away(store):
+    request = ImageRequest(prompt="a fox", model="gpt-image-2")
+    cells = [store.begin(f"c{i}", ImageRequest(prompt=p, model="gpt-image-2"), "demo", "demo", provenance=Provenance(sweep_id="sw", sweep_axes={"{1}": p}))
+             for i, p in enumerate(("a red fox", "a blue fox"))]
+    store.begin("other", request, "demo", "demo")
+    assert _rows(store.listing(Filters(text="red"), expanded={"sw"})) == [(cells[0], "row")]
+    assert store.listing_count(Filters(text="fox")) == 3 == len(store.listing(Filters(text="fox")))

@@ -65,9 +65,15 @@ def make_sheets(sweep_id: str, prompt: str, axes: Sequence[Axis], cells: Sequenc
         where = dict(zip((axis.name for axis in z), z_values, strict=True))
         mine = [cell for cell in cells if all(cell.axes.get(name) == value for name, value in where.items())]
         data = _draw(sweep_id, prompt, x, y, where, mine, thumb)
-        suffix = "".join(f"-{name}={value}" for name, value in where.items())
-        saved.append(write_new_file(contained_path(first.parent, _safe(f"sweep-{sweep_id}{suffix}"), "png"), data))
+        saved.append(write_new_file(sheet_path(first.parent, sweep_id, where), data))
     return saved
+
+
+def sheet_path(folder: Path, sweep_id: str, where: Mapping[str, str]) -> Path:
+    """The sheet's name for the values `where` of the axes after the first two: what the TUI
+    looks for (sweep_summary.py). A name already taken gets -2, -3 … (write_new_file)."""
+    suffix = "".join(f"-{name}={value}" for name, value in where.items())
+    return contained_path(folder, _safe(f"sweep-{sweep_id}{suffix}"), "png")
 
 
 def _draw(sweep_id: str, prompt: str, x: Axis | None, y: Axis | None, where: Mapping[str, str], cells: Sequence[SheetCell], thumb: int) -> bytes:

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,6 +262,37 @@ class Filters:
     favourite: bool = False
     since: float | None = None
     until: float | None = None
+
+
+@dataclass(frozen=True)
+class SweepCounts:
+    """How a sweep's calls stand: a collapsed sweep row says it in place of one status."""
+
+    calls: int
+    done: int = 0
+    failed: int = 0  # failed, cancelled or cut off
+    active: int = 0  # queued or running
+
+    @property
+    def status(self) -> str:
+        """The sweep row's one status: running while any call runs, done when all are done,
+        else failed (its lead says how many are done)."""
+        if self.active:
+            return "running"
+        return "done" if self.done == self.calls else "failed"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One row of the history list. Unfiltered, a sweep is one row (`sweep` set), stood for by
+    its newest generation; an expanded sweep's generations follow it as `member` rows, in the
+    order they ran. Filtered, every row is a plain generation: a match is never folded away."""
+
+    generation: Generation
+    sweep: SweepCounts | None = None
+    member: bool = False
+    expanded: bool = False  # a sweep row whose members follow it
+    last: bool = False  # the last of its sweep's members
 
 
 @dataclass(frozen=True)
@@ -725,6 +756,58 @@ class HistoryStore:
         where, args = _where(filters)
         return int(self._read(f"SELECT count(*) FROM generations INDEXED BY generations_ledger {where}", args)[0][0])
 
+    def listing(self, filters: Filters = Filters(), expanded: Collection[str] = (), *, limit: int = 100, offset: int = 0) -> list[Listed]:
+        """A page of the history list: as page() when filtered; else each sweep folded into
+        its newest generation, and the sweeps in `expanded` followed by all their members.
+
+        Both halves come off indexes in the list's order (the newest index for the rows, the
+        sweep index for the members, merged by SQLite), so a page costs what page() does."""
+        if filters != Filters():
+            return [Listed(g) for g in self.page(filters, limit=limit, offset=offset)]
+        opened = sorted(set(expanded))
+        members = (
+            f"""UNION ALL SELECT g.*, 1 AS member_, h.created_at AS at_, h.id AS head_, g.id AS order_
+                FROM generations g INDEXED BY generations_sweep JOIN generations h ON h.id = ({_SWEEP_HEAD.format(table='g')})
+                WHERE g.sweep_id IN ({','.join('?' * len(opened))})"""
+            if opened else ""
+        )
+        rows = self._read(
+            f"""SELECT l.*, 0 AS member_, l.created_at AS at_, l.id AS head_, 0 AS order_ FROM generations l {_LISTED} {members}
+                ORDER BY at_ DESC, head_ DESC, member_, order_ LIMIT ? OFFSET ?""",
+            (*opened, limit, offset),
+        )
+        generations = self._build(rows)
+        heads = {g.provenance.sweep_id for g, row in zip(generations, rows) if g.provenance.sweep_id and not row["member_"]}
+        counts = self._sweep_counts(sorted(heads)) if heads else {}
+        return [
+            Listed(g, member=True, last=row["order_"] == row["head_"]) if row["member_"] else
+            Listed(g, counts.get(sweep), expanded=sweep in expanded) if (sweep := g.provenance.sweep_id) else Listed(g)
+            for g, row in zip(generations, rows)
+        ]
+
+    def listing_count(self, filters: Filters = Filters(), expanded: Collection[str] = ()) -> int:
+        """The rows of listing(): every generation less the members folded into their sweep's
+        row (counted off the sweep index), plus the rows of the expanded sweeps' members."""
+        total = self.count(filters)
+        if filters != Filters():
+            return total
+        folded = self._read(
+            "SELECT count(*) - count(DISTINCT sweep_id) FROM generations INDEXED BY generations_sweep WHERE sweep_id IS NOT NULL"
+        )[0][0]
+        opened = sorted(set(expanded))
+        shown = self._read(
+            f"SELECT count(*) FROM generations INDEXED BY generations_sweep WHERE sweep_id IN ({','.join('?' * len(opened))})", opened
+        )[0][0] if opened else 0
+        return total - int(folded) + int(shown)
+
+    def _sweep_counts(self, sweep_ids: Sequence[str]) -> dict[str, SweepCounts]:
+        rows = self._read(
+            f"""SELECT sweep_id, count(*), total(status = 'done'), total(status IN {ACTIVE})
+                FROM generations INDEXED BY generations_sweep WHERE sweep_id IN ({','.join('?' * len(sweep_ids))}) GROUP BY sweep_id""",
+            sweep_ids,
+        )
+        return {r[0]: SweepCounts(r[1], int(r[2]), r[1] - int(r[2]) - int(r[3]), int(r[3])) for r in rows}
+
     def known_uids(self, uids: Iterable[str]) -> set[str]:
         uids = list(uids)
         found: set[str] = set()
@@ -844,7 +927,10 @@ class HistoryStore:
                 for profile, model in sorted(spent.keys() | active.keys())]
 
     def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
-        rows = self._read(sql, args)
+        return self._build(self._read(sql, args))
+
+    def _build(self, rows: list[sqlite3.Row]) -> list[Generation]:
+        """Generations of these rows, with their images and sources."""
         if not rows:
             return []
         ids = [row["id"] for row in rows]
@@ -856,6 +942,11 @@ class HistoryStore:
         for row in self._read(f"SELECT * FROM sources WHERE generation_id IN ({marks}) ORDER BY generation_id, role, position", ids):
             sources.setdefault(row["generation_id"], []).append(_source(row))
         return [_generation(row, images.get(row["id"], []), sources.get(row["id"], [])) for row in rows]
+
+
+# a sweep's row is its newest generation (its ids grow as its cells are recorded)
+_SWEEP_HEAD = "SELECT max(s.id) FROM generations s INDEXED BY generations_sweep WHERE s.sweep_id = {table}.sweep_id"
+_LISTED = f"WHERE l.sweep_id IS NULL OR l.id = ({_SWEEP_HEAD.format(table='l')})"
 
 
 def _unopenable(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -922,7 +1013,7 @@ def _provenance_columns(p: Provenance) -> tuple[Any, ...]:
 
 
 def _generation(row: sqlite3.Row, images: list[StoredImage], sources: list[Source]) -> Generation:
-    values = {key: row[key] for key in row.keys() if key not in ("runner", "day")}
+    values = {key: row[key] for key in row.keys() if key not in ("runner", "day") and not key.endswith("_")}
     values["params"] = json.loads(values["params"])
     values["favourite"] = bool(values["favourite"])
     provenance = Provenance(

@@ -23,7 +23,7 @@ from imagegen_tui.estimate import Estimate, Estimator
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.state import State, StateFile, pushed
-from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, Provenance, StoredImage
+from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, Listed, Provenance, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.saving import SavedImage
     from imagegen_tui.service import Outcome
+    from imagegen_tui.sweep_summary import SweepSummary
 
 PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity", "stream")
 PARTIAL_IMAGES = 2  # streamed previews a job shows before its final images
@@ -378,6 +379,25 @@ class Studio:
 
     def page(self, filters: Filters, offset: int, limit: int) -> list[Generation]:
         return self.store.page(filters, limit=limit, offset=offset) if self.store else []
+
+    def listing(self, filters: Filters, expanded: frozenset[str], offset: int, limit: int) -> list[Listed]:
+        """A page of the history list: sweeps folded, unless filtered (store.listing)."""
+        return self.store.listing(filters, expanded, limit=limit, offset=offset) if self.store else []
+
+    def listing_count(self, filters: Filters, expanded: frozenset[str]) -> int:
+        return self.store.listing_count(filters, expanded) if self.store else 0
+
+    def sweep_of(self, gen_id: int) -> str | None:
+        """The sweep `gen_id` is a call of, if any."""
+        g = self.get(gen_id)
+        return g.provenance.sweep_id if g else None
+
+    def sweep(self, sweep_id: str) -> SweepSummary | None:
+        """A sweep as the preview shows it: its calls, counts, cost and contact sheets."""
+        from imagegen_tui.sweep_summary import summarize
+
+        members = self.store.sweep_members(sweep_id) if self.store else []
+        return summarize(sweep_id, members) if members else None
 
     def lineage(self, gen_id: int) -> Lineage | None:
         return self.store.lineage(gen_id) if self.store else None

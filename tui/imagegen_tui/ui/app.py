@@ -37,7 +37,7 @@ from textual.widgets import Footer, Header, TextArea
 from textual.worker import Worker, WorkerState
 
 from imagegen_tui.config import Profile
-from imagegen_tui.store import Filters, Generation
+from imagegen_tui.store import Filters, Listed
 from imagegen_tui.studio import Studio
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.commands import ProfileCommands
@@ -103,7 +103,7 @@ class ImagegenApp(TerminalApp):
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="app.command_palette"),  # Textual's own, with an id
     ]
 
-    def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Generation]] | None = None) -> None:
+    def __init__(self, studio: Studio, graphics: Graphics, *, notices: list[str] | None = None, first_page: tuple[int, list[Listed]] | None = None) -> None:
         super().__init__(graphics)
         self.first_page = first_page
         self.studio = studio
@@ -348,7 +348,7 @@ class ImagegenApp(TerminalApp):
             self._warmed = True
             self.call_after_refresh(self._after_first_page)
         self.jobs.seen(event.generation)
-        self.preview.show(event.generation, filtered=self.query_one(HistoryList).filters != Filters())
+        self.preview.show_row(event.row, filtered=self.query_one(HistoryList).filters != Filters())
 
     def on_param_sidebar_profile_chosen(self, event: Any) -> None:
         """ParamSidebar.ProfileChosen (by name: the sidebar module is imported after the first
@@ -560,7 +560,7 @@ def preloaded(cls: type[ImagegenApp], studio: Studio, graphics: Graphics, notice
     """The app with the history's first page already read: before App.run() no event loop
     exists to block, and the first frame can show the list instead of an empty one."""
     filters = Filters()
-    return cls(studio, graphics, notices=notices, first_page=(studio.count(filters), studio.page(filters, 0, PAGE)))
+    return cls(studio, graphics, notices=notices, first_page=(studio.listing_count(filters, frozenset()), studio.listing(filters, frozenset(), 0, PAGE)))
 
 
 def run(studio: Studio, graphics: Graphics, notices: list[str], typed: str = "") -> int:

@@ -1,7 +1,7 @@
 """The sweeps room: a prompt with variants becomes a plan, shown and confirmed before anything
 is sent; its cells run as ordinary jobs (the profile's queue and concurrency), each recorded
 with the sweep's provenance; when the last has ended, its contact sheet is made off the event
-loop and its path told."""
+loop and its path told, and the history reloaded, so the sweep's row, selected, shows it."""
 
 from __future__ import annotations
 
@@ -65,6 +65,11 @@ class Sweeps:
         for cell in plan.cells:
             self.jobs.start(cell.request, profile, provenance=plan.provenance(cell), on_end=ended)
 
+    def _sheet_made(self) -> None:
+        from imagegen_tui.ui.widgets.history import HistoryList
+
+        self.app.query_one(HistoryList).reload()
+
     @app_thread(group="sheet")
     def _sheet(self, plan: Plan, endings: Counter[str]) -> None:
         went = ", ".join(f"{endings[how]} {how}" for how in ("done", "failed", "cancelled") if endings[how])
@@ -77,5 +82,6 @@ class Sweeps:
         if sheets:
             paths = ", ".join(str(path) for path in sheets)
             self.app.call_from_thread(self.app.notify, f"Contact sheet of sweep {plan.sweep_id}: {paths}\n{went}", severity=severity, timeout=15)
+            self.app.call_from_thread(self._sheet_made)
         else:
             self.app.call_from_thread(self.app.notify, f"Sweep {plan.sweep_id}: {went}, no images: no contact sheet.", severity="warning")

@@ -76,6 +76,8 @@ SAYS = {
     "next": "next image of the generation",
     "mark": "mark or unmark for comparing: in the history the generation (●), in the preview the image on show (◆)",
     "compare": "compare the 2 to 4 images marked, side by side",
+    "open_sweep": "open a sweep's row: its calls beneath it; on an open one, to its first call",
+    "close_sweep": "on a sweep's call, up to the sweep's row; on an open sweep's row, close it",
     "blink": "blink: one image full size; b again flips to the next",
     "flip_previous": "blink: the previous image, in place",
     "flip_next": "blink: the next image, in place",

@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, Input, Select
 from imagegen_tui import compare
 from imagegen_tui.compare import Pick
 from imagegen_tui.statuses import STATUSES
-from imagegen_tui.store import ACTIVE, Filters, Generation
+from imagegen_tui.store import ACTIVE, Filters, Generation, Listed
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.commands import Command
 from imagegen_tui.ui.intents import CopyPath, Edit, OpenImage, Rerun, Reuse, ShowCompare, ShowLineage, View, selected
@@ -49,8 +49,8 @@ class HistoryPane(HistoryList):
         Binding("equals_sign", "compare", "Compare", show=False, id="history.compare"),
     ]
 
-    def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:
-        super().__init__(studio.page, studio.count, first_page, row_mode=studio.config.ui.history_rows, **kwargs)
+    def __init__(self, studio: Studio, first_page: tuple[int, list[Listed]] | None, **kwargs: Any) -> None:
+        super().__init__(studio.listing, studio.listing_count, first_page, row_mode=studio.config.ui.history_rows, sweep_of=studio.sweep_of, **kwargs)
         self.studio = studio
 
     def commands(self) -> Iterator[Command]:
@@ -228,7 +228,7 @@ class HistoryPane(HistoryList):
 class HistoryRoom(Vertical):
     """The left column: a full-text search and filters over the list below them."""
 
-    def __init__(self, studio: Studio, first_page: tuple[int, list[Generation]] | None, **kwargs: Any) -> None:
+    def __init__(self, studio: Studio, first_page: tuple[int, list[Listed]] | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.studio = studio
         self.first_page = first_page

@@ -20,7 +20,8 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 
-from imagegen_tui.store import Generation, query_words
+from imagegen_tui.store import Generation, Listed, query_words
+from imagegen_tui.sweep import axes_label
 from imagegen_tui.textsafe import one_line
 
 ICONS = {"done": "✓", "failed": "✗", "running": "◐", "queued": "…", "cancelled": "⊘", "interrupted": "⚠"}
@@ -102,25 +103,38 @@ class RowStyle:
     facts: Style  # added to the age, model, size and n
 
 
+def lead(row: Listed) -> str:
+    """What goes before the prompt: a sweep's row says it is one (▸ closed, ▾ open) and how
+    many of its calls are done; a call listed under its sweep is indented, with its axes."""
+    if row.sweep is not None:
+        counts = row.sweep
+        done = f"of {counts.calls}" if counts.done == counts.calls else f"{counts.done}/{counts.calls} done"
+        return f"{'▾' if row.expanded else '▸'} sweep {done} · "
+    if row.member:
+        return f"  {'└' if row.last else '├'} {one_line(axes_label(row.generation.provenance.sweep_axes or {}))} · "
+    return ""
+
+
 def row_line(
     g: Generation, width: int, now: float, style: RowStyle, *, lines: int = 1, line: int = 0, highlight: Highlight = NO_HIGHLIGHT,
-    marked: str = "",
+    marked: str = "", lead: str = "", status: str | None = None,
 ) -> list[Segment]:
     """Line `line` of `g`'s row, `width` cells wide: ` ✓★   3h a lighthouse at dusk…  ×4`, or
     ` ✓★ a lighthouse at dusk, oil painting…` over `    3h · gpt-image-2 · 1536x1024 · ×4`.
-    `marked`: the one-cell glyph of the mark column (ui/marks.py), or "" for none."""
-    mark = (marked or " ") + ICONS.get(g.status, "?") + ("★" if g.favourite else " ") + " "
+    `marked`: the one-cell glyph of the mark column (ui/marks.py), or "" for none; `lead`: put
+    before the prompt (see lead()); `status`: shown instead of g's (a sweep's)."""
+    mark = (marked or " ") + ICONS.get(status or g.status, "?") + ("★" if g.favourite else " ") + " "
     if lines == 2 and line == 1:
         facts = _crop(" " * INDENT + _facts(g, now, width - INDENT), width)
         return [Segment(_pad(facts, width), style.text + style.facts)]
     if lines == 2:
-        segments = [Segment(mark, style.text), *_prompt(g.prompt, width - INDENT, style, highlight)]
+        segments = [Segment(mark, style.text), *_prompt(g.prompt, width - INDENT, style, highlight, lead)]
         return segments if width > INDENT else _fit(segments, width, style.text)
     columns = _columns(width)
     tail = "".join(" " + _column(g, name, cells) for name, cells in columns)
     room = width - HEAD - sum(cells + 1 for _, cells in columns)
     head = [Segment(mark, style.text), Segment(age(g.created_at, now).rjust(AGE) + " ", style.text + style.facts)]
-    segments = [*head, *_prompt(g.prompt, room, style, highlight), Segment(tail, style.text + style.facts)]
+    segments = [*head, *_prompt(g.prompt, room, style, highlight, lead), Segment(tail, style.text + style.facts)]
     return segments if room > 0 else _fit(segments, width, style.text)
 
 
@@ -158,10 +172,14 @@ def _facts(g: Generation, now: float, room: int) -> str:
     return " · ".join(facts)
 
 
-def _prompt(prompt: str, room: int, style: RowStyle, highlight: Highlight) -> list[Segment]:
-    """The prompt on one line in exactly `room` cells, cut with "…", the search's words marked."""
+def _prompt(prompt: str, room: int, style: RowStyle, highlight: Highlight, lead: str = "") -> list[Segment]:
+    """The prompt on one line in exactly `room` cells, cut with "…", the search's words marked;
+    `lead` before it, in the facts' colour, cut first where the room is short."""
     if room <= 0:
         return []
+    if lead:
+        shown_lead = _crop(lead, room)
+        return [Segment(shown_lead, style.text + style.facts), *_prompt(prompt, room - cell_len(shown_lead), style, highlight)]
     limit = 4 * room + 16  # enough to fill the room: no need to fold a 30,000-character prompt
     shown = one_line(prompt[:limit])
     rest = prompt[limit:]

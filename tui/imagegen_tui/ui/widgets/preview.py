@@ -1,5 +1,6 @@
 """The preview pane: the selected generation's images fitted to the pane, a strip of thumbnails
-for n>1 (left/right to move), and a line of facts.
+for n>1 (left/right to move), and a line of facts. A sweep's row shows the whole sweep: its
+contact sheet (else its first image) and its facts (calls, axes, how they stand, cost).
 
 Files are read, scaled and encoded for the terminal in threads; the results are cached per
 (file, size, protocol), so going back to a generation costs neither disk nor encoding. While the
@@ -27,6 +28,8 @@ from textual.widgets import Static
 
 from imagegen_tui import imaging
 from imagegen_tui.store import Generation, Provenance, StoredImage
+from imagegen_tui.sweep import counted
+from imagegen_tui.sweep_summary import SweepSummary
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
@@ -126,6 +129,8 @@ class Preview(Vertical, can_focus=True):
         self._strip_load: object = None  # the thumbnail load whose answer counts
         self._welcome = welcome(demo=False, key_variables=(), keys=(), settings_key=None)
         self._filtered = False  # nothing is selected because the search and filters match nothing
+        self.sweep_id: str | None = None  # the sweep shown whole (its row is selected)
+        self.sweep: SweepSummary | None = None  # what is known of it (loaded in a thread)
 
     def compose(self) -> ComposeResult:
         with Stage(id="preview-main"):
@@ -133,15 +138,24 @@ class Preview(Vertical, can_focus=True):
         yield HorizontalScroll(id="preview-strip", can_focus=False)
         yield Static("", id="preview-info")
 
-    def show(self, generation: Generation | None, *, filtered: bool = False) -> None:
+    def show(self, generation: Generation | None, *, filtered: bool = False, sweep_id: str | None = None) -> None:
         """`generation` on show; `filtered`: the list is filtered, so an empty one is a search
-        that matched nothing, not an empty history."""
+        that matched nothing, not an empty history; `sweep_id`: the sweep `generation` stands
+        for, shown whole once show_sweep() has its summary."""
         self._filtered = filtered
         same = self.generation is not None and generation is not None and generation.id == self.generation.id
         self.generation = generation
+        if sweep_id != self.sweep_id:
+            self.sweep_id, self.sweep = sweep_id, None
         if not same and self.index != 0:
             self.index = 0  # its watcher refreshes
         else:
+            self._refresh_all()
+
+    def show_sweep(self, summary: SweepSummary) -> None:
+        """What is known of the sweep on show (as loaded, or loaded again after its sheet)."""
+        if summary.sweep_id == self.sweep_id:
+            self.sweep = summary
             self._refresh_all()
 
     def set_welcome(self, content: Content) -> None:
@@ -220,11 +234,14 @@ class Preview(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         g = self.generation
-        self._strip(g)
+        self._strip(None if self.sweep_id else g)
         info = self.query_one("#preview-info", Static)
         if g is None:
             self._message(NO_MATCH if self._filtered else self._welcome)
             info.update(Content())
+            return
+        if self.sweep_id is not None:
+            self._show_sweep(info)
             return
         facts = self._facts(g)
         info.update(facts)
@@ -243,20 +260,41 @@ class Preview(Vertical, can_focus=True):
         if image.missing:
             self._message(template("[b]File missing[/b]\n\n$path\n\nIt was moved or deleted. The settings are still here: reuse them with u, or re-run with r.", path=image.path))
             return
+        self._show_picture(image.path, len(g.images), facts)
+
+    def _show_sweep(self, info: Static) -> None:
+        """The sweep on show: its facts and sheet once loaded; until then (a few milliseconds)
+        its id, with the stage left as it is."""
+        summary = self.sweep
+        if summary is None:
+            info.update(line(f"sweep {self.sweep_id} …", "dim"))
+            return
+        facts = sweep_facts(summary, self.prices, self.output)
+        info.update(facts)
+        picture = summary.picture
+        if picture is None:
+            counts = summary.counts()
+            waiting = "still running" if counts["running"] else "no images"
+            self._message(template("[b]Sweep $id[/b]: $waiting\n\n[dim]$prompt[/dim]", id=summary.sweep_id, waiting=waiting, prompt=summary.prompt))
+            return
+        self._show_picture(picture, 1, facts)
+
+    def _show_picture(self, path: Path, images: int, facts: Content) -> None:
+        """The file at `path` on the stage, prepared in a thread (a cached one at once)."""
         if self.graphics.protocol == "none":
-            self._message(template("$path\n\n(images are off: --graphics none)", path=image.path))
+            self._message(template("$path\n\n(images are off: --graphics none)", path=path))
             return
         # after this frame's layout: the facts may wrap differently and change the stage's size,
         # and a picture fitted to the old size would be encoded and sent twice; the old picture
         # goes at once, or the layout change would move it and have it drawn again
-        if image.path != self._picture_path:
+        if path != self._picture_path:
             self._hide_picture()
             self.query_one("#preview-message", Static).display = False  # no stale text over the stage
-        self._picture_path = image.path
+        self._picture_path = path
         if self.graphics.protocol != "sixel" and self.size.width > 0:  # a picture already
             # prepared for the stage these facts leave goes up in this frame; not Sixel, which
             # sends the whole picture each time: a held key's first row would cost one more (bench_bytes)
-            self._ask(only_cached=True, cells=self._stage_cells(len(g.images), facts))
+            self._ask(only_cached=True, cells=self._stage_cells(images, facts))
         self.call_after_refresh(self._ask)
 
     def _ask(self, *, only_cached: bool = False, cells: tuple[int, int] | None = None) -> None:
@@ -423,6 +461,27 @@ def _styles_line(provenance: Provenance, sent: str) -> Content:
         return Content()
     styled = " → ".join(provenance.styles)
     return template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(provenance.typed_prompt or ""))
+
+
+def sweep_facts(summary: SweepSummary, prices: dict[str, Any], output: Path | None) -> Content:
+    """`sweep 3f9a · 4 calls · 4 images · 3 done · 1 failed · 5,312 tokens ≈ 0.190`, its axes, its
+    prompt as planned, and where its sheet is."""
+    counts = summary.counts()
+    parts = [f"sweep {summary.sweep_id}", counted(len(summary.members), "call"), counted(summary.images(), "image")]
+    parts += [f"{number} {state}" for state, number in counts.items() if number]
+    tokens, spent = summary.tokens(), summary.cost(prices)
+    if tokens is not None:
+        parts.append(f"{tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
+    facts = Content(visible("  ·  ".join(parts), newlines=False))
+    for name, values in summary.axes:
+        facts += template("\n[i]$name:[/i] $values", name=one_line(name), values=one_line(", ".join(values)))
+    facts += Content("\n") + line(one_line(summary.prompt))
+    if summary.sheets:
+        more = f" (+{len(summary.sheets) - 1} more)" if len(summary.sheets) > 1 else ""
+        facts += Content("\n") + line(f"contact sheet: {shown_path(summary.sheets[0], output)}{more}", "dim")
+    else:
+        facts += Content("\n") + line("no contact sheet (yet): its first image is shown", "dim")
+    return facts
 
 
 class _Shape(Protocol):

@@ -15,13 +15,14 @@ from textual.binding import Binding
 
 from imagegen_tui.compare import Item
 from imagegen_tui.config import Profile
-from imagegen_tui.store import Generation, StoredImage
+from imagegen_tui.store import Generation, Listed, StoredImage
 from imagegen_tui.studio import Studio
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.intents import CompareMarked, Edit, Mark, PaintMask, Recover, Rerun, Reuse, ShowLineage, selected
 from imagegen_tui.ui.keymap import key_shown
 from imagegen_tui.ui.widgets.preview import Preview
 from imagegen_tui.ui.widgets.welcome import welcome
+from imagegen_tui.ui.workers import app_thread
 
 # the keys the welcome names, by binding id: it shows them as they are bound
 WELCOME_KEYS = (("app.toggle_sidebar", "parameters"), ("app.search", "search"), ("app.help", "all keys"))
@@ -99,6 +100,20 @@ class PreviewPane(Preview):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._keys_changed)
+
+    def show_row(self, row: Listed | None, *, filtered: bool) -> None:
+        """The history's selected row: a generation, or, on a sweep's row, the whole sweep
+        (its summary read in a thread, again each time: its sheet may have been made since)."""
+        sweep_id = row.generation.provenance.sweep_id if row is not None and row.sweep is not None else None
+        self.show(row.generation if row else None, filtered=filtered, sweep_id=sweep_id)
+        if sweep_id is not None:
+            self._load_sweep(sweep_id)
+
+    @app_thread(exclusive=True, group="preview-sweep")
+    def _load_sweep(self, sweep_id: str) -> None:
+        summary = self.studio.sweep(sweep_id)
+        if summary is not None:
+            self.app.call_from_thread(self.show_sweep, summary)
 
     def welcome_for(self, profile: Profile) -> None:
         """The empty history's welcome for `profile`, the one the next prompt goes to: with the
