@@ -49,6 +49,7 @@ CORE = [
     "imagegen_tui.studio",
     "imagegen_tui.styles",
     "imagegen_tui.sweep",
+    "imagegen_tui.sweep_summary",
     "imagegen_tui.textsafe",
     "imagegen_tui.thumbnails",
     "imagegen_tui.variants",
