@@ -225,22 +225,21 @@ def _raise(line: Line) -> str:
     return f"raise {line.key} in the config file (imagegen-tui config path) or wait until {_PERIOD_WORDS[line.period][1]}"
 
 
-def _crossed(line: Line, guess: Estimate, what: str) -> str:
-    period = "daily" if line.period == "daily" else "monthly"
+def _which(line: Line) -> str:
+    """"the daily budget", "the monthly budget of the profile 'work'"."""
     whose = "" if line.scope == "overall" else f" of the profile {line.scope!r}"
+    return f"the {'daily' if line.period == 'daily' else 'monthly'} budget{whose}"
+
+
+def _crossed(line: Line, guess: Estimate, what: str) -> str:
     return (
-        f"the {period} budget{whose} would be crossed: {_spent(line)}, {what} ≈ {money(guess.cost or 0)} "
+        f"{_which(line)} would be crossed: {_spent(line)}, {what} ≈ {money(guess.cost or 0)} "
         f"({guess.images} image{'s' * (guess.images != 1)}, {guess.provenance()}), limit {money(line.limit)}; {_raise(line)}"
     )
 
 
 def _reached(line: Line, guess: Estimate, what: str) -> str:
-    period = "daily" if line.period == "daily" else "monthly"
-    whose = "" if line.scope == "overall" else f" of the profile {line.scope!r}"
-    return (
-        f"the {period} budget{whose} is used up: {_spent(line)}, limit {money(line.limit)}, and the cost of {what} is unknown "
-        f"({guess.provenance()}); {_raise(line)}"
-    )
+    return f"{_which(line)} is used up: {_spent(line)}, limit {money(line.limit)}, and the cost of {what} is unknown ({guess.provenance()}); {_raise(line)}"
 
 
 def blind(config: Config, profile: str, model: str) -> bool:

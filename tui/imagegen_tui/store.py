@@ -809,12 +809,16 @@ class HistoryStore:
         return {r[0]: SweepCounts(r[1], int(r[2]), r[1] - int(r[2]) - int(r[3]), int(r[3])) for r in rows}
 
     def known_uids(self, uids: Iterable[str]) -> set[str]:
-        uids = list(uids)
+        return self._found("SELECT uid FROM generations WHERE uid IN ({marks})", uids)
+
+    def _found(self, sql: str, values: Iterable[str]) -> set[str]:
+        """The first column of `sql` over `values` put in at {marks}, 500 at a time (SQLite
+        caps the parameters of one statement)."""
+        values = list(values)
         found: set[str] = set()
-        for start in range(0, len(uids), 500):
-            chunk = uids[start : start + 500]
-            rows = self._read(f"SELECT uid FROM generations WHERE uid IN ({','.join('?' * len(chunk))})", chunk)
-            found.update(row[0] for row in rows)
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            found.update(row[0] for row in self._read(sql.format(marks=",".join("?" * len(chunk))), chunk))
         return found
 
     def sweep_members(self, sweep_id: str) -> list[Generation]:
@@ -824,13 +828,7 @@ class HistoryStore:
     def done_batch_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of these batch line keys have a generation that finished (a failed or cut-off
         one delivered nothing, so its line is not done)."""
-        keys = list(keys)
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            rows = self._read(f"SELECT DISTINCT batch_key FROM generations WHERE batch_key IN ({','.join('?' * len(chunk))}) AND status = 'done'", chunk)
-            found.update(row[0] for row in rows)
-        return found
+        return self._found("SELECT DISTINCT batch_key FROM generations WHERE batch_key IN ({marks}) AND status = 'done'", keys)
 
     def models(self) -> list[str]:
         """Every model in the history, for filters (read off the ledger index)."""
