@@ -197,7 +197,9 @@ async def test_every_edit_form_matches_spec(demo, received, params):
     async with ImagesClient(Endpoint(base_url=demo.base_url)) as client:
         with pytest.raises(ImageAPIError):
             await client.edit(request, caps)
-    assert len(received) == (request.n if request.stream else 1)
+    # streamed, n=2 is two n=1 requests at once; the first refusal cancels the other, which may
+    # not have left yet on a busy machine: every form that did arrive is checked
+    assert 1 <= len(received) <= (request.n if request.stream else 1)
     for parts in received:
         document = as_schema_document(parts)
         EDIT.validate(document)
