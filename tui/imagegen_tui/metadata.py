@@ -44,8 +44,9 @@ class MetadataError(ValueError):
 
 
 def parameters_text(meta: dict[str, Any]) -> str:
-    """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs."""
-    params = meta.get("params", {})
+    """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs. `Format` is the
+    file's own (`format`, read from its bytes) when known, not the output_format asked for."""
+    params = {**meta.get("params", {}), **({"output_format": meta["format"]} if meta.get("format") else {})}
     pairs = [f"{label}: {params[key]}" for key, label in PARAMETER_LABELS if params.get(key) is not None]
     if meta.get("styles"):
         pairs.append(f"Styles: {' + '.join(meta['styles'])}")
