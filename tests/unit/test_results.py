@@ -3,7 +3,9 @@ import json
 
 import pytest
 
-from imagegen_tui.results import UnusableAnswer, decode_b64, parse_json_body
+import urllib.parse
+
+from imagegen_tui.results import UnusableAnswer, decode_b64, decode_data_url, parse_json_body
 
 PNG = base64.b64encode(b"\x89PNG fake bytes ///+++ " * 50).decode()
 
@@ -11,8 +13,9 @@ PNG = base64.b64encode(b"\x89PNG fake bytes ///+++ " * 50).decode()
 def as_text(body: dict) -> dict:
     """Lifted values come back as bytes; compare them as text."""
     for entry in body.get("data", []):
-        if isinstance(entry.get("b64_json"), bytes):
-            entry["b64_json"] = entry["b64_json"].decode()
+        for key in ("b64_json", "url"):
+            if isinstance(entry.get(key), (bytes, bytearray)):
+                entry[key] = entry[key].decode()
     return body
 
 
@@ -22,6 +25,8 @@ def as_text(body: dict) -> dict:
         {"created": 1, "data": [{"b64_json": PNG}, {"b64_json": PNG[::-1]}], "usage": {"total_tokens": 3}},
         {"created": 1, "data": [{"revised_prompt": 'she said "b64_json": "no"', "b64_json": PNG}]},
         {"data": [{"url": "https://cdn.example/x.png"}], "note": {"b64_json": "not an image entry"}},
+        {"data": [{"url": "https://cdn.example/x.png"}, {"b64_json": None, "url": "data:image/png;base64," + PNG}]},
+        {"data": [{"url": "data:image/png;base64," + PNG, "revised_prompt": "a url"}], "note": {"url": "data:,not an entry"}},
     ],
 )
 @pytest.mark.parametrize("indent", [None, 2])
@@ -47,3 +52,26 @@ def test_decode_accepts_text_bytes_and_data_urls():
     assert decode_b64(PNG) == decode_b64(PNG.encode()) == decode_b64("data:image/png;base64," + PNG) == data
     with pytest.raises(UnusableAnswer):
         decode_b64(b"")
+
+
+def test_data_urls_are_lifted_out_of_the_parse_and_http_urls_are_not():
+    raw = json.dumps({"data": [{"url": "data:image/png;base64," + PNG}, {"url": "https://cdn.example/x.png"}]}).encode()
+    body = parse_json_body(raw)
+    assert isinstance(body["data"][0]["url"], (bytes, bytearray))  # cut out before json.loads saw it
+    assert body["data"][1]["url"] == "https://cdn.example/x.png"
+    assert decode_b64(body["data"][0]["url"]) == base64.b64decode(PNG)
+
+
+def test_data_url_base64_and_percent_encoded():
+    data = base64.b64decode(PNG)
+    percent = "data:image/png," + urllib.parse.quote_from_bytes(data, safe="")
+    escaped_b64 = "data:image/png;base64," + PNG.replace("/", "%2F").replace("+", "%2B")
+    assert decode_data_url(percent) == decode_data_url(percent.encode()) == decode_data_url(escaped_b64) == data
+    assert decode_data_url("DATA:;BASE64," + PNG) == data  # scheme and flag in any case, no media type
+    assert decode_data_url("data:text/plain,hello%20there") == b"hello there"  # the type is not believed: verify_image reads the bytes
+
+
+@pytest.mark.parametrize("url, why", [("data:image/png;base64", "holds no data"), ("data:image/png;base64,", "holds no data"), ("data:image/png;base64,***", "damaged")])
+def test_bad_data_urls_are_unusable(url, why):
+    with pytest.raises(UnusableAnswer, match=why):
+        decode_data_url(url)
