@@ -27,6 +27,7 @@ def as_text(body: dict) -> dict:
         {"data": [{"url": "https://cdn.example/x.png"}], "note": {"b64_json": "not an image entry"}},
         {"data": [{"url": "https://cdn.example/x.png"}, {"b64_json": None, "url": "data:image/png;base64," + PNG}]},
         {"data": [{"url": "data:image/png;base64," + PNG, "revised_prompt": "a url"}], "note": {"url": "data:,not an entry"}},
+        {"data": [{"revised_prompt": "C:\\dir\\", "b64_json": PNG}, {"revised_prompt": 'a \\"quoted\\" \\\\', "url": "data:;base64," + PNG}]},
     ],
 )
 @pytest.mark.parametrize("indent", [None, 2])
@@ -75,3 +76,10 @@ def test_data_url_base64_and_percent_encoded():
 def test_bad_data_urls_are_unusable(url, why):
     with pytest.raises(UnusableAnswer, match=why):
         decode_data_url(url)
+
+
+def test_strings_with_escaped_quotes_and_backslashes_do_not_stop_the_lifting():
+    raw = json.dumps({"data": [{"revised_prompt": 'a \\"fox\\" in C:\\dir\\', "b64_json": PNG}, {"revised_prompt": "\\", "url": "data:;base64," + PNG}]}).encode()
+    body = parse_json_body(raw)
+    assert [type(entry[key]) for entry, key in zip(body["data"], ("b64_json", "url"))] == [bytes, bytes]
+    assert as_text(body) == json.loads(raw)
