@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from imagegen_tui.errors import ErrorKind
+import test_client_edits as edits
 from test_client import Sleeps, fails, run
 
 
@@ -63,3 +64,13 @@ async def test_the_format_is_read_from_the_bytes_not_from_what_was_asked(demo, s
 async def test_no_note_when_the_bytes_are_what_was_asked(demo):
     result = await run(demo.base_url, "a fox #bytes:webp", output_format="webp")
     assert result.images[0].format == "webp" and result.notes == []
+
+
+async def test_edits_take_the_same_answers_and_errors(demo):
+    """One answer path for both routes: an edit answered with data: URLs in another format than
+    asked, and an edit refused with a FastAPI list."""
+    result = await edits.run(demo.base_url, edits.edit_request("paint it teal #dataurl:pct #bytes:webp", output_format="png", n=2))
+    assert [(i.format, i.width, i.height) for i in result.images] == [("webp", *edits.SIZE)] * 2
+    assert result.notes == ["the provider answered WEBP though PNG was asked; saved as .webp, as the bytes are"]
+    error = await edits.fails(demo.base_url, edits.edit_request("paint it teal #fail:422"))
+    assert (error.kind, error.status) == (ErrorKind.BAD_REQUEST, 422) and "size and extra.steps" in str(error)
