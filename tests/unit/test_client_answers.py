@@ -30,6 +30,11 @@ async def test_a_data_url_goes_through_the_same_pixel_limit_as_base64(demo):
     assert "900,000,000 pixels, more than is safe to open" in str(error)
 
 
+async def test_a_url_neither_http_nor_data_is_refused(demo):
+    error = await fails(demo.base_url, "a fox #fail:fileurl")
+    assert error.kind is ErrorKind.BAD_RESPONSE and "an image URL in the answer is not http(s) or data:" in str(error)
+
+
 async def test_fastapi_validation_list_names_each_field_and_reason(demo):
     sleeps = Sleeps()
     error = await fails(demo.base_url, "a fox #fail:422", sleeps=sleeps)

@@ -113,7 +113,7 @@ def decode_data_url(url: str | bytes | bytearray) -> bytes:
     if not comma or not payload:
         raise UnusableAnswer("an image's data: URL holds no data")
     if header.lower().rstrip().endswith(b";base64"):
-        return _a2b(urllib.parse.unquote_to_bytes(payload) if b"%" in payload else payload)
+        return _a2b(urllib.parse.unquote_to_bytes(bytes(payload)) if b"%" in payload else payload)
     return urllib.parse.unquote_to_bytes(bytes(payload))
 
 

@@ -295,6 +295,8 @@ class _Handler(BaseHTTPRequestHandler):
                 entries.append({"b64_json": base64.b64encode(b"these bytes are not an image").decode()})
             elif failure == "damaged":
                 entries.append({"b64_json": base64.b64encode(data[: len(data) // 2]).decode()})
+            elif failure == "fileurl":
+                entries.append({"url": "file:///etc/passwd"})  # neither fetchable nor data: must be refused, never opened
             elif p["data_url"]:
                 entries.append({"url": _data_url(data, p["format"], p["data_url"] == "pct")})
             elif as_url:
