@@ -113,8 +113,25 @@ def decode_data_url(url: str | bytes | bytearray) -> bytes:
     if not comma or not payload:
         raise UnusableAnswer("an image's data: URL holds no data")
     if header.lower().rstrip().endswith(b";base64"):
-        return _a2b(urllib.parse.unquote_to_bytes(bytes(payload)) if b"%" in payload else payload)
-    return urllib.parse.unquote_to_bytes(bytes(payload))
+        return _a2b(_unquote(payload) if b"%" in payload else payload)
+    return _unquote(payload)
+
+
+def _unquote(text: bytes | bytearray) -> bytes:
+    """Percent-decoding at C speed (urllib's, a Python loop per escape, takes 0.7 s for a 2 MB
+    image): `%XX` is quoted-printable's `=XX` once each literal `=` is escaped, and binascii
+    decodes that. In slices cut clear of any escape, as _a2b does, to hold the GIL briefly."""
+    if _STRAY_PERCENT.search(text):
+        raise UnusableAnswer("an image's data: URL is damaged (a % not followed by two hex digits)")
+    qp = text.replace(b"=", b"=3D").replace(b"%", b"=")
+    pieces, start = [], 0
+    while start < len(qp):
+        end = min(start + _B64_SLICE, len(qp))
+        while end < len(qp) and b"=" in qp[end - 2 : end]:
+            end += 1
+        pieces.append(binascii.a2b_qp(qp[start:end]))
+        start = end
+    return b"".join(pieces)
 
 
 def _a2b(text: bytes | bytearray) -> bytes:
@@ -171,6 +188,7 @@ def too_large(exc: Exception) -> str:
 
 
 _B64_SLICE = 256 * 1024  # a multiple of 4: slices decode exactly as the whole would
+_STRAY_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _LIFTED = (b"b64_json", b"url")  # the keys whose values may be an image: base64, or a data: URL
 _MARK = "\x00imagegen-b64:"
 _PLACEHOLDER = _MARK + "{}\x00"
