@@ -106,6 +106,37 @@ def test_url_response(served, with_key):
     assert all(Path(p).exists() for p in result["paths"]) and len(result["paths"]) == 2
 
 
+def test_data_url_response(served, with_key):
+    result = generate_json("a fox #dataurl:pct", "-n", "2", "--format", "webp")
+    assert [Path(p).suffix for p in result["paths"]] == [".webp", ".webp"] and result["notes"] == []
+
+
+def test_the_file_follows_the_bytes_when_the_provider_ignores_the_format(served, with_key, dirs):
+    """Gemini ignores output_format: asked for JPEG, given PNG, the file is a .png whose
+    settings say PNG, and the request as asked is what a re-run repeats."""
+    result = generate_json("a fox #bytes:png", "--format", "jpeg")
+    (path,) = map(Path, result["paths"])
+    assert path.suffix == ".png"
+    assert result["notes"] == ["the provider answered PNG though JPEG was asked; saved as .png, as the bytes are"]
+    with Image.open(path) as image:
+        assert image.format == "PNG" and ", Format: png," in image.text["parameters"]
+    meta = read_metadata(path)
+    assert meta["format"] == "png" and meta["params"]["output_format"] == "jpeg"
+    history = json.loads(run_cli("history", "show", str(result["id"]), "--json").stdout)
+    assert [image["format"] for image in history["images"]] == ["png"]
+    out = run_cli("generate", "a fox #bytes:png", "--format", "jpeg")
+    assert out.returncode == 0 and "the provider answered PNG though JPEG was asked" in out.stderr
+
+
+def test_a_422_detail_list_is_said_field_by_field(served, with_key):
+    out = run_cli("generate", "a fox #fail:422", "--json")
+    assert out.returncode == 1
+    assert "422 from 127.0.0.1:" in out.stderr and "the provider refused the values of size and extra.steps" in out.stderr
+    assert "extra.steps: Input should be less than or equal to 150" in out.stderr
+    error = json.loads(out.stdout)["error"]
+    assert (error["kind"], error["status"], error["billed"], error["retryable"]) == ("bad_request", 422, False, False)
+
+
 def test_invalid_parameters_exit_2_before_sending(served, with_key):
     out = run_cli("generate", "a fox", "--size", "1000x1000", "-n", "11")
     assert out.returncode == 2

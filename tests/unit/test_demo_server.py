@@ -195,3 +195,30 @@ def test_a_demo_without_edits_has_no_such_route():
         assert answer.status_code == 404 and answer.json()["error"]["message"] == "No such route: POST /v1/images/edits"
         assert server.httpd.edit_requests == 0
         assert httpx.post(f"{server.base_url}/images/generations", json={"model": "gpt-image-2", "prompt": "x", "size": "64x64"}).status_code == 200
+
+
+def test_fail_422_is_fastapis_validation_list(demo):
+    status, body = answer(demo, "a fox #fail:422")
+    assert status == 422 and set(body) == {"detail"}
+    assert [(item["loc"], item["msg"]) for item in body["detail"]] == [
+        (["body", "size"], "String should match pattern '^\\d+x\\d+$'"),
+        (["body", "extra", "steps"], "Input should be less than or equal to 150"),
+    ]
+
+
+def test_fail_detail_is_a_bare_sentence(demo):
+    assert answer(demo, "a fox #fail:detail") == (400, {"detail": "Unsupported size for this pipeline: 4096x4096"})
+
+
+@pytest.mark.parametrize("directive, prefix", [("#dataurl", "data:image/webp;base64,"), ("#dataurl:pct", "data:image/webp,RIFF")])
+def test_dataurl_answers_carry_the_image_in_the_url(demo, directive, prefix):
+    status, body = answer(demo, f"a fox {directive}", output_format="webp")
+    (entry,) = body["data"]
+    assert status == 200 and set(entry) == {"url"} and entry["url"].startswith(prefix)
+    assert ("%" in entry["url"]) == directive.endswith(":pct")  # base64, or the bytes percent-encoded (RIFF…)
+
+
+def test_bytes_draws_another_format_than_asked_and_echoes_the_one_asked(demo):
+    status, body = answer(demo, "a fox #bytes:png", output_format="jpeg")
+    assert status == 200 and body["output_format"] == "jpeg"
+    assert base64.b64decode(body["data"][0]["b64_json"]).startswith(b"\x89PNG\r\n\x1a\n")

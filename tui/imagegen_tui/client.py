@@ -27,7 +27,9 @@ from imagegen_tui.results import (
     Usage,
     decode_b64,
     echoed_params,
+    format_notes,
     image_entries,
+    is_data_url,
     parse_json_body,
     verify_image,
 )
@@ -60,6 +62,12 @@ class _Payload:
     route: str
     content: Mapping[str, Any]
     stream: bool
+
+    @property
+    def asked_format(self) -> str | None:
+        """The output_format sent, if any: what the answer's bytes are compared with."""
+        fields = self.content.get("json") or self.content.get("data") or {}
+        return fields.get("output_format")
 
     @classmethod
     def of(cls, request: ImageRequest | EditRequest, caps: ModelCaps) -> _Payload:
@@ -177,18 +185,22 @@ class ImagesClient:
     async def _request(
         self, request: ImageRequest | EditRequest, caps: ModelCaps, on_partial: PartialCallback | None, call: _Call
     ) -> GenerationResult:
-        if not (request.stream and request.n > 1):
-            return await self._call(_Payload.of(request, caps), request.n, on_partial, 0, call)
-        single = _Payload.of(replace(request, n=1), caps)
-        parts = await asyncio.gather(*(self._call(single, 1, on_partial, index, call) for index in range(request.n)))
-        return GenerationResult(
-            images=[image for part in parts for image in part.images],
-            created=parts[0].created,
-            usage=_sum_usage(part.usage for part in parts),
-            request_id=", ".join(p.request_id for p in parts if p.request_id) or None,
-            echoed=parts[0].echoed,
-            notes=[note for part in parts for note in part.notes],
-        )
+        split = request.stream and request.n > 1
+        payload = _Payload.of(replace(request, n=1) if split else request, caps)
+        if not split:
+            result = await self._call(payload, request.n, on_partial, 0, call)
+        else:
+            parts = await asyncio.gather(*(self._call(payload, 1, on_partial, index, call) for index in range(request.n)))
+            result = GenerationResult(
+                images=[image for part in parts for image in part.images],
+                created=parts[0].created,
+                usage=_sum_usage(part.usage for part in parts),
+                request_id=", ".join(p.request_id for p in parts if p.request_id) or None,
+                echoed=parts[0].echoed,
+                notes=[note for part in parts for note in part.notes],
+            )
+        result.notes += format_notes(result.images, payload.asked_format)
+        return result
 
     async def _call(self, payload: _Payload, wanted: int, on_partial: PartialCallback | None, index: int, call: _Call) -> GenerationResult:
         policy = self.endpoint.retry
@@ -252,11 +264,11 @@ class ImagesClient:
         body = await asyncio.to_thread(parse_json_body, raw)
         entries, notes = _as_many_as_asked(image_entries(body), wanted)
 
-        wanted = [i for i, entry in enumerate(entries) if not entry.get("b64_json")]
-        fetched = await asyncio.gather(*(self._download(entries[i]["url"]) for i in wanted))
+        remote = [i for i, entry in enumerate(entries) if not entry.get("b64_json") and not is_data_url(entry["url"])]
+        fetched = await asyncio.gather(*(self._download(entries[i]["url"]) for i in remote))
         # one worker thread for all images: several decoding at once only fight over the GIL
         # with the event loop, and gain nothing on a couple of cores
-        images = await asyncio.to_thread(_decode_all, entries, dict(zip(wanted, fetched)))
+        images = await asyncio.to_thread(_decode_all, entries, dict(zip(remote, fetched)))
         created = body.get("created")
         return GenerationResult(
             images=list(images),
@@ -304,7 +316,7 @@ class ImagesClient:
     async def _download(self, url: str) -> bytes:
         """Fetch a `url` answer with the same client; the token goes only to the provider's origin."""
         if urlsplit(url).scheme not in ("http", "https"):
-            raise UnusableAnswer("an image URL in the answer is not http(s)")
+            raise UnusableAnswer("an image URL in the answer is not http(s) or data:")
         try:
             async with self._http.stream("GET", url, headers=self._headers(url)) as response:
                 if response.status_code != 200:
@@ -320,7 +332,7 @@ class ImagesClient:
         message = redact(info.get("message") or "", (self.endpoint.api_key or "",)) or None
         code = info.get("code") or info.get("type")
         text = " ".join(filter(None, (info.get("code"), info.get("type"), message))).lower()
-        kind, summary, hint = self._classify(status, text, bool(self.endpoint.api_key), route)
+        kind, summary, hint = self._classify(status, text, bool(self.endpoint.api_key), route, info.get("param"))
         retry_after = server_asked_delay(headers)
         if kind is ErrorKind.RATE_LIMITED and retry_after is not None:
             hint = f"wait {retry_after:.0f} s and try again"
@@ -336,7 +348,7 @@ class ImagesClient:
             retry_after=retry_after,
         )
 
-    def _classify(self, status: int, text: str, had_key: bool, route: str | None) -> tuple[ErrorKind, str, str | None]:
+    def _classify(self, status: int, text: str, had_key: bool, route: str | None, param: str | None) -> tuple[ErrorKind, str, str | None]:
         where = f"the profile '{self.endpoint.profile}'" if self.endpoint.profile else "the profile"
         env = f" or in {self.endpoint.key_env}" if self.endpoint.key_env else ""
         if route == EDITS and (status == 405 or (status == 404 and "model" not in text)):
@@ -365,7 +377,7 @@ class ImagesClient:
             return ErrorKind.SERVER, "the provider had an internal error", "try again later"
         if "moderation" in text or "safety" in text or "content_policy" in text:
             return ErrorKind.MODERATION, "the prompt was blocked by the provider's safety system", "change the prompt"
-        return ErrorKind.BAD_REQUEST, "the provider refused the request", None
+        return ErrorKind.BAD_REQUEST, _refused(param), None
 
     def _transport_error(self, exc: httpx.TransportError) -> ImageAPIError:
         host = self.endpoint.host
@@ -413,6 +425,16 @@ _BROKEN = (
 )
 
 
+def _refused(param: str | None) -> str:
+    """What a 4xx refused, naming the fields when the provider named them."""
+    if not param:
+        return "the provider refused the request"
+    fields = [field.strip() for field in param.split(",") if field.strip()]
+    if len(fields) == 1:
+        return f"the provider refused the value of {fields[0]}"
+    return f"the provider refused the values of {', '.join(fields[:-1])} and {fields[-1]}"
+
+
 def _what_broke(exc: httpx.TransportError) -> str:
     """What happened, in words: httpx's class names mean nothing to a person."""
     if isinstance(exc, ProxyFailed):
@@ -434,7 +456,7 @@ def _decode_all(entries: list[dict[str, Any]], downloads: dict[int, bytearray]) 
     images = []
     for i, entry in enumerate(entries):
         revised = entry.get("revised_prompt")
-        data = downloads[i] if i in downloads else decode_b64(entry["b64_json"])
+        data = downloads[i] if i in downloads else decode_b64(entry.get("b64_json") or entry["url"])  # base64, or a data: URL
         images.append(verify_image(data, revised if isinstance(revised, str) else None))
     return images
 
@@ -463,7 +485,9 @@ def _error_info(raw: bytes | bytearray) -> dict[str, str]:
 
 
 def _error_fields(body: Any) -> dict[str, str]:
-    """OpenAI's {"error": {...}}, a bare {"error": "text"}, {"message": ...} or {"detail": ...}."""
+    """OpenAI's {"error": {...}}, a bare {"error": "text"}, {"message": ...}, {"detail": "text"}
+    or FastAPI's validation list {"detail": [{"loc": [...], "msg": ...}]} (vLLM-Omni, LocalAI…),
+    whose fields become `param` and whose reasons become the message."""
     if not isinstance(body, dict):
         return {}
     error = body.get("error", body)
@@ -472,9 +496,24 @@ def _error_fields(body: Any) -> dict[str, str]:
     if not isinstance(error, dict):
         return {}
     info = {key: error.get(key) for key in ("message", "code", "type", "param")}
-    if not info["message"] and isinstance(error.get("detail"), str):
-        info["message"] = error["detail"]
+    detail = error.get("detail")
+    if not info["message"] and isinstance(detail, str):
+        info["message"] = detail
+    elif not info["message"] and isinstance(detail, list):
+        problems = [(_field_name(item.get("loc")), item.get("msg")) for item in detail if isinstance(item, dict)]
+        problems = [(field, str(msg)) for field, msg in problems if field or msg]
+        info["message"] = "; ".join(f"{field}: {msg}" if field else msg for field, msg in problems)
+        info["param"] = info["param"] or ", ".join(dict.fromkeys(field for field, _ in problems if field))
     return {key: str(value) for key, value in info.items() if value not in (None, "")}
+
+
+def _field_name(loc: Any) -> str:
+    """FastAPI's `loc` (["body", "extra", "steps"], ["query", "n"]) as the field a person set:
+    `extra.steps`, `n`; list positions as `[0]`."""
+    if not isinstance(loc, list):
+        return ""
+    parts = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
 
 
 def _error_text(event: dict[str, Any]) -> str:

@@ -44,8 +44,12 @@ class MetadataError(ValueError):
 
 
 def parameters_text(meta: dict[str, Any]) -> str:
-    """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs."""
-    params = meta.get("params", {})
+    """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs. When a format was
+    asked for, `Format` is the file's own (`format`, read from its bytes): a provider may ignore
+    output_format, and a reader of this line has the file, not the request."""
+    params = dict(meta.get("params", {}))
+    if params.get("output_format") and meta.get("format"):
+        params["output_format"] = meta["format"]
     pairs = [f"{label}: {params[key]}" for key, label in PARAMETER_LABELS if params.get(key) is not None]
     if meta.get("styles"):
         pairs.append(f"Styles: {' + '.join(meta['styles'])}")

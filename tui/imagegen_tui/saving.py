@@ -67,6 +67,7 @@ def metadata_for(request: AnyRequest, result: GenerationResult, target: SaveTarg
         "profile": target.profile,
         "provider": target.provider,
         "index": index,
+        "format": image.format,  # what the bytes are, which the provider may not have made as asked
         "revised_prompt": image.revised_prompt,
         "usage": usage.__dict__ if usage else None,
         "request_id": result.request_id,

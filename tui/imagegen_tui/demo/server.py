@@ -17,6 +17,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ EDIT_FIELDS = frozenset({
     "user", "input_fidelity", "stream", "partial_images", "response_format",
 })
 HANG_SECONDS = 600.0
-_DIRECTIVE = re.compile(r"#(fail|flaky|url|sleep|photo|trickle|keepalive|huge|revised|extra|fewer)(?::([a-z0-9._]+))?(?::(\d+))?")
+_DIRECTIVE = re.compile(r"#(fail|flaky|url|dataurl|bytes|sleep|photo|trickle|keepalive|huge|revised|extra|fewer)(?::([a-z0-9._]+))?(?::(\d+))?")
 _OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
 KEEPALIVE_EVERY = 1.0
 
@@ -44,20 +45,31 @@ KEEPALIVE_EVERY = 1.0
 # scenario tag, an OSC 52 clipboard write, a screen clear, a C1 CSI, and emoji that must survive.
 EVIL = "[/dim] [b]bold?[/b] [[scenario:slow:8]] \x1b]52;c;aGVsbG8=\x07 \x1b[2J \x9b31m red? 🦊🔥 done"
 
-FAILURES: dict[str, tuple[int, str, str | None, str]] = {
-    "400": (400, "invalid_request_error", "invalid_value", "Invalid value for 'size'."),
-    "401": (401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    "403": (403, "invalid_request_error", None, "Your organization must be verified to use the model."),
-    "404": (404, "invalid_request_error", "model_not_found", "The model does not exist or you do not have access to it."),
-    "moderation": (400, "image_generation_user_error", "moderation_blocked", "Your request was rejected by the safety system."),
-    "429": (429, "requests", "rate_limit_exceeded", "Rate limit reached for images per minute. Please try again shortly."),
-    "quota": (429, "insufficient_quota", "insufficient_quota", "You exceeded your current quota, please check your plan and billing details."),
-    "500": (500, "server_error", None, "The server had an error while processing your request."),
-    "502": (502, "server_error", None, "Bad gateway."),
-    "503": (503, "server_error", None, "The engine is currently overloaded, please try again later."),
-    "504": (504, "server_error", None, "Gateway timeout."),
-    "evil": (400, "invalid_request_error", "invalid_value", f"Invalid prompt: {EVIL}"),
+FAILURES: dict[str, tuple[int, str, str | None, str | None, str]] = {  # status, type, code, param, message
+    "400": (400, "invalid_request_error", "invalid_value", "size", "Invalid value for 'size'."),
+    "401": (401, "invalid_request_error", "invalid_api_key", None, "Incorrect API key provided."),
+    "403": (403, "invalid_request_error", None, None, "Your organization must be verified to use the model."),
+    "404": (404, "invalid_request_error", "model_not_found", None, "The model does not exist or you do not have access to it."),
+    "moderation": (400, "image_generation_user_error", "moderation_blocked", None, "Your request was rejected by the safety system."),
+    "429": (429, "requests", "rate_limit_exceeded", None, "Rate limit reached for images per minute. Please try again shortly."),
+    "quota": (429, "insufficient_quota", "insufficient_quota", None, "You exceeded your current quota, please check your plan and billing details."),
+    "500": (500, "server_error", None, None, "The server had an error while processing your request."),
+    "502": (502, "server_error", None, None, "Bad gateway."),
+    "503": (503, "server_error", None, None, "The engine is currently overloaded, please try again later."),
+    "504": (504, "server_error", None, None, "Gateway timeout."),
+    "evil": (400, "invalid_request_error", "invalid_value", None, f"Invalid prompt: {EVIL}"),
 }
+
+# Failures in FastAPI's shape, as vLLM-Omni and other Python servers answer: {"detail": …}, a
+# validation error's list of fields (each `loc` inside the body, and why) or a bare sentence.
+DETAILS: dict[str, tuple[int, str | list[dict[str, Any]]]] = {
+    "422": (422, [
+        {"type": "string_pattern_mismatch", "loc": ["body", "size"], "msg": "String should match pattern '^\\d+x\\d+$'", "input": "huge"},
+        {"type": "less_than_equal", "loc": ["body", "extra", "steps"], "msg": "Input should be less than or equal to 150", "input": 900, "ctx": {"le": 150}},
+    ]),
+    "detail": (400, "Unsupported size for this pipeline: 4096x4096"),
+}
+FORMATS = ("png", "jpeg", "webp")
 
 
 class DemoServer:
@@ -230,6 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
         if failure in FAILURES:
             self._failure(failure)
             return
+        if failure in DETAILS:
+            status, detail = DETAILS[failure]
+            self._send(status, json.dumps({"detail": detail}).encode(), {"Content-Type": "application/json"})
+            return
         if failure == "timeout":
             self.server.stopping.wait(HANG_SECONDS)
             return
@@ -244,6 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(refused)
             return
         params["photo"] = "photo" in directives
+        params["asked_format"] = params["format"]  # echoed as asked, whatever #bytes made
+        if directives.get("bytes", ("", ""))[0] in FORMATS:
+            params["format"] = directives["bytes"][0]
         painter = paint(prompt, params)
         if delay and not body.get("stream"):
             self.server.stopping.wait(delay)
@@ -253,6 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         params["huge"] = "huge" in directives
         params["revised"] = EVIL if directives.get("revised", ("", ""))[0] == "evil" else None
         params["count"] = _image_count(params["n"], directives)
+        params["data_url"] = (directives["dataurl"][0] or "base64") if "dataurl" in directives else None
         self._answer(prompt, params, failure, "url" in directives, float(directives.get("trickle", ("0", ""))[0] or 0), painter)
 
     def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float, painter: _Painter) -> None:
@@ -275,6 +295,10 @@ class _Handler(BaseHTTPRequestHandler):
                 entries.append({"b64_json": base64.b64encode(b"these bytes are not an image").decode()})
             elif failure == "damaged":
                 entries.append({"b64_json": base64.b64encode(data[: len(data) // 2]).decode()})
+            elif failure == "fileurl":
+                entries.append({"url": "file:///etc/passwd"})  # neither fetchable nor data: must be refused, never opened
+            elif p["data_url"]:
+                entries.append({"url": _data_url(data, p["format"], p["data_url"] == "pct")})
             elif as_url:
                 name = self.server.keep_file(data, "jpg" if p["format"] == "jpeg" else p["format"])
                 host, port = self.server.server_address[:2]
@@ -347,9 +371,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(400, "invalid_request_error", refused.code, refused.message, refused.param)
 
     def _failure(self, name: str) -> None:
-        status, kind, code, message = FAILURES[name]
+        status, kind, code, param, message = FAILURES[name]
         extra = {"retry-after-ms": "50"} if code == "rate_limit_exceeded" else {}
-        self._error(status, kind, code, message, None, extra)
+        self._error(status, kind, code, message, param, extra)
 
     def _error(self, status: int, kind: str, code: str | None, message: str, param: str | None = None, headers: dict[str, str] | None = None) -> None:
         body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
@@ -440,8 +464,15 @@ def _echo(p: dict[str, Any]) -> dict[str, Any]:
         "size": f"{p['width']}x{p['height']}",
         "quality": p["quality"],
         "background": "transparent" if p["transparent"] else "opaque",
-        "output_format": p["format"],
+        "output_format": p.get("asked_format", p["format"]),
     }
+
+
+def _data_url(data: bytes, fmt: str, percent: bool) -> str:
+    """An RFC 2397 data: URL of the image: base64, or (`percent`) percent-encoded bytes."""
+    if percent:
+        return f"data:image/{fmt}," + urllib.parse.quote_from_bytes(data, safe="")
+    return f"data:image/{fmt};base64," + base64.b64encode(data).decode()
 
 
 def _usage(prompt: str, p: dict[str, Any], image_tokens: int = 0) -> dict[str, Any]:
