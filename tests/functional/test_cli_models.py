@@ -4,6 +4,7 @@ without /models, and refused; what it keeps is what the TUI's model field reads.
 import json
 
 from conftest import run_cli, write_config
+from test_cli_json import failure_of, refused_port, success_of
 from imagegen_tui.config import load_config
 from imagegen_tui.demo.server import MODELS, DemoServer
 from imagegen_tui import model_list
@@ -29,9 +30,7 @@ def test_lists_the_servers_models_one_a_line_and_keeps_them(dirs, keyed_demo, mo
 def test_json_names_the_profile_and_the_list(dirs, demo):
     _profile(dirs, demo.base_url)
     write_config(dirs, f'[profiles.local]\nbase_url = "{demo.base_url}"\nkey_required = false\n')
-    done = run_cli("models", "--profile", "local", "--json")
-    assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout)
+    answer = success_of(run_cli("models", "--profile", "local", "--json"))
     assert answer == {"ok": True, "profile": "local", "base_url": demo.base_url, "listed": True, "models": sorted(MODELS), "exit_code": 0}
 
 
@@ -51,12 +50,16 @@ def test_a_server_without_models_is_said_with_exit_0(dirs, monkeypatch):
 def test_a_wrong_key_is_a_failure_with_the_servers_reason(dirs, keyed_demo, monkeypatch):
     _profile(dirs, keyed_demo.base_url)
     monkeypatch.setenv("LOCAL_KEY", "wrong-key-0000000000")
-    done = run_cli("models", "--json")
-    answer = json.loads(done.stdout)
-    assert done.returncode == answer["exit_code"] != 0
-    assert answer["ok"] is False and answer["error"]["kind"] == "auth" and answer["error"]["status"] == 401
-    assert answer["error"]["billed"] is False and "LOCAL_KEY" in answer["error"]["message"]
+    error = failure_of(run_cli("models", "--json"))
+    assert (error["kind"], error["status"], error["billed"]) == ("auth", 401, False) and "LOCAL_KEY" in error["message"]
     assert not model_list.cache_file("local").exists()
+
+
+def test_a_server_that_does_not_answer_is_a_network_failure(dirs):
+    _profile(dirs, f"http://127.0.0.1:{refused_port()}/v1")
+    write_config(dirs, dirs.config_file.read_text().replace('api_key_env = "LOCAL_KEY"', "key_required = false"))
+    error = failure_of(run_cli("models", "--json"))
+    assert (error["kind"], error["retryable"], error["billed"]) == ("network", True, False)
 
 
 def test_a_profile_without_its_key_is_refused_before_asking(dirs, keyed_demo):

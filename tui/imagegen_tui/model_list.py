@@ -86,6 +86,7 @@ async def fetch(profile: Profile, environ: Mapping[str, str]) -> Listing:
             models: tuple[str, ...] | None = tuple(await client.list_models())
     except ImageAPIError as exc:
         if exc.status not in NOT_LISTED:
+            exc.sent = False  # a listing makes nothing: asking again can never pay twice
             raise
         models = None
     return Listing(base_url=profile.base_url, models=models, fetched=time.time())
