@@ -44,7 +44,7 @@ class Composer:
         self._shown = shown  # what the app shows about the profile (its title) is out of date
         self._costed: tuple[Any, ...] | None = None  # what the cost line was last asked for
         self.axes: tuple[Axis, ...] = ()  # the parameters Enter sweeps over (F5), besides the prompt's variants
-        self._asked: set[tuple[str, str]] = set()  # (profile, base URL) whose model list was looked for this session
+        self._asked: set[tuple[str, str, bool]] = set()  # (profile, base URL, ready) whose model list was looked for this session
 
     @property
     def sidebar(self) -> ParamSidebar:
@@ -58,8 +58,9 @@ class Composer:
         """`profile` in use, with `params` in the sidebar (else the values last used with it)."""
         self.profile = profile
         self.sidebar.load(profile, params or self.studio.last_params(profile))
-        if (profile.name, profile.base_url) not in self._asked:
-            self._asked.add((profile.name, profile.base_url))
+        asked = (profile.name, profile.base_url, self.studio.problem(profile) is None)  # a key added in Settings: ask again
+        if asked not in self._asked:
+            self._asked.add(asked)
             self._list_models(profile)
         self.validate()
         self._show_styles()
