@@ -69,7 +69,7 @@ def complete_bash(script: Path, *words: str) -> list[str]:
 
 @pytest.mark.parametrize(("words", "offered"), [
     (["gen"], ["generate"]),
-    ([""], ["generate", "edit", "config", "history", "batch", "doctor", "serve-demo", "web", "completion"]),
+    ([""], ["generate", "edit", "config", "history", "batch", "models", "doctor", "serve-demo", "web", "completion"]),
     (["generate", "a {red|blue} fox", "--sw"], ["--sweep"]),
     (["generate", "a fox", "--sh"], ["--sheet"]),
     (["batch", "prompts.txt", "--ag"], ["--again"]),
@@ -90,6 +90,8 @@ def complete_bash(script: Path, *words: str) -> list[str]:
     (["completion", "z"], ["zsh"]),
     (["generate", "--profile", ""], ["model-go", "openai", "demo", "my-gateway"]),
     (["history", "list", "--profile", "my"], ["my-gateway"]),
+    (["models", "-"], ["-h", "--help", "--profile", "-p", "--json"]),
+    (["models", "--profile", "m"], ["model-go", "my-gateway"]),
     (["generate", "a fox", "--style", ""], ["watercolor", "noir"]),
     (["edit", "a hat", "--style", "watercolor", "--style", "n"], ["noir"]),
     (["generate", "--", "--q"], []),  # after --, a prompt that starts with a dash

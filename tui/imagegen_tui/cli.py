@@ -82,6 +82,9 @@ def build_parser(*, commands_too: bool = True) -> argparse.ArgumentParser:
     from imagegen_tui import cli_sweep
 
     cli_sweep.add_parser(commands)
+    from imagegen_tui import cli_models
+
+    cli_models.add_parser(commands)
 
     commands.add_parser("doctor", help="show how images will be drawn in this terminal, and why", description="Probe the terminal as the TUI does and print the graphics protocol, cell size and terminal facts.")
 
@@ -213,6 +216,10 @@ def _run(args: argparse.Namespace) -> int:
         from imagegen_tui import cli_history
 
         return cli_history.run(args, _load, run_generation)
+    if args.command == "models":
+        from imagegen_tui import cli_models
+
+        return cli_models.run(args, _load(args, strict=True))
     if args.command == "doctor":
         return _doctor(args)
     if args.command == "completion":

@@ -76,16 +76,19 @@ class DemoServer:
     """Serve on a loopback port in a background thread; `base_url` is what a profile calls."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None, tls: ssl.SSLContext | None = None, edits: bool = True
+        self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None, tls: ssl.SSLContext | None = None, edits: bool = True,
+        models: bool = True,
     ) -> None:
         """`tls`: serve https with this server-side context (for testing certificates and
         proxy tunnels); the handshake happens in each request's own thread, on its first read,
         so a client that never finishes one holds up nobody else. `edits=False`: no
-        /images/edits route (404), like a gateway that offers generations only."""
+        /images/edits route (404), like a gateway that offers generations only. `models=False`: no
+        /models route (404), like most local image servers."""
         self.httpd = _HTTPServer((host, port), _Handler)
         self.httpd.latency = latency
         self.httpd.key = key
         self.httpd.edits = edits
+        self.httpd.models = models
         if tls is not None:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
             self.httpd.scheme = "https"
@@ -124,6 +127,7 @@ class _HTTPServer(ThreadingHTTPServer):
     latency: float
     key: str | None
     edits: bool
+    models: bool
     log = None  # a callable taking one line, set by `serve-demo`
     scheme = "http"
 
@@ -162,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- routes -------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") in ("/v1/models", "/models"):
+        if self.path.rstrip("/") in ("/v1/models", "/models") and self.server.models:
             if self._authorized():
                 listing = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "imagegen-tui-demo"} for m in MODELS]}
                 self._send(200, json.dumps(listing).encode(), {"Content-Type": "application/json"})

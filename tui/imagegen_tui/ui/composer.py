@@ -44,6 +44,7 @@ class Composer:
         self._shown = shown  # what the app shows about the profile (its title) is out of date
         self._costed: tuple[Any, ...] | None = None  # what the cost line was last asked for
         self.axes: tuple[Axis, ...] = ()  # the parameters Enter sweeps over (F5), besides the prompt's variants
+        self._asked: set[tuple[str, str, bool]] = set()  # (profile, base URL, ready) whose model list was looked for this session
 
     @property
     def sidebar(self) -> ParamSidebar:
@@ -57,6 +58,10 @@ class Composer:
         """`profile` in use, with `params` in the sidebar (else the values last used with it)."""
         self.profile = profile
         self.sidebar.load(profile, params or self.studio.last_params(profile))
+        asked = (profile.name, profile.base_url, self.studio.problem(profile) is None)  # a key added in Settings: ask again
+        if asked not in self._asked:
+            self._asked.add(asked)
+            self._list_models(profile)
         self.validate()
         self._show_styles()
         self._shown()
@@ -130,6 +135,31 @@ class Composer:
     def _cost_shown(self, key: tuple[Any, ...], view: CostView) -> None:
         if key == self._costed:  # else a newer one is on its way
             cast("CostLine", self.app.query_one("#cost")).show(view)
+
+    @app_thread(group="model-list")
+    def _list_models(self, profile: Profile) -> None:
+        """The model field's completions: the kept list at once, then the server's when the kept
+        one is a day old (model_list.py). In a thread: it reads and writes the cache, and a
+        server that does not answer may take the profile's connect timeout. A list that cannot
+        be had leaves the field as it was: the settings screen's test says why."""
+        import asyncio
+
+        from imagegen_tui import model_list
+        from imagegen_tui.errors import ImageAPIError
+
+        listing = model_list.cached(profile)
+        if listing is not None:
+            self.app.call_from_thread(self.sidebar.offer_models, profile.name, listing.models or ())
+            if listing.fresh():
+                return
+        if self.studio.problem(profile) is not None:  # no key yet: nothing to ask with
+            return
+        try:
+            listing = asyncio.run(model_list.fetch(profile, self.studio.environ))
+        except ImageAPIError:
+            return
+        model_list.keep(profile, listing)
+        self.app.call_from_thread(self.sidebar.offer_models, profile.name, listing.models or ())
 
     def remember(self, active: bool = False) -> None:
         self._remember(self.profile, self.sidebar.values(), active)

@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from imagegen_tui.config import Profile
+from imagegen_tui.model_list import suggestions
 from imagegen_tui.styles import Style
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
 from imagegen_tui.ui.safe import line, text
@@ -63,6 +64,8 @@ class ParamSidebar(VerticalScroll):
         self._qualities: tuple[str, ...] = ("auto", "low", "medium", "high")
         self._loading = False
         self.editing = False
+        self._listed: dict[str, tuple[str, ...]] = {}  # the models each profile's server lists (offer_models)
+        self._shown: Profile | None = None  # the profile loaded last
 
     def on_mount(self) -> None:
         self.set_editing(False)
@@ -104,7 +107,8 @@ class ParamSidebar(VerticalScroll):
         try:
             self.query_one("#p-profile", Select).value = profile.name
             caps = profile.caps(params.get("model") or profile.model)
-            self.query_one("#p-model", Input).suggester = SuggestFromList(profile.models or (profile.model,))
+            self._shown = profile
+            self._suggest_models()
             self.query_one("#p-size", Input).suggester = SuggestFromList(caps.sizes)
             if caps.qualities != self._qualities:  # rebuilding options restyles the overlay
                 self._qualities = caps.qualities
@@ -125,6 +129,18 @@ class ParamSidebar(VerticalScroll):
             self._sync_enabled()
         finally:
             self.call_after_refresh(self._done_loading)
+
+    def offer_models(self, profile: str, listed: Sequence[str]) -> None:
+        """The models `profile`'s server lists arrived (the composer asks, off the event loop):
+        the model field completes from them as well as from the profile's own."""
+        self._listed[profile] = tuple(listed)
+        if self._shown is not None and self._shown.name == profile:
+            self._suggest_models()
+
+    def _suggest_models(self) -> None:
+        if self._shown is not None:
+            listed = self._listed.get(self._shown.name, ())
+            self.query_one("#p-model", Input).suggester = SuggestFromList(suggestions(self._shown, listed))
 
     def _done_loading(self) -> None:
         self._loading = False
