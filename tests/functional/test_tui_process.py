@@ -158,3 +158,23 @@ def test_a_bound_key_and_the_letters_typed_behind_it_act_in_order(dirs, burst, d
         app.send("\x11")
         assert app.wait(30) == 0
     assert StateFile().state.draft == draft
+
+
+def test_quitting_does_not_wait_for_a_server_that_never_lists_its_models(dirs):
+    """The model field asks the profile's server for its models after the first frame; one
+    that accepts the connection and never answers must not keep the quitting app (a thread
+    would, until the profile's timeout)."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        write_config(dirs, f'profile = "mute"\n[profiles.mute]\nbase_url = "http://127.0.0.1:{port}/v1"\napi_key = "{KEY}"\ntimeout = 300\n')
+        with PtyProcess([sys.executable, "-m", "imagegen_tui", "--graphics", "halfcell"]) as app:
+            app.read_until(b"escribe an image", timeout=30)
+            silent.settimeout(20)
+            held, _ = silent.accept()  # the listing's request has come: it will never be answered
+            with held:
+                app.send("\x11")
+                assert app.wait(15) == 0

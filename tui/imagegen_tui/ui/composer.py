@@ -136,30 +136,36 @@ class Composer:
         if key == self._costed:  # else a newer one is on its way
             cast("CostLine", self.app.query_one("#cost")).show(view)
 
-    @app_thread(group="model-list")
     def _list_models(self, profile: Profile) -> None:
         """The model field's completions: the kept list at once, then the server's when the kept
-        one is a day old (model_list.py). In a thread: it reads and writes the cache, and a
-        server that does not answer may take the profile's connect timeout. A list that cannot
-        be had leaves the field as it was: the settings screen's test says why."""
-        import asyncio
+        one is a day old (model_list.py). A list that cannot be had leaves the field as it was:
+        the settings screen's test says why."""
+        self.app.run_worker(self._listing(profile), group="model-list", exit_on_error=False)
 
-        from imagegen_tui import model_list
+    async def _listing(self, profile: Profile) -> None:
+        """On the loop, so that quitting cancels a server that does not answer (a thread would
+        keep the process until it timed out); the cache's file and the imports in threads."""
+        import asyncio
+        import importlib
+
         from imagegen_tui.errors import ImageAPIError
 
-        listing = model_list.cached(profile)
+        await asyncio.to_thread(importlib.import_module, "imagegen_tui.client")  # httpx: tens of ms
+        from imagegen_tui import model_list
+
+        listing = await asyncio.to_thread(model_list.cached, profile)
         if listing is not None:
-            self.app.call_from_thread(self.sidebar.offer_models, profile.name, listing.models or ())
+            self.sidebar.offer_models(profile.name, listing.models or ())
             if listing.fresh():
                 return
         if self.studio.problem(profile) is not None:  # no key yet: nothing to ask with
             return
         try:
-            listing = asyncio.run(model_list.fetch(profile, self.studio.environ))
+            listing = await model_list.fetch(profile, self.studio.environ)
         except ImageAPIError:
             return
-        model_list.keep(profile, listing)
-        self.app.call_from_thread(self.sidebar.offer_models, profile.name, listing.models or ())
+        await asyncio.to_thread(model_list.keep, profile, listing)
+        self.sidebar.offer_models(profile.name, listing.models or ())
 
     def remember(self, active: bool = False) -> None:
         self._remember(self.profile, self.sidebar.values(), active)
