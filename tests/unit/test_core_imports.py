@@ -14,6 +14,7 @@ CORE = [
     "imagegen_tui.cli_history",
     "imagegen_tui.cli_sweep",
     "imagegen_tui.compare",
+    "imagegen_tui.dialects",
     "imagegen_tui.client",
     "imagegen_tui.completion",
     "imagegen_tui.config",

@@ -135,6 +135,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX generations_sweep ON generations(sweep_id, id) WHERE sweep_id IS NOT NULL",
         "CREATE INDEX generations_batch ON generations(batch_key) WHERE batch_key IS NOT NULL",
     ),
+    (  # 6: what a gateway said it billed (LiteLLM's x-litellm-response-cost, usage.cost), in USD; preferred to our estimate
+        "ALTER TABLE generations ADD COLUMN gateway_cost REAL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -219,6 +222,7 @@ class Generation:
     parent_id: int | None
     image_count: int
     kind: str = "generate"  # or "edit"
+    gateway_cost: float | None = None  # what the gateway billed, when it said so
     provenance: Provenance = field(default_factory=Provenance)
     images: list[StoredImage] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)  # an edit's inputs and mask, in order
@@ -240,8 +244,11 @@ class Generation:
         return f"re-run of #{self.parent_id}" if self.parent_id else None
 
     def cost(self, prices: Mapping[str, Price]) -> float | None:
-        """What it cost at these prices; None when unknown or when it did not finish."""
-        return cost(self.spend(), prices.get(self.model)) if self.status == "done" else None
+        """What it cost: the gateway's bill when it sent one, else at these prices; None when
+        unknown or when it did not finish."""
+        if self.status != "done":
+            return None
+        return self.gateway_cost if self.gateway_cost is not None else cost(self.spend(), prices.get(self.model))
 
     def spend(self) -> Spend:
         if self.status != "done":
@@ -399,6 +406,7 @@ class LedgerEntry:
     model: str
     spend: Spend
     active: tuple[tuple[str | None, str | None, int, str], ...] = ()  # (size, quality, n, kind) of each
+    gateway_cost: float = 0.0  # what gateways billed, in USD, for the generations `spend` leaves out
 
 
 @dataclass
@@ -570,18 +578,19 @@ class HistoryStore:
 
     def complete(
         self, gen_id: int, images: Sequence[SavedImage], usage: Usage, *, elapsed: float | None, request_id: str | None,
-        error: tuple[str, str] | None = None,
+        error: tuple[str, str] | None = None, gateway_cost: float | None = None,
     ) -> None:
         """Record an answer: `done`, or `failed` with `error` (kind, message) when the images it
-        brought could not all be saved; either way its usage and images are kept."""
+        brought could not all be saved; either way its usage, the gateway's bill and its images
+        are kept."""
         kind, message = error or (None, None)
         with self._write() as db:
             db.execute(
                 """UPDATE generations SET status = ?, error_kind = ?, error_message = ?, finished_at = ?, elapsed = ?,
                    request_id = ?, image_count = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
-                   input_text_tokens = ?, input_image_tokens = ? WHERE id = ?""",
+                   input_text_tokens = ?, input_image_tokens = ?, gateway_cost = ? WHERE id = ?""",
                 ("failed" if error else "done", kind, message, time.time(), elapsed, request_id, len(images), usage.input_tokens,
-                 usage.output_tokens, usage.total_tokens, usage.input_text_tokens, usage.input_image_tokens, gen_id),
+                 usage.output_tokens, usage.total_tokens, usage.input_text_tokens, usage.input_image_tokens, gateway_cost, gen_id),
             )
             self._insert_images(db, gen_id, images)
 
@@ -909,22 +918,29 @@ class HistoryStore:
         generations, and failed ones whose paid-for answer arrived (their usage is recorded),
         plus what is still queued or running. Read off the day index."""
         paid = self._read(
-            """SELECT profile, model, total(image_count) AS images,
+            """SELECT profile, model, gateway_cost IS NOT NULL AS billed, total(gateway_cost) AS gateway, total(image_count) AS images,
                    total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
                    total(input_image_tokens) AS image_tokens, total(output_tokens) AS output_tokens,
                    count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
                FROM generations INDEXED BY generations_days
-               WHERE day >= ? AND (status = 'done' OR (status = 'failed' AND output_tokens IS NOT NULL))
-               GROUP BY profile, model""",
+               WHERE day >= ? AND (status = 'done' OR (status = 'failed' AND (output_tokens IS NOT NULL OR gateway_cost IS NOT NULL)))
+               GROUP BY profile, model, billed""",
             (since_day,),
         )
-        spent = {(r["profile"], r["model"]): Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
-                 for r in paid}
+        # a generation the gateway billed counts at its bill, the others at our prices
+        spent: dict[tuple[str, str], Spend] = {}
+        billed: dict[tuple[str, str], float] = {}
+        for r in paid:
+            key = (r["profile"], r["model"])
+            if r["billed"]:
+                billed[key] = r["gateway"]
+            else:
+                spent[key] = Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
         active: dict[tuple[str, str], list[tuple[str | None, str | None, int, str]]] = {}
         for r in self._read(f"SELECT profile, model, size, quality, n, kind FROM generations WHERE status IN {ACTIVE} AND day >= ?", (since_day,)):
             active.setdefault((r["profile"], r["model"]), []).append((r["size"], r["quality"], r["n"], r["kind"]))
-        return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())))
-                for profile, model in sorted(spent.keys() | active.keys())]
+        return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())), billed.get((profile, model), 0.0))
+                for profile, model in sorted(spent.keys() | billed.keys() | active.keys())]
 
     def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
         return self._build(self._read(sql, args))
