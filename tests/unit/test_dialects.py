@@ -191,3 +191,18 @@ def test_a_figure_that_is_no_cost_is_not_recorded(dirs, demo):
             return await client.generate(ImageRequest(prompt=prompt, model="gpt-image-2").validate(caps), caps)
 
     assert asyncio.run(call("a fox #costed:nan")).gateway_cost is None
+
+
+def test_history_stats_count_the_gateways_bill_and_price_the_rest(dirs, demo, store):
+    write_config(dirs, f'profile = "gw"\n{PRICED}[profiles.gw]\ndialect = "litellm"\nbase_url = "{demo.base_url}"\nkey_required = false\n')
+    config = load_config()
+    for prompt in ("a fox #billed:0.042", "a fox #billed:0.01", "a fox"):
+        asyncio.run(service.generate(config, config.profiles["gw"], ImageRequest(prompt=prompt, model="gpt-image-2", size="256x256"), {}, store=store))
+    for by in (None, "model", "profile", "day"):
+        (row,) = store.stats(by=by, prices=config.prices)
+        assert row.cost == pytest.approx(0.552) and row.images == 3, by
+    (unpriced,) = store.stats(prices={})  # the unbilled one has no price: the total is unknown
+    assert unpriced.cost is None and unpriced.unpriced_models == ["gpt-image-2"]
+    # the billed rows are read off a partial index of their own: stats without a gateway read nothing more
+    query = "SELECT model, total(gateway_cost), total(output_tokens) FROM generations INDEXED BY generations_billed WHERE gateway_cost IS NOT NULL AND created_at >= 0 AND status = 'done' GROUP BY model"
+    assert "COVERING INDEX generations_billed" in " ".join(str(tuple(r)) for r in store._read(f"EXPLAIN QUERY PLAN {query}"))

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 6: what a gateway said it billed (LiteLLM's x-litellm-response-cost, usage.cost), in USD; preferred to our estimate
         "ALTER TABLE generations ADD COLUMN gateway_cost REAL",
+        # only the billed rows, covering what stats take away from the priced totals: stats
+        # without a gateway read nothing more
+        """CREATE INDEX generations_billed ON generations(created_at, status, model, profile, day, gateway_cost, image_count,
+            input_tokens, output_tokens, total_tokens, input_text_tokens, input_image_tokens) WHERE gateway_cost IS NOT NULL""",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -875,6 +879,7 @@ class HistoryStore:
             (since or 0,),
         )
         prices = prices or {}
+        billed = self._billed(key_sql, by, since or 0)
         out: dict[str, StatsRow] = {}
         for r in rows:
             key = str(r["grp"]) if key_sql else (r["model"] if by == "model" else "all")
@@ -887,14 +892,43 @@ class HistoryStore:
             s.total_tokens += int(r["total_tokens"])
             if r["status"] != "done":  # only finished generations are billed
                 continue
+            # what gateways billed counts at their bill; the rest at our prices
             spend = Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
-            part = cost(spend, prices.get(r["model"]))
+            rows, gateway = r["generations"], 0.0
+            if (paid := billed.get((key, r["model"]))) is not None:
+                count, gateway, theirs = paid
+                rows -= count
+                spend = Spend(*(mine - its for mine, its in zip(astuple(spend), astuple(theirs))))
+            ours = cost(spend, prices.get(r["model"])) if rows else 0.0
+            part = None if ours is None else ours + gateway
             if part is None:
                 s.unpriced_models.append(r["model"])
                 s.cost = None
             elif s.cost is not None:
                 s.cost += part
         return sorted(out.values(), key=lambda row: row.key)
+
+    def _billed(self, key_sql: str | None, by: str | None, since: float) -> dict[tuple[str, str], tuple[int, float, Spend]]:
+        """Finished generations a gateway billed, per stats key and model: how many, their
+        bill, and their spend (which stats take out of what they price)."""
+        rows = self._read(
+            f"""SELECT {key_sql + ' AS grp, ' if key_sql else ''}model, count(*) AS generations, total(gateway_cost) AS gateway,
+                   total(image_count) AS images,
+                   total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
+                   total(input_image_tokens) AS image_tokens, total(output_tokens) AS output_tokens,
+                   count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
+               FROM generations INDEXED BY generations_billed
+               WHERE gateway_cost IS NOT NULL AND created_at >= ? AND status = 'done'
+               GROUP BY {'grp, ' if key_sql else ''}model""",
+            (since,),
+        )
+        return {
+            (str(r["grp"]) if key_sql else (r["model"] if by == "model" else "all"), r["model"]): (
+                r["generations"], r["gateway"],
+                Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"]),
+            )
+            for r in rows
+        }
 
     def usage_samples(self, model: str, size: str | None, quality: str | None, kind: str, limit: int, *, window: int = 5000) -> list[UsageSample]:
         """The newest finished generations of this model, size, quality and kind that reported
