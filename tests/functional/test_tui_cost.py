@@ -95,3 +95,12 @@ async def test_the_gateways_key_spend_is_in_the_title_once_a_call_brings_it(dirs
         assert app.sub_title.startswith("gw · key spent $12.50 · ")  # the demo's x-litellm-key-spend
         # the gateway's bill, not 0.50 at our price, is what the budget counts
         assert "today: $0.97 left of $1.00" in shown(app)
+
+
+async def test_the_stream_switch_says_why_litellm_cannot_stream(dirs):
+    from textual.widgets import Checkbox
+
+    write_config(dirs, 'profile = "gw"\n[profiles.gw]\ndialect = "litellm"\nbase_url = "http://127.0.0.1:9/v1"\nkey_required = false\n')
+    async with running_app() as (app, pilot):
+        stream = app.query_one("#p-stream", Checkbox)
+        assert stream.disabled and "three times, each billed" in str(stream.tooltip)
