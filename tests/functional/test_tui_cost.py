@@ -93,6 +93,8 @@ async def test_the_gateways_key_spend_is_in_the_title_once_a_call_brings_it(dirs
         await submit(pilot, "a lighthouse #billed:0.03")
         await settle(pilot)
         assert app.sub_title.startswith("gw · key spent $12.50 · ")  # the demo's x-litellm-key-spend
+        facts = str(app.query_one("#preview-info").render())
+        assert "billed 0.030" in facts and "≈" not in facts  # the preview shows the bill, not an estimate
         # the gateway's bill, not 0.50 at our price, is what the budget counts
         assert "today: $0.97 left of $1.00" in shown(app)
 
