@@ -23,9 +23,10 @@ def test_the_block_is_appended_and_the_profile_then_generates(dirs, demo, monkey
     )
     assert "use it with --profile gw" in out.stdout
     monkeypatch.setenv("LITELLM_API_KEY", "sk-gateway-key-1234")
-    made = run_cli("generate", "a fox", "--profile", "gw", "--json")
+    made = run_cli("generate", "a fox #billed:0.04", "--profile", "gw", "--json")
     assert made.returncode == 0, made.stderr
-    assert json.loads(made.stdout)["profile"] == "gw"
+    told = json.loads(made.stdout)
+    assert told["profile"] == "gw" and told["gateway_cost"] == 0.04 and told["key_spend"] == 12.5
     assert demo.httpd.image_headers[-1]["x-litellm-num-retries"] == "0"
     shown = run_cli("config", "show", "--json")
     assert json.loads(shown.stdout)["profiles"]["gw"]["dialect"] == "litellm"

@@ -698,6 +698,8 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
             for i in outcome.saved
         ],
         "usage": result.usage.__dict__ if result.usage else None,
+        "gateway_cost": result.gateway_cost,  # what a gateway said it billed (USD), else null
+        "key_spend": result.key_spend,  # what the gateway's key has spent in all, else null
         "elapsed": round(result.elapsed, 3),
         "revised_prompt": revised,
         "request_id": result.request_id,
