@@ -16,7 +16,7 @@ from imagegen_tui import budget, service
 from imagegen_tui.client import ImagesClient
 from imagegen_tui.config import load_config
 from imagegen_tui.demo.server import GATEWAY_KEY_SPEND, DemoServer
-from imagegen_tui.dialects import DIALECTS, LITELLM_NO_STREAMING
+from imagegen_tui.dialects import DIALECTS, EXTRAS, LITELLM_NO_STREAMING
 from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.request import EditRequest, ImageRequest, InputImage
 from imagegen_tui.store import HistoryStore
@@ -99,6 +99,16 @@ def test_gemini_refuses_what_it_would_silently_ignore(dirs):
     assert set(problems(gemini, background="opaque", output_format="png")) == {"background", "output_format"}
     assert problems(gemini, n=2, size="1024x1024") == {}
     assert not gemini.caps().edits and not gemini.caps().streaming
+
+
+def test_extras_are_named_from_the_one_vocabulary():
+    for dialect in DIALECTS.values():
+        assert set(dialect.extras) <= set(EXTRAS), dialect.name
+        assert not (dialect.negative_joined and "negative" in dialect.extras), dialect.name
+    assert DIALECTS["vllm-omni"].extras == {"seed": "seed", "steps": "num_inference_steps", "guidance": "guidance_scale", "negative": "negative_prompt"}
+    assert DIALECTS["textgen"].extras["seed"] == "image_seed" and DIALECTS["localai"].extras["steps"] == "step"
+    assert DIALECTS["sd-server"].extras_place == "prompt-tag" and DIALECTS["localai"].negative_joined
+    assert not DIALECTS["openai"].extras and not DIALECTS["azure"].extras and not DIALECTS["gemini"].extras
 
 
 def test_each_dialect_says_how_edits_are_sent():

@@ -50,7 +50,8 @@ class Dialect:
     gpt_options: bool | None = None  # background, output_format, output_compression, moderation
     response_format: bool | None = None  # True: always ask for b64_json (else URLs come back); None: as the model says
     extras: Mapping[str, str] = field(default_factory=_frozen)  # our name (EXTRAS) -> the server's
-    extras_place: str = "body"  # "body", "prompt-tag" (sd-server's <sd_cpp_extra_args>) or "prompt-bar" (LocalAI's "positive|negative")
+    extras_place: str = "body"  # where the named extras go: "body", or "prompt-tag" (sd-server's <sd_cpp_extra_args>{json}</sd_cpp_extra_args>)
+    negative_joined: bool = False  # the negative prompt rides in the prompt as "positive|negative" (LocalAI)
 
 
 _LOCAL = {"key_required": False, "streaming": False, "any_size": True, "gpt_options": False}
@@ -74,7 +75,7 @@ DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (
     ),
     Dialect(
         "localai", "LocalAI", "http://localhost:8080/v1", model=None, edits=None, response_format=True,
-        extras=_frozen({"seed": "seed", "steps": "step", "negative": "prompt"}), extras_place="prompt-bar", **_LOCAL,
+        extras=_frozen({"seed": "seed", "steps": "step"}), negative_joined=True, **_LOCAL,
     ),
     Dialect(
         "sd-server", "stable-diffusion.cpp's sd-server", None, model="sd-cpp-local",
