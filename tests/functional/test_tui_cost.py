@@ -83,3 +83,26 @@ async def test_a_job_over_budget_is_not_sent_and_says_why(dirs):
         assert "Not sent: the monthly budget would be crossed: spent $0.50 this month, this request ≈ $0.50" in notices(app)
         assert [g.prompt for g in history_rows()] == ["a first fox"]
         assert "month: $0.25 left of $0.75" in shown(app)
+
+
+async def test_the_gateways_key_spend_is_in_the_title_once_a_call_brings_it(dirs, demo):
+    write_config(dirs, f'profile = "gw"\n[prices."gpt-image-2"]\nper_image = 0.5\n[budget]\ndaily = 1.0\n'
+                       f'[profiles.gw]\ndialect = "litellm"\nbase_url = "{demo.base_url}"\nkey_required = false\n')
+    async with running_app() as (app, pilot):
+        assert "key spent" not in app.sub_title
+        await submit(pilot, "a lighthouse #billed:0.03")
+        await settle(pilot)
+        assert app.sub_title.startswith("gw · key spent $12.50 · ")  # the demo's x-litellm-key-spend
+        facts = str(app.query_one("#preview-info").render())
+        assert "billed 0.030" in facts and "≈" not in facts  # the preview shows the bill, not an estimate
+        # the gateway's bill, not 0.50 at our price, is what the budget counts
+        assert "today: $0.97 left of $1.00" in shown(app)
+
+
+async def test_the_stream_switch_says_why_litellm_cannot_stream(dirs):
+    from textual.widgets import Checkbox
+
+    write_config(dirs, 'profile = "gw"\n[profiles.gw]\ndialect = "litellm"\nbase_url = "http://127.0.0.1:9/v1"\nkey_required = false\n')
+    async with running_app() as (app, pilot):
+        stream = app.query_one("#p-stream", Checkbox)
+        assert stream.disabled and "three times, each billed" in str(stream.tooltip)

@@ -21,6 +21,7 @@ CORE = [
     "imagegen_tui.config_save",
     "imagegen_tui.console",
     "imagegen_tui.crashlog",
+    "imagegen_tui.dialects",
     "imagegen_tui.edits",
     "imagegen_tui.endpoint",
     "imagegen_tui.estimate",

@@ -10,6 +10,8 @@ import httpx
 import jsonschema
 import pytest
 
+from imagegen_tui.config import Profile
+from imagegen_tui.dialects import DIALECTS
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_QUALITIES, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS, caps_for_model, with_overrides
 from imagegen_tui.request import EditRequest, ImageRequest, InputImage
 
@@ -62,6 +64,16 @@ def test_request_body_matches_spec(params):
     REQUEST.validate(body)
     for key, value in params.items():
         assert body[key] == value
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("params", [{}, {"n": 1, "size": "1024x1024"}, {"model": "dall-e-3", "size": "1024x1024"}], ids=["defaults", "n,size", "dall-e-3"])
+def test_every_dialects_body_matches_spec(dialect, params):
+    """A dialect changes what may be asked and how the key travels, never the body's shape."""
+    params = dict(params)
+    profile = Profile("p", base_url="http://127.0.0.1:9/v1", dialect=dialect, model=params.pop("model", "gpt-image-2"))
+    caps = profile.caps()
+    REQUEST.validate(ImageRequest(prompt="a lighthouse at dusk", model=profile.model, **params).validate(caps).body(caps))
 
 
 def test_strict_validator_catches_unknown_fields():

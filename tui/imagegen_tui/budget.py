@@ -155,6 +155,7 @@ def _line(scope: str, period: str, limit: float, entries: list[LedgerEntry], con
     unpriced: set[str] = set()
     unestimated = 0
     for entry in entries:
+        spent += entry.gateway_cost  # the gateway's own bill, where it sent one
         if entry.spend.images or entry.spend.output_tokens or entry.spend.without_usage:
             part = cost(entry.spend, config.prices.get(entry.model))
             if part is None:

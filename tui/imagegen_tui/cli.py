@@ -72,9 +72,19 @@ def build_parser(*, commands_too: bool = True) -> argparse.ArgumentParser:
     edit.add_argument("--fidelity", dest="input_fidelity", metavar="high|low", help="high or low: how closely to keep the inputs' faces and style (not on gpt-image-1-mini)")
     _request_options(edit, edit=True)
 
-    cfg = commands.add_parser("config", help="show the configuration", description="Where the config file is, and what is in effect (keys masked).")
-    cfg.add_argument("action", choices=("path", "show"))
+    from imagegen_tui.dialects import DIALECTS
+
+    cfg = commands.add_parser(
+        "config", help="show the configuration, or add a profile",
+        description="Where the config file is, and what is in effect (keys masked); add-profile NAME --dialect D writes a ready "
+        "profile for that kind of server into the file, leaving the rest of it as it is.",
+    )
+    cfg.add_argument("action", choices=("path", "show", "add-profile"))
+    cfg.add_argument("name", nargs="?", help="(add-profile) the new profile's name")
     cfg.add_argument("--json", action="store_true", help="(show) print JSON")
+    cfg.add_argument("--dialect", metavar="D", help="(add-profile) what the server speaks: " + ", ".join(DIALECTS))
+    cfg.add_argument("--base-url", metavar="URL", help="(add-profile) the server's address (default: the dialect's usual one)")
+    cfg.add_argument("--model", metavar="MODEL", help="(add-profile) the model to use (default: the dialect's usual one)")
 
     from imagegen_tui import cli_history
 
@@ -695,6 +705,8 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
             for i in outcome.saved
         ],
         "usage": result.usage.__dict__ if result.usage else None,
+        "gateway_cost": result.gateway_cost,  # what a gateway said it billed (USD), else null
+        "key_spend": result.key_spend,  # what the gateway's key has spent in all, else null
         "elapsed": round(result.elapsed, 3),
         "revised_prompt": revised,
         "request_id": result.request_id,
@@ -708,6 +720,10 @@ def _config(args: argparse.Namespace) -> int:
 
         say(str(args.config or paths.config_file()))
         return EXIT_OK
+    if args.action == "add-profile":
+        return _add_profile(args)
+    if args.name is not None:
+        raise Failure(ErrorKind.USAGE, f"config {args.action} takes no name (only add-profile does)")
     from imagegen_tui.config import describe, load_config
     from imagegen_tui.errors import ConfigError
 
@@ -728,7 +744,8 @@ def _config(args: argparse.Namespace) -> int:
     for name, p in info["profiles"].items():
         key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
         marker = "*" if name == info["active_profile"] else " "
-        say(f"{marker} {name}: {p['base_url']}  model {p['model']}  key {key}")
+        spoken = "" if p["dialect"] == "openai" else f"  dialect {p['dialect']}"
+        say(f"{marker} {name}: {p['base_url']}{spoken}  model {p['model']}  key {key}")
     for scope, limits in info["budgets"].items():
         parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
         say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")
@@ -738,6 +755,25 @@ def _config(args: argparse.Namespace) -> int:
         say(f"not ready: {problem}")
     for warning in info["warnings"]:
         warn(warning)
+    return EXIT_OK
+
+
+def _add_profile(args: argparse.Namespace) -> int:
+    """Write the block, then say what was written and how to use it."""
+    from imagegen_tui import paths
+    from imagegen_tui.config_save import add_profile
+    from imagegen_tui.errors import ConfigError
+
+    if not args.name or not args.dialect:
+        raise Failure(ErrorKind.USAGE, "usage: imagegen-tui config add-profile NAME --dialect D [--base-url URL] [--model MODEL]")
+    path = args.config or paths.config_file()
+    try:
+        block = add_profile(path, args.name, args.dialect, args.base_url, args.model)
+    except ConfigError as exc:
+        raise exc.failure() from None
+    import shlex
+
+    say(f"added to {path}:\n\n{block.rstrip()}\n\nuse it with --profile {shlex.quote(args.name)}")
     return EXIT_OK
 
 

@@ -203,8 +203,14 @@ def _show(store: HistoryStore, g: Generation, args: argparse.Namespace, config: 
         say(f"elapsed:    {g.elapsed:.1f} s" + (f"   request {g.request_id}" if g.request_id else ""))
     if g.total_tokens is not None or g.input_tokens is not None:
         text = f"input {g.input_tokens} tokens, output {g.output_tokens}, total {g.total_tokens}"
-        text += f"; cost {spent:.4f}" if spent is not None else "; cost unknown (no price set for this model)" if g.status == "done" else ""
+        if g.gateway_cost is None:
+            text += f"; cost {spent:.4f}" if spent is not None else "; cost unknown (no price set for this model)" if g.status == "done" else ""
         say(f"usage:      {text}")
+    if g.gateway_cost is not None:  # preferred to our own figure, which is shown beside it
+        from imagegen_tui.prices import cost
+
+        ours = cost(g.spend(), config.prices.get(g.model))
+        say(f"billed:     {g.gateway_cost:.4f} by the gateway" + (f" (at your prices: {ours:.4f})" if ours is not None else ""))
     if g.error_message:
         say(f"error:      [{g.error_kind}] {g.error_message}")
     if g.note:

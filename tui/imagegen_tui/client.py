@@ -31,6 +31,7 @@ from imagegen_tui.results import (
     image_entries,
     is_data_url,
     parse_json_body,
+    reported_cost,
     verify_image,
 )
 from imagegen_tui.retry import server_asked_delay
@@ -198,6 +199,8 @@ class ImagesClient:
                 request_id=", ".join(p.request_id for p in parts if p.request_id) or None,
                 echoed=parts[0].echoed,
                 notes=[note for part in parts for note in part.notes],
+                gateway_cost=None if any(p.gateway_cost is None for p in parts) else sum(p.gateway_cost or 0.0 for p in parts),
+                key_spend=max((p.key_spend for p in parts if p.key_spend is not None), default=None),
             )
         result.notes += format_notes(result.images, payload.asked_format)
         return result
@@ -224,7 +227,7 @@ class ImagesClient:
         self, payload: _Payload, wanted: int, on_partial: PartialCallback | None, index: int, call: _Call
     ) -> GenerationResult:
         url = self._url(payload.route)
-        headers = self._headers(url)
+        headers = {**self._headers(url), **self.endpoint.image_headers}
         headers["Accept"] = "text/event-stream" if payload.stream else "application/json"
         try:
             async with self._http.stream("POST", url, **payload.content, headers=headers, extensions={"trace": call.trace}) as response:
@@ -245,6 +248,9 @@ class ImagesClient:
                 except UnusableAnswer as exc:
                     raise _AttemptFailed(self._bad_answer(str(exc), request_id), sent=True, headers={}) from None
                 result.request_id = request_id
+                if (billed := reported_cost(response.headers.get("x-litellm-response-cost"))) is not None:
+                    result.gateway_cost = billed
+                result.key_spend = reported_cost(response.headers.get("x-litellm-key-spend"))
                 return result
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _AttemptFailed(self._transport_error(exc), sent=False, headers={}) from None
@@ -257,7 +263,10 @@ class ImagesClient:
     def _headers(self, url: str) -> dict[str, str]:
         headers = {"User-Agent": f"imagegen-tui/{__version__}", **self.endpoint.headers}
         if self.endpoint.api_key and self.endpoint.same_origin(url):
-            headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+            if self.endpoint.key_header.lower() == "authorization":
+                headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+            else:
+                headers[self.endpoint.key_header] = self.endpoint.api_key
         return headers
 
     async def _read_json(self, raw: bytes, wanted: int) -> GenerationResult:
@@ -276,6 +285,7 @@ class ImagesClient:
             usage=Usage.parse(body.get("usage")),
             echoed=echoed_params(body),
             notes=notes,
+            gateway_cost=reported_cost(usage.get("cost")) if isinstance(usage := body.get("usage"), dict) else None,  # OpenRouter's
         )
 
     async def _read_stream(

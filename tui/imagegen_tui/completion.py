@@ -84,6 +84,7 @@ def _known_values() -> dict[str, tuple[str, ...]]:
     """The values the request's checks know for options argparse does not check, by dest."""
     from imagegen_tui import models
     from imagegen_tui.config import GRAPHICS
+    from imagegen_tui.dialects import DIALECTS
 
     known_models = ("gpt-image-2", "gpt-image-1", "dall-e-3", "dall-e-2")
     caps = [models.caps_for_model(model) for model in known_models]
@@ -95,6 +96,7 @@ def _known_values() -> dict[str, tuple[str, ...]]:
         "moderation": models.MODERATIONS,
         "input_fidelity": models.INPUT_FIDELITIES,
         "graphics": GRAPHICS,
+        "dialect": tuple(DIALECTS),
     }
 
 

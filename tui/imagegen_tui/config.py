@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 
 from imagegen_tui import paths
 from imagegen_tui.budget import Budget, parse_budget
+from imagegen_tui.dialects import DEFAULT as DEFAULT_DIALECT
+from imagegen_tui.dialects import DIALECTS, Dialect, dialect_problem
+from imagegen_tui.dialects import apply as dialect_caps
 from imagegen_tui.endpoint import PROXY_SCHEMES, Endpoint, shown_proxy
 from imagegen_tui.errors import ConfigError, check_keys, nearest
 from imagegen_tui.models import ModelCaps, caps_for_model, with_overrides
@@ -70,6 +73,11 @@ class Profile:
     proxy: str | None = field(default=None, repr=False)  # overrides HTTPS_PROXY & co.; may hold a password
     ca_bundle: str | None = None  # a PEM file of CAs trusted besides the usual ones (a company's)
     verify: bool = True  # false: certificates are not checked, and every run says so (warning)
+    dialect: str = DEFAULT_DIALECT  # what the server speaks (dialects.py); checked when read
+
+    @property
+    def speaks(self) -> Dialect:
+        return DIALECTS[self.dialect]
 
     def key(self, environ: Mapping[str, str]) -> str | None:
         if self.api_key:
@@ -106,14 +114,14 @@ class Profile:
 
     def caps(self, model: str | None = None) -> ModelCaps:
         c = self.capabilities
-        base = caps_for_model(model or self.model)
+        own = caps_for_model(model or self.model)
         return with_overrides(
-            base,
+            dialect_caps(own, self.speaks),
             sizes=c.sizes,
             qualities=c.qualities,
             transparent_background=c.transparent_background,
             custom_sizes=c.custom_sizes,
-            streaming=None if base.wants_response_format else c.streaming,  # dall-e never streams
+            streaming=None if own.wants_response_format else c.streaming,  # dall-e never streams
             edits=c.edits,
         )
 
@@ -135,6 +143,8 @@ class Profile:
             ca_bundle=self.ca_bundle,
             verify=self.verify,
             direct=self.demo,
+            key_header=self.speaks.key_header,
+            image_headers=dict(self.speaks.image_headers),
         )
 
 
@@ -379,6 +389,10 @@ def _file_profile(name: str, table: dict[str, Any], builtin: Profile | None) -> 
         close = nearest(name, ("model-go", "openai", DEMO))
         hint = f"; did you mean [profiles.{close}]?" if close else ""
         raise ConfigError(f"a new profile needs a base_url{hint}", key=f"profiles.{name}")
+    if builtin is None and isinstance(table.get("dialect"), str) and table["dialect"] in DIALECTS:
+        # a new profile of a dialect takes its key variable and key rule unless it says otherwise
+        spoken = DIALECTS[table["dialect"]]
+        builtin = Profile(name=name, api_key_env=spoken.api_key_env, key_required=spoken.key_required)
     return profile_from_table(name, table, builtin or Profile(name=name))
 
 
@@ -449,9 +463,11 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
     where = f"profiles.{name}"
     check_keys(table, _PROFILE_KEYS, where)
     values: dict[str, Any] = {}
-    for key in ("base_url", "api_key", "api_key_env", "model"):
+    for key in ("base_url", "api_key", "api_key_env", "model", "dialect"):
         if key in table:
             values[key] = _expect(table[key], str, f"{where}.{key}")
+    if "dialect" in values and (wrong := dialect_problem(values["dialect"])) is not None:
+        raise ConfigError(wrong, key=f"{where}.dialect")
     if "proxy" in table:
         values["proxy"] = _proxy(_expect(table["proxy"], str, f"{where}.proxy"), f"{where}.proxy")
     if "ca_bundle" in table:
@@ -558,6 +574,7 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
             "api_key_from": source,
             "api_key_env": profile.api_key_env,
             "key_required": profile.key_required and not profile.demo,
+            "dialect": profile.dialect,
             "model": profile.model,
             "models": list(profile.models),
             "timeout": profile.timeout,

@@ -118,3 +118,59 @@ def _merge(table: Any, before: Mapping[str, Any], after: Mapping[str, Any], *, f
         if created:  # a table whose changes are all tables (profiles, prices) needs no header
             table[key] = tomlkit.table(is_super_table=all(isinstance(v, dict) for k, v in new.items() if old.get(k) != v))
         _merge(table[key], old, new, fresh=created)
+
+
+def add_profile(path: Path, name: str, dialect: str, base_url: str | None = None, model: str | None = None) -> str:
+    """Append a ready `[profiles.NAME]` block for `dialect` to the file, leaving every other
+    byte of it as it was; returns the block as written. Refuses (ConfigError) a name already
+    taken, a dialect that does not exist, a missing address or model the dialect cannot
+    supply, and a file that does not read cleanly now: the result is checked as load_config
+    would read it before anything is written."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    from imagegen_tui.config import _read, default_config
+    from imagegen_tui.dialects import DIALECTS, dialect_problem
+
+    where = f"profiles.{name}"
+    if (wrong := dialect_problem(dialect)) is not None:
+        raise ConfigError(wrong, key="--dialect")
+    spoken = DIALECTS[dialect]
+    base_url = base_url or spoken.base_url
+    if base_url is None:
+        example = " (https://RESOURCE.openai.azure.com/openai/v1)" if dialect == "azure" else ""
+        raise ConfigError(f"{spoken.title} has no usual address: give the server's with --base-url{example}", key="--base-url")
+    model = model or spoken.model
+    if model is None:
+        raise ConfigError(f"{spoken.title} runs whatever model it was started with: name it with --model", key="--model")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot be read ({exc})", file=path) from None
+    try:
+        document = tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(f"is not valid TOML ({exc}); fix it first", line=exc.line, file=path) from None
+    if name in document.get("profiles", {}):
+        raise ConfigError("already exists: pick another name, or edit it in the file", key=where, file=path)
+    block = tomlkit.table()
+    block.add(tomlkit.comment(f"{spoken.title}; added by imagegen-tui config add-profile"))
+    block["dialect"] = dialect
+    block["base_url"] = base_url
+    block["model"] = model
+    if spoken.api_key_env:
+        block["api_key_env"] = spoken.api_key_env
+    if not spoken.key_required:
+        block["key_required"] = False
+    addition = tomlkit.document()
+    addition.add("profiles", tomlkit.table(is_super_table=True))
+    addition["profiles"][name] = block  # type: ignore[index]
+    written = addition.as_string()
+    result = (text.rstrip("\n") + "\n\n" if text.strip() else "") + written
+    check = default_config({})
+    if (problem := _read(check, result.encode("utf-8"), path)) is not None:
+        raise ConfigError(f"not changed: with the new profile it would not read ({problem.message})", key=problem.key, line=problem.line, file=path)
+    write_private(path, result)
+    return written

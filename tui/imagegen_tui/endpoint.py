@@ -27,6 +27,8 @@ class Endpoint:
     ca_bundle: str | None = None  # a PEM file of CAs trusted besides the usual ones
     verify: bool = True  # false: certificates are not checked (the profile is warned about)
     direct: bool = False  # the embedded demo server, on this machine: never through a proxy
+    key_header: str = "Authorization"  # how the key travels: "Authorization: Bearer KEY", or Azure's "api-key: KEY"
+    image_headers: Mapping[str, str] = field(default_factory=dict)  # the dialect's, on every image call (dialects.py)
 
     @property
     def host(self) -> str:

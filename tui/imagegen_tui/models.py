@@ -37,6 +37,8 @@ class ModelCaps:
     streaming: bool = False
     edits: bool = True  # POST /images/edits: not every model has it, nor every gateway
     input_fidelity: bool = True  # edits' input_fidelity; gpt-image-1-mini does not take it
+    any_size: bool = False  # custom sizes need not follow gpt-image-2's rules (local servers draw any WxH)
+    streaming_note: str | None = None  # why streaming is off, when the dialect knows (dialects.py)
 
 
 _DALL_E_2 = ModelCaps(

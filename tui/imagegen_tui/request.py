@@ -103,7 +103,7 @@ class _Request:
                 choices = ", ".join(caps.sizes)
                 extra = " or a custom WxH" if caps.custom_sizes else ""
                 bad("size", f"{self.size!r} is not offered for {self.model}; choose {choices}{extra}")
-            elif problem := custom_size_problem(*dims):
+            elif not caps.any_size and (problem := custom_size_problem(*dims)):
                 bad("size", problem)
         if self.quality is not None and self.quality not in caps.qualities:
             bad("quality", f"{self.quality!r} is not offered for {self.model}; choose {', '.join(caps.qualities)}")
@@ -119,7 +119,7 @@ class _Request:
             elif not 0 <= self.partial_images <= 3:
                 bad("partial_images", f"must be between 0 and 3 (got {self.partial_images})")
         if self.stream and not caps.streaming:
-            bad("stream", f"streaming is not enabled for {self.model} in this profile")
+            bad("stream", caps.streaming_note or f"streaming is not enabled for {self.model} in this profile")
 
     def _check_gpt_options(self, caps: ModelCaps, bad: Problem) -> None:
         if self.output_format is not None and self.output_format not in FORMATS:

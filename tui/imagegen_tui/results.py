@@ -83,6 +83,20 @@ class GenerationResult:
     echoed: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)  # what a person should know about the answer
+    gateway_cost: float | None = None  # what a gateway says it billed (x-litellm-response-cost, usage.cost), in USD
+    key_spend: float | None = None  # what the gateway's key has spent in all (x-litellm-key-spend), in USD
+
+
+def reported_cost(value: Any) -> float | None:
+    """A gateway's figure in USD (a header's text or a JSON number), or None for anything that
+    is not a finite, non-negative number: a wrong figure must not enter the ledger."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 0 <= number < float("inf") else None
 
 
 def decode_b64(text: Any) -> bytes:

@@ -174,10 +174,11 @@ async def _save(request: AnyRequest, result: GenerationResult, target: SaveTarge
         sentence = recovery.unsaved_sentence(target.folder, unsaved, kept, len(result.images), row.id, chosen=chosen)
         await row.update(
             "record the images", HistoryStore.complete, unsaved.saved + kept.images, usage,
-            elapsed=result.elapsed, request_id=result.request_id, error=("unsaved", sentence),
+            elapsed=result.elapsed, request_id=result.request_id, error=("unsaved", sentence), gateway_cost=result.gateway_cost,
         )
         raise OutputError(sentence, ErrorKind.UNSAVED, unsaved.saved) from unsaved.cause
-    await row.update("record the images", HistoryStore.complete, saved, usage, elapsed=result.elapsed, request_id=result.request_id)
+    await row.update("record the images", HistoryStore.complete, saved, usage, elapsed=result.elapsed, request_id=result.request_id,
+                     gateway_cost=result.gateway_cost)
     return saved
 
 

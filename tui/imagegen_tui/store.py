@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX generations_sweep ON generations(sweep_id, id) WHERE sweep_id IS NOT NULL",
         "CREATE INDEX generations_batch ON generations(batch_key) WHERE batch_key IS NOT NULL",
     ),
+    (  # 6: what a gateway said it billed (LiteLLM's x-litellm-response-cost, usage.cost), in USD; preferred to our estimate
+        "ALTER TABLE generations ADD COLUMN gateway_cost REAL",
+        # only the billed rows, covering what stats take away from the priced totals: stats
+        # without a gateway read nothing more
+        """CREATE INDEX generations_billed ON generations(created_at, status, model, profile, day, gateway_cost, image_count,
+            input_tokens, output_tokens, total_tokens, input_text_tokens, input_image_tokens) WHERE gateway_cost IS NOT NULL""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -219,6 +226,7 @@ class Generation:
     parent_id: int | None
     image_count: int
     kind: str = "generate"  # or "edit"
+    gateway_cost: float | None = None  # what the gateway billed, when it said so
     provenance: Provenance = field(default_factory=Provenance)
     images: list[StoredImage] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)  # an edit's inputs and mask, in order
@@ -240,8 +248,11 @@ class Generation:
         return f"re-run of #{self.parent_id}" if self.parent_id else None
 
     def cost(self, prices: Mapping[str, Price]) -> float | None:
-        """What it cost at these prices; None when unknown or when it did not finish."""
-        return cost(self.spend(), prices.get(self.model)) if self.status == "done" else None
+        """What it cost: the gateway's bill when it sent one, else at these prices; None when
+        unknown or when it did not finish."""
+        if self.status != "done":
+            return None
+        return self.gateway_cost if self.gateway_cost is not None else cost(self.spend(), prices.get(self.model))
 
     def spend(self) -> Spend:
         if self.status != "done":
@@ -399,6 +410,7 @@ class LedgerEntry:
     model: str
     spend: Spend
     active: tuple[tuple[str | None, str | None, int, str], ...] = ()  # (size, quality, n, kind) of each
+    gateway_cost: float = 0.0  # what gateways billed, in USD, for the generations `spend` leaves out
 
 
 @dataclass
@@ -570,18 +582,19 @@ class HistoryStore:
 
     def complete(
         self, gen_id: int, images: Sequence[SavedImage], usage: Usage, *, elapsed: float | None, request_id: str | None,
-        error: tuple[str, str] | None = None,
+        error: tuple[str, str] | None = None, gateway_cost: float | None = None,
     ) -> None:
         """Record an answer: `done`, or `failed` with `error` (kind, message) when the images it
-        brought could not all be saved; either way its usage and images are kept."""
+        brought could not all be saved; either way its usage, the gateway's bill and its images
+        are kept."""
         kind, message = error or (None, None)
         with self._write() as db:
             db.execute(
                 """UPDATE generations SET status = ?, error_kind = ?, error_message = ?, finished_at = ?, elapsed = ?,
                    request_id = ?, image_count = ?, input_tokens = ?, output_tokens = ?, total_tokens = ?,
-                   input_text_tokens = ?, input_image_tokens = ? WHERE id = ?""",
+                   input_text_tokens = ?, input_image_tokens = ?, gateway_cost = ? WHERE id = ?""",
                 ("failed" if error else "done", kind, message, time.time(), elapsed, request_id, len(images), usage.input_tokens,
-                 usage.output_tokens, usage.total_tokens, usage.input_text_tokens, usage.input_image_tokens, gen_id),
+                 usage.output_tokens, usage.total_tokens, usage.input_text_tokens, usage.input_image_tokens, gateway_cost, gen_id),
             )
             self._insert_images(db, gen_id, images)
 
@@ -864,6 +877,7 @@ class HistoryStore:
             (since or 0,),
         )
         prices = prices or {}
+        billed = self._billed(key_sql, by, since or 0)
         out: dict[str, StatsRow] = {}
         for r in rows:
             key = str(r["grp"]) if key_sql else (r["model"] if by == "model" else "all")
@@ -876,14 +890,43 @@ class HistoryStore:
             s.total_tokens += int(r["total_tokens"])
             if r["status"] != "done":  # only finished generations are billed
                 continue
+            # what gateways billed counts at their bill; the rest at our prices
             spend = Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
-            part = cost(spend, prices.get(r["model"]))
+            rows, gateway = r["generations"], 0.0
+            if (paid := billed.get((key, r["model"]))) is not None:
+                count, gateway, theirs = paid
+                rows -= count
+                spend = Spend(*(mine - its for mine, its in zip(astuple(spend), astuple(theirs))))
+            ours = cost(spend, prices.get(r["model"])) if rows else 0.0
+            part = None if ours is None else ours + gateway
             if part is None:
                 s.unpriced_models.append(r["model"])
                 s.cost = None
             elif s.cost is not None:
                 s.cost += part
         return sorted(out.values(), key=lambda row: row.key)
+
+    def _billed(self, key_sql: str | None, by: str | None, since: float) -> dict[tuple[str, str], tuple[int, float, Spend]]:
+        """Finished generations a gateway billed, per stats key and model: how many, their
+        bill, and their spend (which stats take out of what they price)."""
+        rows = self._read(
+            f"""SELECT {key_sql + ' AS grp, ' if key_sql else ''}model, count(*) AS generations, total(gateway_cost) AS gateway,
+                   total(image_count) AS images,
+                   total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
+                   total(input_image_tokens) AS image_tokens, total(output_tokens) AS output_tokens,
+                   count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
+               FROM generations INDEXED BY generations_billed
+               WHERE gateway_cost IS NOT NULL AND created_at >= ? AND status = 'done'
+               GROUP BY {'grp, ' if key_sql else ''}model""",
+            (since,),
+        )
+        return {
+            (str(r["grp"]) if key_sql else (r["model"] if by == "model" else "all"), r["model"]): (
+                r["generations"], r["gateway"],
+                Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"]),
+            )
+            for r in rows
+        }
 
     def usage_samples(self, model: str, size: str | None, quality: str | None, kind: str, limit: int, *, window: int = 5000) -> list[UsageSample]:
         """The newest finished generations of this model, size, quality and kind that reported
@@ -907,22 +950,29 @@ class HistoryStore:
         generations, and failed ones whose paid-for answer arrived (their usage is recorded),
         plus what is still queued or running. Read off the day index."""
         paid = self._read(
-            """SELECT profile, model, total(image_count) AS images,
+            """SELECT profile, model, gateway_cost IS NOT NULL AS billed, total(gateway_cost) AS gateway, total(image_count) AS images,
                    total(coalesce(input_text_tokens, input_tokens - coalesce(input_image_tokens, 0))) AS text_tokens,
                    total(input_image_tokens) AS image_tokens, total(output_tokens) AS output_tokens,
                    count(*) - count(coalesce(input_tokens, output_tokens, total_tokens)) AS without_usage
                FROM generations INDEXED BY generations_days
-               WHERE day >= ? AND (status = 'done' OR (status = 'failed' AND output_tokens IS NOT NULL))
-               GROUP BY profile, model""",
+               WHERE day >= ? AND (status = 'done' OR (status = 'failed' AND (output_tokens IS NOT NULL OR gateway_cost IS NOT NULL)))
+               GROUP BY profile, model, billed""",
             (since_day,),
         )
-        spent = {(r["profile"], r["model"]): Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
-                 for r in paid}
+        # a generation the gateway billed counts at its bill, the others at our prices
+        spent: dict[tuple[str, str], Spend] = {}
+        billed: dict[tuple[str, str], float] = {}
+        for r in paid:
+            key = (r["profile"], r["model"])
+            if r["billed"]:
+                billed[key] = r["gateway"]
+            else:
+                spent[key] = Spend(int(r["images"]), int(r["text_tokens"]), int(r["image_tokens"]), int(r["output_tokens"]), r["without_usage"])
         active: dict[tuple[str, str], list[tuple[str | None, str | None, int, str]]] = {}
         for r in self._read(f"SELECT profile, model, size, quality, n, kind FROM generations WHERE status IN {ACTIVE} AND day >= ?", (since_day,)):
             active.setdefault((r["profile"], r["model"]), []).append((r["size"], r["quality"], r["n"], r["kind"]))
-        return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())))
-                for profile, model in sorted(spent.keys() | active.keys())]
+        return [LedgerEntry(profile, model, spent.get((profile, model), Spend()), tuple(active.get((profile, model), ())), billed.get((profile, model), 0.0))
+                for profile, model in sorted(spent.keys() | billed.keys() | active.keys())]
 
     def _generations(self, sql: str, args: Sequence[Any]) -> list[Generation]:
         return self._build(self._read(sql, args))

@@ -53,6 +53,7 @@ class Studio:
         self.environ = os.environ if environ is None else environ
         self.state_file = state_file or StateFile()
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self.key_spend: dict[str, float] = {}  # per profile: what its gateway last said the key has spent (USD)
         self.quitting = False  # set when the app exits with jobs running: they become interrupted
         self._migrate()
 
@@ -333,7 +334,7 @@ class Studio:
                 on_event(event, row)
 
         try:
-            return await service.generate(
+            outcome = await service.generate(
                 self.config, profile, request, self.environ, store=self.store, parent_id=parent_id, sources=sources, provenance=provenance,
                 slot=self.slot(profile), on_partial=on_partial, on_event=heard, on_saved=on_saved,
             )
@@ -341,6 +342,9 @@ class Studio:
             if self.quitting and self.store and rows:
                 self.store.interrupt(rows[0])
             raise
+        if outcome.result.key_spend is not None:
+            self.key_spend[profile.name] = outcome.result.key_spend
+        return outcome
 
     async def test_connection(self, profile: Profile) -> str:
         """A sentence for the settings screen; makes no paid call."""

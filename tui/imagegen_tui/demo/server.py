@@ -37,9 +37,10 @@ EDIT_FIELDS = frozenset({
     "user", "input_fidelity", "stream", "partial_images", "response_format",
 })
 HANG_SECONDS = 600.0
-_DIRECTIVE = re.compile(r"#(fail|flaky|url|dataurl|bytes|sleep|photo|trickle|keepalive|huge|revised|extra|fewer)(?::([a-z0-9._]+))?(?::(\d+))?")
+_DIRECTIVE = re.compile(r"#(fail|flaky|url|dataurl|bytes|sleep|photo|trickle|keepalive|huge|revised|extra|fewer|billed|costed)(?::([a-z0-9._]+))?(?::(\d+))?")
 _OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
 KEEPALIVE_EVERY = 1.0
+GATEWAY_KEY_SPEND = "12.5"  # what #billed says the key has spent in all
 
 # Text that would drive a terminal or a markup renderer if shown raw: Rich/Textual markup, a
 # scenario tag, an OSC 52 clipboard write, a screen clear, a C1 CSI, and emoji that must survive.
@@ -138,6 +139,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.flaky: dict[str, int] = {}
         self.generation_requests = 0  # POSTs to the generations route, whatever their fate
         self.edit_requests = 0  # and to the edits route
+        self.image_headers: list[dict[str, str]] = []  # the headers of each of those POSTs, in order
         self.files: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -196,6 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.edit_requests += 1
             else:
                 self.server.generation_requests += 1
+            self.server.image_headers.append({name.lower(): value for name, value in self.headers.items()})
         if self._authorized():
             (self._edit if edits else self._generate)(raw)
 
@@ -277,6 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
         params["revised"] = EVIL if directives.get("revised", ("", ""))[0] == "evil" else None
         params["count"] = _image_count(params["n"], directives)
         params["data_url"] = (directives["dataurl"][0] or "base64") if "dataurl" in directives else None
+        # as a gateway that bills: LiteLLM's cost headers (#billed:USD), OpenRouter's usage.cost (#costed:USD)
+        params["billed"], params["costed"] = directives.get("billed", ("", ""))[0], directives.get("costed", ("", ""))[0]
         self._answer(prompt, params, failure, "url" in directives, float(directives.get("trickle", ("0", ""))[0] or 0), painter)
 
     def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float, painter: _Painter) -> None:
@@ -312,10 +317,13 @@ class _Handler(BaseHTTPRequestHandler):
             if p["revised"]:
                 entries[-1]["revised_prompt"] = p["revised"]
         answer = {"created": int(time.time()), "data": [] if failure == "empty" else entries, **_echo(p), "usage": _usage(prompt, p, painter.image_tokens)}
+        if p["costed"]:
+            answer["usage"]["cost"] = float(p["costed"])
         payload = json.dumps(answer).encode()
         if failure == "truncated":
             payload = payload[: len(payload) // 2]
-        self._send(200, payload, {"Content-Type": "application/json"}, pace)
+        billed = {"x-litellm-response-cost": p["billed"], "x-litellm-key-spend": GATEWAY_KEY_SPEND} if p["billed"] else {}
+        self._send(200, payload, {"Content-Type": "application/json", **billed}, pace)
 
     def _keepalive(self, every: float) -> None:
         """An SSE stream that only ever says it is alive, every `every` seconds: a client whose
@@ -364,9 +372,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         key = self.server.key
-        if key is None or self.headers.get("Authorization") == f"Bearer {key}":
+        if key is None or self.headers.get("Authorization") == f"Bearer {key}" or self.headers.get("api-key") == key:  # Azure's header too
             return True
-        given = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        given = (self.headers.get("Authorization") or self.headers.get("api-key") or "").removeprefix("Bearer ").strip()
         shown = f"{given[:3]}****{given[-4:]}" if len(given) > 10 else "****"
         self._error(401, "invalid_request_error", "invalid_api_key", f"Incorrect API key provided: {shown}.")
         return False

@@ -253,7 +253,9 @@ class ImagegenApp(TerminalApp):
         where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
         if self.studio.warning(self.profile):
             where += " (TLS NOT CHECKED)"
-        self.sub_title = f"{where} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
+        spent = self.studio.key_spend.get(self.profile.name)  # the gateway's word, once a call has brought it
+        key = f" · key spent ${spent:.2f}" if spent is not None else ""
+        self.sub_title = f"{where}{key} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
 
     def _after_first_page(self) -> None:
         self._load_recall()

@@ -439,8 +439,9 @@ class Preview(Vertical, can_focus=True):
 
     def _facts(self, g: Generation) -> Content:
         image = self.current_image
-        spent = g.cost(self.prices) if g.total_tokens is not None else None
-        facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent)
+        billed = g.gateway_cost is not None
+        spent = g.cost(self.prices) if g.total_tokens is not None or billed else None
+        facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent, billed)
         if origin := g.origin():  # first: where it came from is what a long line must not cut
             facts = line(origin) + Content("\n") + facts
         facts += _styles_line(g.provenance, g.prompt)
@@ -493,7 +494,7 @@ class _Shape(Protocol):
 
 def _fact_line(
     gen_id: int, created_at: float, model: str, image: _Shape | None, size: str | None, index: int, count: int,
-    elapsed: float | None, tokens: int | None, spent: float | None,
+    elapsed: float | None, tokens: int | None, spent: float | None, billed: bool = False,
 ) -> Content:
     """The line of facts under the picture; also what a job's result will most likely show,
     before it is recorded (Preview.prefetch)."""
@@ -507,7 +508,9 @@ def _fact_line(
     if elapsed is not None:
         parts.append(f"{elapsed:.1f} s")
     if tokens is not None:
-        parts.append(f"{tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
+        parts.append(f"{tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None and not billed else ""))
+    if billed and spent is not None:  # the gateway's own bill, not our estimate
+        parts.append(f"billed {spent:.3f}")
     return Content(visible("  ·  ".join(parts), newlines=False))
 
 

@@ -126,6 +126,7 @@ class ParamSidebar(VerticalScroll):
             stream = self.query_one("#p-stream", Checkbox)
             stream.value = bool(params.get("stream"))
             stream.disabled = not caps.streaming
+            stream.tooltip = text(caps.streaming_note) if caps.streaming_note and not caps.streaming else None  # why it is off (dialects.py)
             self._sync_enabled()
         finally:
             self.call_after_refresh(self._done_loading)
