@@ -10,7 +10,6 @@ import binascii
 import io
 import json
 import re
-import urllib.parse
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
