@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -132,3 +133,14 @@ def _set_size(fd: int, columns: int, rows: int) -> None:
 
 def python_argv(code: str) -> list[str]:
     return [sys.executable, "-c", code]
+
+
+def no_job_running(out: bytes) -> bool:
+    """The app's title, as last drawn, counts no running job: what `read_until` waits for before
+    ctrl+q, which asks first while a job runs (a job is done in the history a moment before its
+    worker has ended)."""
+    start = out.rfind(b"imagegen-tui\x1b[0m")  # the title's first segment
+    if start < 0:
+        return False
+    line = re.split(rb"\x1b\[\d+;\d+H", out[start:start + 400])[0]  # up to the next cursor move
+    return b"running" not in re.sub(rb"\x1b\[[0-9;]*m", b"", line)

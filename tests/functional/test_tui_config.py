@@ -10,7 +10,7 @@ import stat
 import sys
 
 from conftest import write_config
-from ptyproc import PtyProcess
+from ptyproc import PtyProcess, no_job_running
 from imagegen_tui.state import StateFile
 from test_tui import HAND_WRITTEN, history_rows, notices, running_app, settle, submit
 
@@ -55,6 +55,7 @@ def test_the_config_is_fixed_in_the_editor_without_leaving_the_app(dirs, tmp_pat
         app.read_until(lambda out: b"Config reloaded." in re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", out))
         app.send("a fox after the fix\r")
         app.read_until(lambda _: [row.status for row in history_rows()] == ["done"])
+        app.read_until(no_job_running)
         app.send("\x11")  # ctrl+q
         assert app.wait(20) == 0
     assert dirs.config_file.read_text() == 'profile = "demo"\n'

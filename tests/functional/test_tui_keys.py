@@ -12,7 +12,7 @@ import sys
 from textual.widgets import DataTable
 
 from conftest import write_config
-from ptyproc import PtyProcess
+from ptyproc import PtyProcess, no_job_running
 from test_tui import history_rows, notices, running_app, settle, submit
 from imagegen_tui.ui.widgets.history import HistoryList
 from imagegen_tui.ui.widgets.prompt import PromptArea
@@ -135,6 +135,7 @@ def test_the_prompt_is_written_in_the_users_editor_on_a_real_terminal(dirs, tmp_
         app.read_quiet(0.5, timeout=5)
         app.send("\r")
         app.read_until(lambda _: [row.status for row in history_rows()] == ["done"])
+        app.read_until(no_job_running)
         app.send("\x11")  # ctrl+q
         assert app.wait(20) == 0
     failed, edited = [json.loads(line) for line in log.read_text().splitlines()]
