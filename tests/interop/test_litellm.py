@@ -29,7 +29,7 @@ from imagegen_tui.store import HistoryStore
 
 LITELLM = os.environ.get("IMAGEGEN_TUI_LITELLM")
 UPSTREAM_KEY = "upstream-key-1234567890"
-MASTER_KEY = "sk-master-key-1234567890"
+MASTER_KEY = "sk-fake-not-a-key-litellm-master"  # LiteLLM wants sk-; a proxy the test starts and stops
 READY_WITHIN = 90.0  # seconds; about 13 on a quiet 2-core machine
 
 pytestmark = [

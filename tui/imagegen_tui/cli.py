@@ -391,16 +391,21 @@ def run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
 
 
+def usable_profile(args: argparse.Namespace, config: Any) -> Any:
+    """The profile --profile names (else the active one) when it can send."""
+    from imagegen_tui.errors import ConfigError
+
+    try:
+        return config.usable_profile(os.environ, args.profile)
+    except ConfigError as exc:
+        raise exc.failure() from None
+
+
 def sending_profile(args: argparse.Namespace, config: Any) -> Any:
     """The profile --profile names (else the active one) when it can send, with --timeout."""
     from dataclasses import replace
 
-    from imagegen_tui.errors import ConfigError
-
-    try:
-        profile = config.usable_profile(os.environ, args.profile)
-    except ConfigError as exc:
-        raise exc.failure() from None
+    profile = usable_profile(args, config)
     if args.timeout is not None:
         if args.timeout <= 0:
             raise Failure(ErrorKind.USAGE, "--timeout must be positive")

@@ -28,12 +28,9 @@ def run(args: argparse.Namespace, config: Any) -> int:
     import asyncio
 
     from imagegen_tui import cli, model_list
-    from imagegen_tui.errors import ConfigError, ImageAPIError
+    from imagegen_tui.errors import ImageAPIError
 
-    try:
-        profile = config.usable_profile(os.environ, args.profile)
-    except ConfigError as exc:
-        raise exc.failure() from None
+    profile = cli.usable_profile(args, config)
     if warning := profile.warning():
         warn(warning)
     try:

@@ -14,21 +14,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagegen_tui import paths
 from imagegen_tui.config import Capabilities, Config, Profile
 from imagegen_tui.errors import ConfigError
 from imagegen_tui.privatefile import write_private
 
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+
 
 def save_config(config: Config) -> Path:
     """Write what changed since the file was read (nothing at all when nothing did). Refuses
     while the file as loaded had a problem, or when it no longer parses, so the user's text is
     never lost."""
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     path = config.path or paths.config_file()
     if config.error is not None:
         raise ConfigError(f"not saved, because it has a problem; fix it first ({config.error.message})", key=config.error.key, line=config.error.line, file=path)
@@ -37,16 +37,7 @@ def save_config(config: Config) -> Path:
     before = _with_bases(settings_tree(config._loaded), config)
     if after == before:
         return path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not saved: the file on disk cannot be read now ({exc})", file=path) from None
-    try:
-        document = tomlkit.parse(text)
-    except ParseError as exc:
-        raise ConfigError(f"not saved: the file on disk is no longer valid TOML ({exc}); fix it first", line=exc.line, file=path) from None
+    text, document = _parsed(path, "not saved: the file on disk cannot be read now", "not saved: the file on disk is no longer valid TOML")
     _merge(document, before, after)
     written = document.as_string()
     if written.endswith("\n\n") and not text.endswith("\n\n"):  # a table added last: no blank line at the end
@@ -127,7 +118,6 @@ def add_profile(path: Path, name: str, dialect: str, base_url: str | None = None
     supply, and a file that does not read cleanly now: the result is checked as load_config
     would read it before anything is written."""
     import tomlkit
-    from tomlkit.exceptions import ParseError
 
     from imagegen_tui.config import _read, default_config
     from imagegen_tui.dialects import DIALECTS, dialect_problem
@@ -143,16 +133,7 @@ def add_profile(path: Path, name: str, dialect: str, base_url: str | None = None
     model = model or spoken.model
     if model is None:
         raise ConfigError(f"{spoken.title} runs whatever model it was started with: name it with --model", key="--model")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot be read ({exc})", file=path) from None
-    try:
-        document = tomlkit.parse(text)
-    except ParseError as exc:
-        raise ConfigError(f"is not valid TOML ({exc}); fix it first", line=exc.line, file=path) from None
+    text, document = _parsed(path, "cannot be read", "is not valid TOML")
     if name in document.get("profiles", {}):
         raise ConfigError("already exists: pick another name, or edit it in the file", key=where, file=path)
     block = tomlkit.table()
@@ -174,3 +155,21 @@ def add_profile(path: Path, name: str, dialect: str, base_url: str | None = None
         raise ConfigError(f"not changed: with the new profile it would not read ({problem.message})", key=problem.key, line=problem.line, file=path)
     write_private(path, result)
     return written
+
+
+def _parsed(path: Path, unreadable: str, invalid: str) -> tuple[str, TOMLDocument]:
+    """The user's file as text and as a document tomlkit edits without losing its comments (a
+    missing file is empty); ConfigError saying `unreadable` or `invalid`, with why."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{unreadable} ({exc})", file=path) from None
+    try:
+        return text, tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(f"{invalid} ({exc}); fix it first", line=exc.line, file=path) from None
