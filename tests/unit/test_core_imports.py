@@ -25,6 +25,7 @@ CORE = [
     "imagegen_tui.edits",
     "imagegen_tui.endpoint",
     "imagegen_tui.estimate",
+    "imagegen_tui.extras",
     "imagegen_tui.errors",
     "imagegen_tui.history_import",
     "imagegen_tui.imaging",

@@ -114,7 +114,7 @@ def test_extras_are_named_from_the_one_vocabulary():
 def test_each_dialect_says_how_edits_are_sent():
     shapes = {name: dialect.edits for name, dialect in DIALECTS.items()}
     assert shapes == {
-        "openai": "multipart", "litellm": "multipart", "azure": "multipart", "gemini": None, "localai": None,
+        "openai": "multipart", "litellm": "multipart", "azure": "multipart", "gemini": None, "localai": "inpainting",
         "sd-server": "multipart", "vllm-omni": "multipart", "textgen": None, "ollama": "json",
     }
 

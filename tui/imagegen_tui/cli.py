@@ -382,6 +382,23 @@ def parameter_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
         command.add_argument("--moderation", help="auto, low")
     command.add_argument("--style", action="append", dest="styles", default=[], metavar="NAME", help="apply this style of the config's [styles] (repeatable: in order); options given here win over its parameters")
     command.add_argument("--user", help="end-user id passed to the provider")
+    extra = command.add_argument_group("extra parameters", "for servers that take them (local servers, gateways; not OpenAI): "
+                                       "said in one vocabulary, sent under each server's own names (README: Backends)")
+    extra.add_argument("--seed", type=int, help="random seed: the same seed and settings draw the same picture")
+    extra.add_argument("--steps", type=int, help="denoising steps")
+    extra.add_argument("--guidance", type=float, help="guidance (CFG) scale")
+    extra.add_argument("--negative", metavar="TEXT", help="negative prompt: what the picture should not have")
+    extra.add_argument("--set", action="append", dest="settings", default=[], type=_setting, metavar="KEY=VALUE",
+                       help="any extra field, the value read as TOML (42, 7.5, true, \"text\"; else as text); repeatable; KEY= drops a profile default")
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    from imagegen_tui.extras import parse_setting
+
+    try:
+        return parse_setting(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_options(command: argparse.ArgumentParser) -> None:
@@ -414,11 +431,18 @@ def sending_profile(args: argparse.Namespace, config: Any) -> Any:
 
 
 def request_params(args: argparse.Namespace, profile: Any) -> dict[str, Any]:
-    """The image parameters from the command line, the profile's model by default."""
+    """The image parameters from the command line, the profile's model and extras by default."""
+    from imagegen_tui.extras import merged, value_problem
+
+    named = {key: getattr(args, key) for key in ("seed", "steps", "guidance", "negative") if getattr(args, key) is not None}
+    for key, value in named.items():
+        if (problem := value_problem(key, value)) is not None:
+            raise Failure(ErrorKind.USAGE, f"--{key}: {problem}")
     return {
         "model": args.model or profile.model, "n": args.n, "size": args.size, "quality": args.quality, "background": args.background,
         "output_format": args.output_format, "output_compression": args.output_compression, "user": args.user,
         "stream": getattr(args, "stream", False), "partial_images": getattr(args, "partial_images", None),
+        "extra": merged(profile.extra, dict(args.settings), named) or None,
     }
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from imagegen_tui.console import note, say, say_result
 from imagegen_tui.errors import ErrorKind, Failure, InvalidRequest
+from imagegen_tui.extras import shown
 from imagegen_tui.statuses import STATUSES
 from imagegen_tui.textsafe import one_line
 
@@ -197,8 +198,10 @@ def _show(store: HistoryStore, g: Generation, args: argparse.Namespace, config: 
         say(f"typed:      {g.provenance.typed_prompt}")
         say(f"styles:     {', '.join(g.provenance.styles)}")
     say(f"profile:    {g.profile} ({g.provider})")
-    params = ", ".join(f"{k}={v}" for k, v in g.params.items() if v not in (None, False))
+    params = ", ".join(f"{k}={v}" for k, v in g.params.items() if v not in (None, False) and k != "extra")
     say(f"parameters: {params}")
+    if extra := g.params.get("extra"):
+        say(f"extras:     {one_line(shown(extra))}")
     if g.elapsed is not None:
         say(f"elapsed:    {g.elapsed:.1f} s" + (f"   request {g.request_id}" if g.request_id else ""))
     if g.total_tokens is not None or g.input_tokens is not None:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from imagegen_tui import __version__
+from imagegen_tui.dialects import DIALECTS
 from imagegen_tui.endpoint import Endpoint
 from imagegen_tui.errors import ErrorKind, ImageAPIError, redact
 from imagegen_tui.models import ModelCaps
@@ -46,6 +47,7 @@ PartialCallback = Callable[[int, int, ImagePayload], None]
 
 GENERATIONS = "images/generations"
 EDITS = "images/edits"
+INPAINTING = "images/inpainting"  # LocalAI's, in place of edits
 
 
 class _AttemptFailed(Exception):
@@ -72,10 +74,14 @@ class _Payload:
 
     @classmethod
     def of(cls, request: ImageRequest | EditRequest, caps: ModelCaps) -> _Payload:
-        if isinstance(request, EditRequest):
-            data, files = request.form(caps)
-            return cls(EDITS, {"data": data, "files": files}, request.stream)
-        return cls(GENERATIONS, {"json": request.body(caps)}, request.stream)
+        """Blocking for an edit (a mask redrawn, an image encoded): call from a thread."""
+        if not isinstance(request, EditRequest):
+            return cls(GENERATIONS, {"json": request.body(caps)}, request.stream)
+        shape = DIALECTS[caps.dialect].edits
+        if shape == "json":
+            return cls(EDITS, {"json": request.json_body(caps)}, request.stream)
+        data, files = request.form(caps)
+        return cls(INPAINTING if shape == "inpainting" else EDITS, {"data": data, "files": files}, request.stream)
 
 
 @dataclass
@@ -187,7 +193,7 @@ class ImagesClient:
         self, request: ImageRequest | EditRequest, caps: ModelCaps, on_partial: PartialCallback | None, call: _Call
     ) -> GenerationResult:
         split = request.stream and request.n > 1
-        payload = _Payload.of(replace(request, n=1) if split else request, caps)
+        payload = await asyncio.to_thread(_Payload.of, replace(request, n=1) if split else request, caps)
         if not split:
             result = await self._call(payload, request.n, on_partial, 0, call)
         else:
@@ -361,12 +367,12 @@ class ImagesClient:
     def _classify(self, status: int, text: str, had_key: bool, route: str | None, param: str | None) -> tuple[ErrorKind, str, str | None]:
         where = f"the profile '{self.endpoint.profile}'" if self.endpoint.profile else "the profile"
         env = f" or in {self.endpoint.key_env}" if self.endpoint.key_env else ""
-        if route == EDITS and (status == 405 or (status == 404 and "model" not in text)):
+        if route in (EDITS, INPAINTING) and (status == 405 or (status == 404 and "model" not in text)):
             # the route itself is missing (a 404 about the model names it); a wrong base URL
             # would fail generations too, so that is not what to suggest
             return (
                 ErrorKind.NOT_FOUND,
-                f"this provider does not offer image edits (POST /{EDITS})",
+                f"this provider does not offer image edits (POST /{route})",
                 f"use a profile whose provider has them, or set edits = false in the capabilities of {where} so they are not offered",
             )
         if status == 401:

@@ -74,6 +74,7 @@ class Profile:
     ca_bundle: str | None = None  # a PEM file of CAs trusted besides the usual ones (a company's)
     verify: bool = True  # false: certificates are not checked, and every run says so (warning)
     dialect: str = DEFAULT_DIALECT  # what the server speaks (dialects.py); checked when read
+    extra: Mapping[str, Any] = field(default_factory=dict)  # [profiles.X.extra]: extras sent by default (extras.py)
 
     @property
     def speaks(self) -> Dialect:
@@ -488,10 +489,23 @@ def profile_from_table(name: str, table: dict[str, Any], base: Profile) -> Profi
         values["headers"] = {str(k): _expect(v, str, f"{where}.headers.{k}") for k, v in headers.items()}
     if "capabilities" in table:
         values["capabilities"] = _capabilities(_expect(table["capabilities"], dict, f"{where}.capabilities"), where)
+    if "extra" in table:
+        values["extra"] = _extra(_expect(table["extra"], dict, f"{where}.extra"), f"{where}.extra")
     profile = replace(base, **values)
     if not profile.demo and (wrong := url_problem(profile.base_url)) is not None:
         raise ConfigError(f"{wrong} (got {profile.base_url!r})", key=f"{where}.base_url")
     return profile
+
+
+def _extra(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """Each default extra typed as our vocabulary wants; whether the profile's server takes
+    them is said when a request is checked (the file stays usable for everything else)."""
+    from imagegen_tui.extras import value_problem
+
+    for key, value in table.items():
+        if (problem := value_problem(str(key), value)) is not None:
+            raise ConfigError(problem, key=f"{where}.{key}")
+    return dict(table)
 
 
 def _proxy(url: str, key: str) -> str:
@@ -575,6 +589,7 @@ def describe(config: Config, environ: Mapping[str, str]) -> dict[str, Any]:
             "api_key_env": profile.api_key_env,
             "key_required": profile.key_required and not profile.demo,
             "dialect": profile.dialect,
+            "extra": dict(profile.extra),
             "model": profile.model,
             "models": list(profile.models),
             "timeout": profile.timeout,

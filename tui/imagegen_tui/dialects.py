@@ -4,8 +4,8 @@ A profile's `dialect` names one of these. The facts come from each server's own 
 code (../shared/DESIGN.md, "Backends and their dialects"); LiteLLM's were measured through a
 real proxy. They narrow or widen the model's capabilities (models.py) before the profile's own
 `capabilities` table has the last word, and they say how the key travels and which headers
-every image call carries. Mapping the extra parameters (seed, steps, guidance, negative) onto
-each server's names is declared here; sending them is a later part of issue 15.
+every image call carries, how edits are sent, and what each server calls the extra parameters
+(seed, steps, guidance, negative), which extras.py places.
 """
 
 from __future__ import annotations
@@ -44,17 +44,19 @@ class Dialect:
     image_headers: Mapping[str, str] = field(default_factory=_frozen)  # sent on every image call
     streaming: bool | None = None
     streaming_note: str | None = None  # why streaming is off, said when it is asked for
-    edits: str | None = "multipart"  # POST /images/edits as "multipart" (image[]) or "json" (base64); None: none
+    edits: str | None = "multipart"  # "multipart" (/images/edits, image[]), "json" (/images/edits, base64: Ollama), "inpainting" (LocalAI's /images/inpainting, image + mask); None: none
     any_size: bool = False  # local servers draw any WxH
     max_n: int | None = None
     gpt_options: bool | None = None  # background, output_format, output_compression, moderation
     response_format: bool | None = None  # True: always ask for b64_json (else URLs come back); None: as the model says
     extras: Mapping[str, str] = field(default_factory=_frozen)  # our name (EXTRAS) -> the server's
+    edit_extras: Mapping[str, str] | None = None  # the same for its edits, when they read others; None: as extras
+    passes_extras: bool = False  # sends extra fields at all (OpenAI answers 400 to one it does not know)
     extras_place: str = "body"  # where the named extras go: "body", or "prompt-tag" (sd-server's <sd_cpp_extra_args>{json}</sd_cpp_extra_args>)
     negative_joined: bool = False  # the negative prompt rides in the prompt as "positive|negative" (LocalAI)
 
 
-_LOCAL = {"key_required": False, "streaming": False, "any_size": True, "gpt_options": False}
+_LOCAL = {"key_required": False, "streaming": False, "any_size": True, "gpt_options": False, "passes_extras": True}
 
 DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (
     Dialect("openai", "OpenAI's API, or a server that speaks it exactly", "https://api.openai.com/v1", "OPENAI_API_KEY"),
@@ -64,6 +66,7 @@ DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (
         # call must never be repeated behind our back (our own retry policy governs)
         image_headers=_frozen({"x-litellm-num-retries": "0"}),
         streaming=False, streaming_note=LITELLM_NO_STREAMING,
+        passes_extras=True,  # on to the upstream, under the names given: use the upstream's own
         # response_format stays as the model says: gpt-image models never get it (LiteLLM #10501: empty data)
     ),
     Dialect("azure", "Azure OpenAI (v1 API)", None, "AZURE_OPENAI_API_KEY", key_header="api-key"),
@@ -74,8 +77,9 @@ DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (
         edits=None, gpt_options=False,  # only model, prompt, n, size and response_format are honoured
     ),
     Dialect(
-        "localai", "LocalAI", "http://localhost:8080/v1", model=None, edits=None, response_format=True,
-        extras=_frozen({"seed": "seed", "steps": "step"}), negative_joined=True, **_LOCAL,
+        "localai", "LocalAI", "http://localhost:8080/v1", model=None, edits="inpainting", response_format=True,
+        # generations read `step`; its inpainting route reads `steps` and neither seed nor a negative prompt
+        extras=_frozen({"seed": "seed", "steps": "step"}), edit_extras=_frozen({"steps": "steps"}), negative_joined=True, **_LOCAL,
     ),
     Dialect(
         "sd-server", "stable-diffusion.cpp's sd-server", None, model="sd-cpp-local",
@@ -103,11 +107,11 @@ DEFAULT = "openai"
 
 def apply(caps: ModelCaps, dialect: Dialect) -> ModelCaps:
     """The model's capabilities as this dialect's server offers them."""
-    changes: dict[str, object] = {}
+    changes: dict[str, object] = {"dialect": dialect.name}
     if dialect.streaming is not None:
         changes["streaming"] = dialect.streaming
         changes["streaming_note"] = dialect.streaming_note
-    if dialect.edits != "multipart":  # the only shape sent today; Ollama's JSON edits are a later part
+    if dialect.edits is None:
         changes["edits"] = False
     if dialect.any_size:
         changes.update(custom_sizes=True, any_size=True)

@@ -283,3 +283,10 @@ def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
+
+
+def white_where_edited(data: bytes) -> bytes:
+    """Our mask (fully transparent = change) as the servers that paint masks want it: white
+    where the picture changes, black where it is kept (LocalAI's inpainting)."""
+    alpha = _open(data).convert("RGBA").getchannel("A")
+    return _png(alpha.point(lambda a: 255 if a == 0 else 0).convert("L"))

@@ -39,24 +39,40 @@ PARAMETER_LABELS = (
 )
 
 
+# our extras under the names AUTOMATIC1111 writes, which other tools read (the rest keep ours)
+A1111_EXTRAS = (("steps", "Steps"), ("guidance", "CFG scale"), ("seed", "Seed"))
+
+
 class MetadataError(ValueError):
     pass
 
 
 def parameters_text(meta: dict[str, Any]) -> str:
-    """AUTOMATIC1111 style: the prompt, then one line of `Key: value` pairs. When a format was
-    asked for, `Format` is the file's own (`format`, read from its bytes): a provider may ignore
-    output_format, and a reader of this line has the file, not the request."""
+    """AUTOMATIC1111 style: the prompt, a `Negative prompt:` line when there is one, then one
+    line of `Key: value` pairs, the extras first under A1111's names (Steps, CFG scale, Seed).
+    When a format was asked for, `Format` is the file's own (`format`, read from its bytes): a
+    provider may ignore output_format, and a reader of this line has the file, not the request."""
     params = dict(meta.get("params", {}))
     if params.get("output_format") and meta.get("format"):
         params["output_format"] = meta["format"]
-    pairs = [f"{label}: {params[key]}" for key, label in PARAMETER_LABELS if params.get(key) is not None]
+    extra = dict(params.get("extra") or {})
+    negative = extra.pop("negative", None)
+    pairs = [f"{label}: {_quoted(extra.pop(key))}" for key, label in A1111_EXTRAS if key in extra]
+    pairs += [f"{label}: {params[key]}" for key, label in PARAMETER_LABELS if params.get(key) is not None]
+    pairs += [f"{key}: {_quoted(value)}" for key, value in extra.items()]
     if meta.get("styles"):
         pairs.append(f"Styles: {' + '.join(meta['styles'])}")
     pairs += [f"{label}: {meta[key]}" for key, label in (("profile", "Profile"), ("provider", "Provider")) if meta.get(key)]
     if meta.get("request_id"):
         pairs.append(f"Request id: {meta['request_id']}")
-    return f"{meta.get('prompt', '')}\n{', '.join(pairs)}"
+    lines = [meta.get("prompt", ""), *([f"Negative prompt: {negative}"] if negative else []), ", ".join(pairs)]
+    return "\n".join(lines)
+
+
+def _quoted(value: Any) -> str:
+    """A value as A1111 writes one: bare, or JSON-quoted when it holds a comma, colon or line."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return json.dumps(text, ensure_ascii=False) if any(c in text for c in ",:\n") else text
 
 
 def embed(data: bytes, fmt: str, meta: dict[str, Any]) -> bytes:

@@ -39,6 +39,7 @@ class ModelCaps:
     input_fidelity: bool = True  # edits' input_fidelity; gpt-image-1-mini does not take it
     any_size: bool = False  # custom sizes need not follow gpt-image-2's rules (local servers draw any WxH)
     streaming_note: str | None = None  # why streaming is off, when the dialect knows (dialects.py)
+    dialect: str = "openai"  # what the server speaks: how extras and edits are sent (dialects.py, extras.py)
 
 
 _DALL_E_2 = ModelCaps(

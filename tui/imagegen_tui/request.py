@@ -4,14 +4,18 @@ against the model's capabilities before anything is sent. A parameter left as No
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Self
 
+from imagegen_tui import extras
+from imagegen_tui.dialects import DIALECTS
 from imagegen_tui.errors import InvalidRequest
-from imagegen_tui.masks import mask_problem
+from imagegen_tui.masks import mask_problem, white_where_edited
 from imagegen_tui.models import (
     BACKGROUNDS,
     FORMATS,
@@ -53,11 +57,20 @@ class _Request:
     user: str | None = None
     stream: bool = False
     partial_images: int | None = None
+    extra: Mapping[str, Any] | None = None  # seed, steps, guidance, negative or any field, in our words (extras.py)
+
+    editing = False  # an edit: its server may read other extras, or none
 
     def params(self) -> dict[str, Any]:
         """Every parameter but the prompt and the files (an edit's inputs are kept apart, by
-        content), for metadata and history."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_PARAMS}
+        content), for metadata and history. `extra` only when there are some, so the requests
+        recorded before extras existed keep their identity (a batch's line keys)."""
+        params = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_PARAMS}
+        if not params["extra"]:
+            del params["extra"]
+        else:
+            params["extra"] = dict(params["extra"])
+        return params
 
     @classmethod
     def from_params(cls, prompt: str, params: dict[str, Any], **files: Any) -> Self:
@@ -69,7 +82,7 @@ class _Request:
         fmt = self.output_format
         if fmt is not None:
             fmt = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
-        return replace(self, output_format=fmt, model=self.model.strip())
+        return replace(self, output_format=fmt, model=self.model.strip(), extra=dict(self.extra) if self.extra else None)
 
     def validate(self, caps: ModelCaps) -> Self:
         """Return the normalized request, or raise InvalidRequest listing every problem."""
@@ -120,6 +133,7 @@ class _Request:
                 bad("partial_images", f"must be between 0 and 3 (got {self.partial_images})")
         if self.stream and not caps.streaming:
             bad("stream", caps.streaming_note or f"streaming is not enabled for {self.model} in this profile")
+        extras.check(self.extra or {}, caps.dialect, self.prompt, bad, editing=self.editing)
 
     def _check_gpt_options(self, caps: ModelCaps, bad: Problem) -> None:
         if self.output_format is not None and self.output_format not in FORMATS:
@@ -141,7 +155,8 @@ class _Request:
     def _fields(self, caps: ModelCaps, **own: Any) -> dict[str, Any]:
         """The body's fields in the schema's types; model is always sent because the API's
         default is dall-e-2 for generations (gpt-image-1.5 for edits): never what was chosen."""
-        body: dict[str, Any] = {"model": self.model, "prompt": self.prompt, "n": self.n}
+        placed = extras.place(self.extra or {}, caps.dialect, self.prompt, editing=self.editing)
+        body: dict[str, Any] = {"model": self.model, "prompt": placed.prompt, "n": self.n}
         optional = {name: getattr(self, name) for name in ("size", "quality", "background", "output_format", "output_compression")}
         for name, value in {**optional, **own, "user": self.user}.items():
             if value is not None:
@@ -152,7 +167,7 @@ class _Request:
                 body["partial_images"] = self.partial_images
         if caps.wants_response_format:
             body["response_format"] = "b64_json"
-        return body
+        return {**placed.fields, **body}
 
 
 @dataclass(frozen=True)
@@ -226,13 +241,25 @@ class EditRequest(_Request):
     mask: InputImage | None = None
     input_fidelity: str | None = None  # high or low (the provider's default): how closely to keep faces and style
 
+    editing = True
+
     def normalized(self) -> Self:
         return replace(super().normalized(), images=tuple(self.images))
 
     def form(self, caps: ModelCaps) -> tuple[dict[str, str], list[FormFile]]:
         """The form: every field as the text a form carries (n=2 as "2", stream as "true"),
         and the files: `image` for one input, `image[]` for each of several (as OpenAI's SDK
-        sends a list), then `mask`. Each file is declared as what its bytes are."""
+        sends a list), then `mask`. Each file is declared as what its bytes are.
+
+        LocalAI's inpainting form holds only model, prompt, steps, the image and the mask, whose
+        white marks what is repainted (ours marks it transparent): the mask is redrawn so."""
+        if DIALECTS[caps.dialect].edits == "inpainting":
+            assert self.mask is not None  # _check refuses inpainting without one
+            fields = {"model": self.model, **extras.place(self.extra or {}, caps.dialect, self.prompt, editing=True).fields, "prompt": self.prompt}
+            image = self.images[0]
+            return ({name: _form_text(value) for name, value in fields.items()},
+                    [("image", (image.name, image.data, image.mime or "application/octet-stream")),
+                     ("mask", (self.mask.name, white_where_edited(self.mask.data), "image/png"))])
         values = {name: _form_text(value) for name, value in self._fields(caps, input_fidelity=self.input_fidelity).items()}
         key = "image" if len(self.images) == 1 else "image[]"
         files: list[FormFile] = [(key, (image.name, image.data, image.mime or "application/octet-stream")) for image in self.images]
@@ -240,9 +267,23 @@ class EditRequest(_Request):
             files.append(("mask", (self.mask.name, self.mask.data, "image/png")))
         return values, files
 
+    def json_body(self, caps: ModelCaps) -> dict[str, Any]:
+        """Ollama's edit, a JSON body: the one image as a data: URL, with size and seed."""
+        image = self.images[0]
+        url = f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
+        return {**self._fields(caps), "image": url}
+
     def _check(self, caps: ModelCaps, bad: Problem) -> None:
         if not caps.edits:
             bad("model", f"this provider does not offer image edits with {self.model} (the model has none, or the profile's capabilities say edits = false)")
+        shape = DIALECTS[caps.dialect].edits
+        title = DIALECTS[caps.dialect].title
+        if shape in ("json", "inpainting") and len(self.images) > 1:
+            bad("images", f"{title} edits one image at a time, with no references (got {len(self.images)})")
+        if shape == "json" and self.mask is not None:
+            bad("mask", f"{title}'s edits take no mask: the whole picture is redrawn from the prompt")
+        if shape == "inpainting" and self.mask is None:
+            bad("mask", f"{title} edits only by inpainting, which needs a mask of what to repaint (m in the TUI, --mask headless)")
         super()._check(caps, bad)
         first = self._check_images(bad)
         if self.mask is not None and (problem := mask_problem(self.mask.data, first)):
@@ -274,9 +315,9 @@ class EditRequest(_Request):
 
 
 def _form_text(value: Any) -> str:
-    """A value as a multipart form carries it: text; booleans as JSON writes them."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A value as a multipart form carries it: text; booleans, lists and tables as JSON writes them."""
+    if isinstance(value, bool | list | dict):
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 

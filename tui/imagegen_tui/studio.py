@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imagegen_tui import budget, edits, styles
+from imagegen_tui import budget, edits, extras, styles
 from imagegen_tui.config import Config, Profile, load_config
 from imagegen_tui.config_save import save_config
 from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from imagegen_tui.service import Outcome
     from imagegen_tui.sweep_summary import SweepSummary
 
-PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity", "stream")
+PARAM_KEYS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity", "stream", "extra")
 PARTIAL_IMAGES = 2  # streamed previews a job shows before its final images
 RECALL_LIMIT = 200  # prompts offered by ↑ in the prompt bar
 
@@ -286,6 +286,7 @@ class Studio:
         values["n"] = int(values["n"] or 1)
         values["stream"] = bool(values["stream"]) and profile.caps(values["model"]).streaming
         values["partial_images"] = PARTIAL_IMAGES if values["stream"] else None
+        values["extra"] = extras.merged(profile.extra, values["extra"]) or None  # the sidebar's over the profile's defaults
         return values
 
     # --- cost (blocking: call from a thread) -------------------------------------------------

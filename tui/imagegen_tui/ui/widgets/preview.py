@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Static
 
-from imagegen_tui import imaging
+from imagegen_tui import extras, imaging
 from imagegen_tui.store import Generation, Provenance, StoredImage
 from imagegen_tui.sweep import counted
 from imagegen_tui.sweep_summary import SweepSummary
@@ -204,7 +204,7 @@ class Preview(Vertical, can_focus=True):
         take with a typical id, time and cost (a revised prompt or an unusual length costs a
         refit when the result arrives)."""
         likely = _fact_line(99999, time.time(), request.model, image, None, 0, request.n, 99.9, 9999, 0.999 if self.prices else None)
-        facts = likely + _styles_line(provenance, request.prompt) + Content("\n") + line(shown_path(image.path, self.output), "dim")
+        facts = likely + _made_with(provenance, request.prompt, request.extra) + Content("\n") + line(shown_path(image.path, self.output), "dim")
         images = request.n
         width, height = self.stage_pixels(self._stage_cells(images, facts))
         self._prefetch(image.path, width, height, self.background_rgb())
@@ -444,7 +444,7 @@ class Preview(Vertical, can_focus=True):
         facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent, billed)
         if origin := g.origin():  # first: where it came from is what a long line must not cut
             facts = line(origin) + Content("\n") + facts
-        facts += _styles_line(g.provenance, g.prompt)
+        facts += _made_with(g.provenance, g.prompt, g.params.get("extra"))
         if g.status != "done" and image is not None:  # failed, but the images it brought are here
             hint = HINTS.get(g.error_kind or g.status, "")
             facts += template("\n[b red]$status[/] $error $hint", status=g.status.upper(), error=g.error_message or "", hint=hint)
@@ -455,13 +455,16 @@ class Preview(Vertical, can_focus=True):
         return facts
 
 
-def _styles_line(provenance: Provenance, sent: str) -> Content:
-    """The styles and the typed prompt, on a line of their own, where styles made the prompt
-    sent (the history lists that one)."""
-    if not provenance.styles or provenance.typed_prompt == sent:
-        return Content()
-    styled = " → ".join(provenance.styles)
-    return template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(provenance.typed_prompt or ""))
+def _made_with(provenance: Provenance, sent: str, extra: Mapping[str, Any] | None) -> Content:
+    """A line of the styles and the typed prompt, where styles made the prompt sent (the
+    history lists that one), and a line of the extras (seed, steps…), where there are some."""
+    made = Content()
+    if provenance.styles and provenance.typed_prompt != sent:
+        styled = " → ".join(provenance.styles)
+        made += template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(provenance.typed_prompt or ""))
+    if extra:
+        made += template("\n[i]extras:[/i] $extra", extra=one_line(extras.shown(extra)))
+    return made
 
 
 def sweep_facts(summary: SweepSummary, prices: dict[str, Any], output: Path | None) -> Content:
