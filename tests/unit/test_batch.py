@@ -71,3 +71,19 @@ def test_a_bad_line_refuses_the_whole_file_naming_it():
     text = str(caught.value)
     assert text.startswith("2 problems in prompts.txt, so nothing was sent")
     assert "quality: line 2: 'ultra' is not offered" in text and "prompt: line 3: the prompt is empty" in text
+
+
+def test_a_line_s_seed_goes_over_the_command_line_s_extras_and_the_openai_dialect_refuses_it():
+    from dataclasses import replace
+
+    from imagegen_tui.dialects import DIALECTS, apply
+
+    base = ImageRequest(prompt="", model="m", extra={"seed": 1, "steps": 8})
+    local = lambda model: apply(caps_for_model(model), DIALECTS["vllm-omni"])  # noqa: E731
+    result = plan("p.txt", read_lines('a fox\n{"prompt": "a hound", "seed": 7}'), base, local, profile="gpu", done_keys=lambda keys: set())
+    assert [job.request.extra for job in result.jobs] == [{"seed": 1, "steps": 8}, {"seed": 7, "steps": 8}]
+    with pytest.raises(BatchError, match=re.escape("line 1: seed must be a whole number")):
+        read_lines('{"prompt": "a fox", "seed": "x"}')
+    with pytest.raises(BatchError) as refused:
+        planned('{"prompt": "a fox", "seed": 7}', base=replace(BASE, model="gpt-image-1"))
+    assert "line 1: profiles of the openai dialect take no extra parameters (seed)" in str(refused.value.problems)

@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from imagegen_tui.dialects import EXTRAS
 from imagegen_tui.errors import InvalidRequest
+from imagegen_tui.extras import merged, value_problem
 from imagegen_tui.models import ModelCaps
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.store import Provenance
@@ -68,13 +70,17 @@ def _json_line(number: int, value: Any) -> Line:
     if not isinstance(value, dict) or not isinstance(value.get("prompt"), str):
         raise BatchError(f"line {number}: a JSON line is an object with a \"prompt\" text, as {{\"prompt\": \"a fox\", \"quality\": \"low\"}}")
     params = {key: item for key, item in value.items() if key != "prompt"}
+    extra = {key: params.pop(key) for key in EXTRAS if key in params}  # seed, steps…: a line's own extras
     for key, item in params.items():
         if key not in LINE_PARAMS:
-            raise BatchError(f"line {number}: {key!r} is not a parameter a line may set; it may set {', '.join(LINE_PARAMS)}")
+            raise BatchError(f"line {number}: {key!r} is not a parameter a line may set; it may set {', '.join((*LINE_PARAMS, *EXTRAS))}")
         wanted = LINE_PARAMS[key]
         if not isinstance(item, wanted) or isinstance(item, bool):
             raise BatchError(f"line {number}: {key} must be {'a number' if wanted is int else 'text'} (got {json.dumps(item)})")
-    return Line(number, value["prompt"], params)
+    for key, item in extra.items():
+        if (problem := value_problem(key, item)) is not None:
+            raise BatchError(f"line {number}: {problem}")
+    return Line(number, value["prompt"], {**params, **({"extra": extra} if extra else {})})
 
 
 def line_key(request: ImageRequest, profile: str, occurrence: int) -> str:
@@ -128,7 +134,10 @@ def plan(
     problems: list[tuple[str, str]] = []
     seen: dict[tuple[str, str], int] = {}
     for line in lines:
-        request = replace(base, prompt=line.prompt, **line.params)
+        own = dict(line.params)
+        if "extra" in own:  # over the command line's and the profile's
+            own["extra"] = merged(base.extra, own["extra"])
+        request = replace(base, prompt=line.prompt, **own)
         try:
             request = request.validate(caps(request.model.strip()))
         except InvalidRequest as exc:
