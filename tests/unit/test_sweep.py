@@ -142,3 +142,18 @@ def test_summary_lists_each_axis():
     plan = plan_of("a {red|blue} fox", "size=1024x1024,1536x1024")
     assert plan.summary()[1:3] == ["  {1}: red, blue", "  size: 1024x1024, 1536x1024"]
     assert plan.axes[0] == Axis("{1}", ("red", "blue")) and plan.axes[0].prompt_group
+
+
+def test_seeds_and_other_extras_sweep_for_servers_that_take_them():
+    from imagegen_tui.dialects import DIALECTS, apply
+
+    local = lambda model: apply(caps_for_model(model), DIALECTS["sd-server"])  # noqa: E731
+    base = ImageRequest(prompt="a {red|blue} fox", model="sd-cpp-local", extra={"steps": 8})
+    plan = build(base, [parse_sweep("seed=1,2"), parse_sweep("guidance=3.5,7")], local, profile="gpu")
+    assert [(cell.axes["{1}"], cell.request.extra) for cell in plan.cells[:3]] == [
+        ("red", {"steps": 8, "seed": 1, "guidance": 3.5}), ("red", {"steps": 8, "seed": 1, "guidance": 7.0}), ("red", {"steps": 8, "seed": 2, "guidance": 3.5}),
+    ]
+    with pytest.raises(PlanError, match="4 of the 4 calls would be refused"):
+        build(ImageRequest(prompt="a fox", model="gpt-image-2"), [parse_sweep("seed=1,2,3,4")], caps_for_model, profile="openai")
+    with pytest.raises(PlanError, match="'x' is not a number"):
+        parse_sweep("steps=8,x")

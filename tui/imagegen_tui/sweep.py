@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from imagegen_tui.dialects import EXTRAS
 from imagegen_tui.errors import InvalidRequest
 from imagegen_tui.estimate import Estimate, money
+from imagegen_tui.extras import merged
 from imagegen_tui.models import ModelCaps
 from imagegen_tui.request import AnyRequest
 from imagegen_tui.store import Provenance
@@ -23,7 +25,10 @@ from imagegen_tui.styles import apply as apply_styles
 from imagegen_tui.variants import parse
 
 CONFIRM_ABOVE = 100  # calls: a bigger plan is sent only with --yes (headless) or a confirmation
-SWEEPABLE: Mapping[str, Callable[[str], Any]] = {"quality": str, "size": str, "model": str, "n": int}
+SWEEPABLE: Mapping[str, Callable[[str], Any]] = {
+    "quality": str, "size": str, "model": str, "n": int,
+    "seed": int, "steps": int, "guidance": float, "negative": str,  # extras: for the servers that take them
+}
 SHOWN_PROBLEMS = 3  # the invalid cells a refusal names before "and N more"
 
 
@@ -212,9 +217,10 @@ def build(
         chosen = dict(zip((axis.name for axis in axes), values, strict=True))
         prompt = template.fill(values[: len(template.groups)]).prompt
         params = {axis.name: SWEEPABLE[axis.name](value) for axis, value in zip(axes, values, strict=True) if not axis.prompt_group}
+        extra = {name: params.pop(name) for name in EXTRAS if name in params}
         fields = {**{key: getattr(base, key) for key in STYLE_PARAMS if hasattr(base, key)}, **params}
         styled = apply_styles(styles, prompt, fields)
-        request = replace(base, prompt=styled.prompt, **styled.params)
+        request = replace(base, prompt=styled.prompt, **styled.params, **({"extra": merged(base.extra, extra)} if extra else {}))
         model = request.model.strip()
         if model not in known_caps:
             known_caps[model] = caps(model)
