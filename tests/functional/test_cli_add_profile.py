@@ -56,3 +56,14 @@ def test_refusals_name_what_to_give_and_leave_the_file_alone(dirs):
         assert out.returncode == 2 and sentence in out.stderr, (args, out.stderr)
         assert "Traceback" not in out.stderr
     assert path.read_bytes() == before
+
+
+def test_a_local_servers_block_shows_where_its_default_extras_go_and_uncommented_they_are_read(dirs):
+    path = write_config(dirs, OWN)
+    assert run_cli("config", "add-profile", "gpu", "--dialect", "textgen", "--model", "flux").returncode == 0
+    text = path.read_text()
+    assert "# extras sent by default (seed, steps, guidance, negative; any field the server takes):\n# [profiles.gpu.extra]\n# seed = 42\n" in text
+    path.write_text(text.replace("# [profiles.gpu.extra]\n# seed = 42", "[profiles.gpu.extra]\nseed = 42"))
+    shown = json.loads(run_cli("config", "show", "--json").stdout)
+    assert shown["profiles"]["gpu"]["extra"] == {"seed": 42}
+    assert "extras by default: seed=42" in run_cli("config", "show").stdout

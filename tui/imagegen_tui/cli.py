@@ -775,6 +775,11 @@ def _config(args: argparse.Namespace) -> int:
         marker = "*" if name == info["active_profile"] else " "
         spoken = "" if p["dialect"] == "openai" else f"  dialect {p['dialect']}"
         say(f"{marker} {name}: {p['base_url']}{spoken}  model {p['model']}  key {key}")
+        if p["extra"]:
+            from imagegen_tui.extras import shown
+            from imagegen_tui.textsafe import one_line
+
+            say(f"    extras by default: {one_line(shown(p['extra']))}")
     for scope, limits in info["budgets"].items():
         parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
         say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")

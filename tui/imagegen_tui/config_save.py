@@ -145,6 +145,12 @@ def add_profile(path: Path, name: str, dialect: str, base_url: str | None = None
         block["api_key_env"] = spoken.api_key_env
     if not spoken.key_required:
         block["key_required"] = False
+    if spoken.extras:  # a local server: where defaults for seed, steps… go, commented out, the user's to fill
+        from imagegen_tui.extras import offered
+
+        block.add(tomlkit.comment(f"extras sent by default ({', '.join(offered(spoken))}; any field the server takes):"))
+        block.add(tomlkit.comment(f"[profiles.{name}.extra]"))
+        block.add(tomlkit.comment("seed = 42"))
     addition = tomlkit.document()
     addition.add("profiles", tomlkit.table(is_super_table=True))
     addition["profiles"][name] = block  # type: ignore[index]
