@@ -28,6 +28,7 @@ from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
+    from imagegen_tui.model_list import Listing
     from imagegen_tui.sweep import Axis, Plan
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.saving import SavedImage
@@ -346,22 +347,25 @@ class Studio:
             self.key_spend[profile.name] = outcome.result.key_spend
         return outcome
 
-    async def test_connection(self, profile: Profile) -> str:
-        """A sentence for the settings screen; makes no paid call."""
-        from imagegen_tui import service
-        from imagegen_tui.client import ImagesClient
+    async def test_connection(self, profile: Profile) -> tuple[str, Listing | None]:
+        """A sentence for the settings screen, and what the server listed (None when the test
+        failed). Makes no paid call. The listing is kept in the models cache (in a thread), so the
+        model field completes from it at once and the next start need not ask."""
+        from imagegen_tui import model_list
         from imagegen_tui.errors import ImageAPIError
 
-        base = service.embedded_demo_url() if profile.demo else None
         try:
-            async with ImagesClient(replace(profile.endpoint(self.environ, base), retry=replace(profile.endpoint(self.environ).retry, max_retries=0))) as client:
-                models = await client.list_models()
+            listing = await model_list.fetch(profile, self.environ)
         except ImageAPIError as exc:
-            return f"✗ {exc}"
+            return f"✗ {exc}", None
+        await asyncio.to_thread(model_list.keep, profile, listing)
+        if listing.models is None:
+            return "✓ connected; it lists no models (no /models here: usual for a local image server; else check the base URL)", listing
+        models = listing.models
         image_models = [m for m in models if "image" in m or m.startswith("dall-e")]
         shown = ", ".join(image_models[:6]) or ", ".join(models[:6]) or "none listed"
         has = "" if not models or profile.model in models else f"; note: {profile.model} is not in its list"
-        return f"✓ connected: {len(models)} models ({shown}){has}"
+        return f"✓ connected: {len(models)} models ({shown}){has}", listing
 
     def rerun_request(self, generation: Generation) -> tuple[AnyRequest, Profile, list[Source]]:
         """The same request again, on the same profile, with what an edit was made from (read

@@ -44,7 +44,7 @@ from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.editing import Editing
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.intents import CompareMarked, CopyPath, Edit, Mark, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowCompare, ShowLineage, View
+from imagegen_tui.ui.intents import CompareMarked, CopyPath, Edit, Mark, ModelsListed, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowCompare, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.presets import PresetCommands, Presets
@@ -379,6 +379,11 @@ class ImagegenApp(TerminalApp):
         self.query_one(HistoryList).set_row_mode(self.studio.config.ui.history_rows)
         self.query_one(ConfigBanner).reloaded(event.error)
         self.user_keys.apply(self.studio.config.keys)
+
+    @on(ModelsListed)
+    @furnished
+    def _models_listed(self, intent: ModelsListed) -> None:
+        self.composer.models_listed(intent.profile, intent.models)
 
     @on(View)
     @furnished
