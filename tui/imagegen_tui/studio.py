@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
 from imagegen_tui.estimate import Estimate, Estimator
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
-from imagegen_tui.state import State, StateFile, pushed
+from imagegen_tui.state import KeySpend, State, StateFile, pushed
 from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, Listed, Provenance, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
 
@@ -54,7 +55,6 @@ class Studio:
         self.environ = os.environ if environ is None else environ
         self.state_file = state_file or StateFile()
         self._slots: dict[str, asyncio.Semaphore] = {}
-        self.key_spend: dict[str, float] = {}  # per profile: what its gateway last said the key has spent (USD)
         self.quitting = False  # set when the app exits with jobs running: they become interrupted
         self._migrate()
 
@@ -135,6 +135,19 @@ class Studio:
     def remember_prompt(self, text: str) -> None:
         """A sent prompt, first in the recall list."""
         self.state_file.change(lambda state: setattr(state, "recall", pushed(state.recall, text)))
+
+    def remember_key_spend(self, profile: Profile, spend: KeySpend) -> None:
+        """What `profile`'s gateway said its key has spent, for the title now and at the next start."""
+
+        def edit(state: State) -> None:
+            state.key_spend[profile.name] = spend._asdict()
+
+        self.state_file.change(edit)
+
+    def key_spend(self, profile: Profile) -> KeySpend | None:
+        """What `profile`'s gateway last said its key has spent, in this run or an earlier one."""
+        seen = self.state.key_spend.get(profile.name)
+        return KeySpend(seen["usd"], seen["seen"]) if seen is not None else None
 
     def recall(self) -> list[str]:
         """Prompts for ↑, newest first: those sent from here, then the history's. Blocking (SQLite)."""
@@ -344,7 +357,7 @@ class Studio:
                 self.store.interrupt(rows[0])
             raise
         if outcome.result.key_spend is not None:
-            self.key_spend[profile.name] = outcome.result.key_spend
+            await asyncio.to_thread(self.remember_key_spend, profile, KeySpend(outcome.result.key_spend, time.time()))
         return outcome
 
     async def test_connection(self, profile: Profile) -> tuple[str, Listing | None]:
