@@ -146,6 +146,17 @@ def test_compare_prints_what_differs_and_the_prompts_word_by_word(dirs):
     assert data["same"]["model"] == "gpt-image-2"
 
 
+def test_compare_shows_the_format_of_the_files_not_the_one_asked(dirs):
+    """Both asked for PNG; the provider answered the first with JPEG bytes (as Gemini ignores
+    output_format): the files differ, and that is what the format row says."""
+    ignored = generate("a red fox #bytes:jpeg", "--format", "png")["id"]
+    kept = generate("a red fox", "--format", "png")["id"]
+    data = json.loads(history("compare", str(ignored), str(kept), "--json").stdout)
+    assert data["differ"]["format"] == ["jpeg", "png"]
+    rows = {line.split()[0]: line.split()[1:] for line in history("compare", str(ignored), str(kept)).stdout.splitlines() if line[:1].isalpha()}
+    assert rows["format"] == ["jpeg", "png"]
+
+
 def test_compare_refuses_unknown_ids_bad_picks_and_a_single_image(dirs):
     gid = str(generate("a fox")["id"])
     for args, says in [

@@ -11,6 +11,7 @@ from conftest import write_config
 from imagegen_tui.request import ImageRequest
 from imagegen_tui.results import Usage
 from imagegen_tui.saving import SavedImage
+from imagegen_tui.state import StateFile
 from imagegen_tui.store import FinishedGeneration, HistoryStore
 from imagegen_tui.ui.widgets.cost import CostLine
 
@@ -85,18 +86,37 @@ async def test_a_job_over_budget_is_not_sent_and_says_why(dirs):
         assert "month: $0.25 left of $0.75" in shown(app)
 
 
-async def test_the_gateways_key_spend_is_in_the_title_once_a_call_brings_it(dirs, demo):
+def gateway(dirs, url: str) -> None:
     write_config(dirs, f'profile = "gw"\n[prices."gpt-image-2"]\nper_image = 0.5\n[budget]\ndaily = 1.0\n'
-                       f'[profiles.gw]\ndialect = "litellm"\nbase_url = "{demo.base_url}"\nkey_required = false\n')
+                       f'[profiles.gw]\ndialect = "litellm"\nbase_url = "{url}"\nkey_required = false\n')
+
+
+async def test_the_gateways_key_spend_is_in_the_title_once_a_call_brings_it_and_after_a_restart(dirs, demo):
+    gateway(dirs, demo.base_url)
     async with running_app() as (app, pilot):
         assert "key spent" not in app.sub_title
         await submit(pilot, "a lighthouse #billed:0.03")
         await settle(pilot)
-        assert app.sub_title.startswith("gw · key spent $12.50 · ")  # the demo's x-litellm-key-spend
+        seen = StateFile().state.key_spend["gw"]["seen"]
+        title = f"gw · key spent $12.50 as of {time.strftime('%H:%M', time.localtime(seen))} · "  # the demo's x-litellm-key-spend
+        assert app.sub_title.startswith(title)
         facts = str(app.query_one("#preview-info").render())
         assert "billed 0.030" in facts and "≈" not in facts  # the preview shows the bill, not an estimate
         # the gateway's bill, not 0.50 at our price, is what the budget counts
         assert "today: $0.97 left of $1.00" in shown(app)
+    assert "key_spend" not in dirs.config_file.read_text()  # the app's own state, not the user's file
+    async with running_app() as (app, pilot):  # no call yet in this run: the last word kept
+        assert app.sub_title.startswith(title)
+        app.query_one("#p-profile").value = "demo"
+        await settle(pilot)
+        assert "key spent" not in app.sub_title  # another profile, another key
+
+
+async def test_a_key_spend_seen_before_today_shows_its_age(dirs):
+    gateway(dirs, "http://127.0.0.1:9/v1")
+    StateFile().change(lambda state: state.key_spend.update(gw={"usd": 7.0, "seen": time.time() - 3 * 86400 - 60}))
+    async with running_app() as (app, pilot):
+        assert app.sub_title.startswith("gw · key spent $7.00 as of 3d ago · ")
 
 
 async def test_the_stream_switch_says_why_litellm_cannot_stream(dirs):

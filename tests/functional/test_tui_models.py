@@ -88,3 +88,55 @@ async def test_a_server_without_models_leaves_the_profiles_own(dirs):
             assert not app._notifications  # nothing to tell: many servers list no models
     kept = model_list.cached(load_config().profiles["local"])
     assert kept is not None and kept.models is None
+
+
+async def test_a_successful_settings_test_fills_the_list_the_model_field_completes_from(dirs):
+    """No key at start, so nothing is asked then; the key typed into Settings and tested: the
+    server's models are kept in the cache and the model field completes from them at once, with
+    no second request."""
+    with DemoServer(key="demo-secret-key-123456") as server:
+        heard: list[str] = []
+        server.httpd.log = heard.append
+        listings = lambda: sum("/models" in line for line in heard)  # noqa: E731
+        write_config(dirs, f'profile = "local"\n[profiles.local]\nbase_url = "{server.base_url}"\napi_key_env = "LOCAL_KEY"\nmodels = ["gpt-image-1"]\n')
+        profile = load_config().profiles["local"]
+        async with running_app() as (app, pilot):
+            assert await _completion(pilot, "gpt-image-1-m") == ""  # nothing asked without a key
+            assert model_list.cached(profile) is None and listings() == 0
+            await pilot.press("f2")
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#f-api_key", Input).value = "demo-secret-key-123456"
+            screen.query_one("#test").press()
+            await settle(pilot)
+            assert str(screen.query_one("#test-result").render()).startswith("✓ connected")
+            kept = model_list.cached(profile)
+            assert kept is not None and kept.fresh() and "gpt-image-1-mini" in (kept.models or ())
+            await pilot.press("escape")  # closed without saving: the key was only for the test
+            await pilot.pause()
+            assert await _completion(pilot, "gpt-image-1-m") == "gpt-image-1-mini"
+            assert listings() == 1  # the test's: the field did not ask again
+
+
+async def test_a_failed_settings_test_keeps_nothing(dirs):
+    with DemoServer() as server:
+        url = server.base_url
+    _profile(dirs, url)  # nothing listens there any more
+    async with running_app() as (app, pilot):
+        await pilot.press("f2")
+        await pilot.pause()
+        app.screen.query_one("#test").press()
+        await settle(pilot)
+        assert str(app.screen.query_one("#test-result").render()).startswith("✗")
+    assert model_list.cached(load_config().profiles["local"]) is None
+
+
+async def test_a_settings_test_of_a_server_without_models_says_so_and_passes(dirs):
+    with DemoServer(models=False) as server:
+        _profile(dirs, server.base_url)
+        async with running_app() as (app, pilot):
+            await pilot.press("f2")
+            await pilot.pause()
+            app.screen.query_one("#test").press()
+            await settle(pilot)
+            assert str(app.screen.query_one("#test-result").render()).startswith("✓ connected; it lists no models")

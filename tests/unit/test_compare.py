@@ -25,7 +25,8 @@ from imagegen_tui.prices import Price
 from imagegen_tui.store import Generation, Provenance, StoredImage
 
 
-def gen(gen_id: int, prompt: str = "a red fox in snow", *, images: int = 1, model: str = "gpt-image-2", tokens: int | None = 1000, **params: object) -> Generation:
+def gen(gen_id: int, prompt: str = "a red fox in snow", *, images: int = 1, model: str = "gpt-image-2", tokens: int | None = 1000, saved_as: str | None = "png", **params: object) -> Generation:
+    """`saved_as`: the format its files were found to be (from their bytes), whatever was asked."""
     return Generation(
         id=gen_id, uid=f"u{gen_id}", created_at=0.0, profile="demo", provider="demo", model=model, prompt=prompt,
         params={"model": model, "size": None, "quality": None, **params}, n=images, size=params.get("size"), quality=params.get("quality"),  # type: ignore[arg-type]
@@ -33,7 +34,7 @@ def gen(gen_id: int, prompt: str = "a red fox in snow", *, images: int = 1, mode
         input_tokens=10 if tokens else None, output_tokens=tokens, total_tokens=(tokens + 10) if tokens else None,
         input_text_tokens=10 if tokens else None, input_image_tokens=0 if tokens else None, request_id=None,
         favourite=False, note=None, parent_id=None, image_count=images,
-        images=[StoredImage(gen_id * 10 + i, gen_id, i, Path(f"/x/{gen_id}-{i}.png"), 1024, 1024, "png", 1, None, None) for i in range(1, images + 1)],
+        images=[StoredImage(gen_id * 10 + i, gen_id, i, Path(f"/x/{gen_id}-{i}.png"), 1024, 1024, saved_as, 1, None, None) for i in range(1, images + 1)],
     )
 
 
@@ -73,16 +74,25 @@ def test_only_the_parameters_that_differ_are_listed_and_the_rest_are_the_same():
     items = resolve([Pick(1), Pick(2), Pick(3)], {1: gen(1, quality="low"), 2: gen(2, quality="high", size="1536x1024"), 3: gen(3, quality="high")})
     differing, same = parameters(items)
     assert differing == {"size": ["default", "1536x1024", "default"], "quality": ["low", "high", "high"]}
-    assert same["model"] == "gpt-image-2" and same["format"] == "default" and "pixels" in same
+    assert same["model"] == "gpt-image-2" and same["format"] == "png" and "pixels" in same
 
 
 def test_models_formats_profiles_and_styles_count_as_differences():
-    a, b = gen(1), gen(2, model="gpt-image-1.5", output_format="webp")
+    a, b = gen(1), gen(2, model="gpt-image-1.5", output_format="webp", saved_as="webp")
     b.profile = "openai"
     b.provenance = Provenance(styles=("watercolor",))
     differing, _ = parameters(resolve([Pick(1), Pick(2)], {1: a, 2: b}))
-    assert differing["model"] == ["gpt-image-2", "gpt-image-1.5"] and differing["format"] == ["default", "webp"]
+    assert differing["model"] == ["gpt-image-2", "gpt-image-1.5"] and differing["format"] == ["png", "webp"]
     assert differing["profile"] == ["demo", "openai"] and differing["styles"] == ["none", "watercolor"]
+
+
+def test_the_format_is_the_files_own_not_the_one_asked():
+    """Asked PNG, given JPEG (a provider that ignores output_format): the file is a JPEG. A
+    generation without images has only what was asked; one whose format is unknown, too."""
+    asked_png = {1: gen(1, output_format="png", saved_as="jpeg"), 2: gen(2, output_format="png"), 3: gen(3, images=0, output_format="webp"),
+                 4: gen(4, output_format="png", saved_as=None)}
+    differing, _ = parameters(resolve([Pick(1), Pick(2), Pick(3), Pick(4)], asked_png))
+    assert differing["format"] == ["jpeg", "png", "webp", "png"]
 
 
 def test_a_value_from_outside_is_one_visible_line():

@@ -12,7 +12,7 @@ from rich.style import Style
 
 from imagegen_tui.store import Filters, Generation, HistoryStore, Listed, Provenance, SweepCounts
 from imagegen_tui.ui.widgets.history_rows import (
-    AGE, FACTS_AFTER, HEAD, INDENT, TWO_LINES_BELOW, Highlight, RowStyle, age, lead, lines_per_row, row_line,
+    AGE, FACTS_AFTER, HEAD, INDENT, TWO_LINES_BELOW, Highlight, RowStyle, age, as_of, lead, lines_per_row, row_line,
 )
 from records import finished
 
@@ -73,6 +73,15 @@ def test_age_dates_are_in_the_local_time_zone(zone):
     zone("Asia/Tokyo")  # UTC+9: already the next morning
     assert age(evening, NOW) == "11-11"
     assert age(NOW - 90, NOW) == "1m"  # a relative age is the same everywhere
+
+
+@pytest.mark.parametrize(
+    "seconds_ago, shown",
+    [(0, "as of 08:30"), (8 * 3600 + 1800, "as of 00:00"), (8 * 3600 + 1801, "as of 8h ago"), (3 * 86400, "as of 3d ago"), (9 * 86400, "as of 11-15")],
+)
+def test_as_of_says_the_time_today_and_the_age_before(zone, seconds_ago, shown):
+    zone("UTC")
+    assert as_of(NOW - seconds_ago, NOW) == shown
 
 
 def test_a_row_gives_the_prompt_what_the_status_and_age_leave():

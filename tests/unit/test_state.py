@@ -9,7 +9,7 @@ import pytest
 from imagegen_tui import paths
 from imagegen_tui.config import load_config
 from imagegen_tui.errors import InvalidRequest, ProfileUnusable
-from imagegen_tui.state import RECALL_MAX, State, StateFile, read_state
+from imagegen_tui.state import RECALL_MAX, KeySpend, State, StateFile, read_state
 from imagegen_tui.store import HistoryStore
 from imagegen_tui.studio import PARAM_KEYS, Studio
 from conftest import write_config
@@ -59,6 +59,13 @@ def test_a_field_of_the_wrong_kind_is_forgotten_and_the_rest_kept(dirs):
     assert state.problem.endswith("last, recall could not be used and were forgotten")
 
 
+def test_a_damaged_key_spend_is_forgotten(dirs):
+    paths.state_file().parent.mkdir(parents=True)
+    paths.state_file().write_text(json.dumps({"theme": "nord", "key_spend": {"gw": {"usd": "12.5", "seen": 1.0}}}))
+    state = StateFile()
+    assert state.state == State(theme="nord") and state.problem.endswith("key_spend could not be used and was forgotten")
+
+
 def test_a_state_folder_that_cannot_be_written_keeps_the_change_for_the_session(dirs):
     paths.state_dir().parent.mkdir(parents=True)
     paths.state_dir().write_text("a file where the folder should be")
@@ -101,6 +108,16 @@ def test_theme_sidebar_draft_and_recall(dirs):
     for i in range(RECALL_MAX + 5):
         again.remember_prompt(f"prompt {i}")
     assert len(studio().state.recall) == RECALL_MAX and studio().state.recall[0] == f"prompt {RECALL_MAX + 4}"
+
+
+def test_the_gateways_key_spend_is_kept_per_profile_with_when_it_was_seen(dirs):
+    write_config(dirs, '# mine\n[profiles.gw]\nbase_url = "http://127.0.0.1:9/v1"\nkey_required = false\n')
+    s = studio()
+    gw, demo = s.config.profiles["gw"], s.config.profiles["demo"]
+    assert s.key_spend(gw) is None
+    s.remember_key_spend(gw, KeySpend(12.5, 1_700_000_000.0))
+    assert studio().key_spend(gw) == KeySpend(12.5, 1_700_000_000.0) and studio().key_spend(demo) is None
+    assert dirs.config_file.read_text().startswith("# mine\n") and "12.5" not in dirs.config_file.read_text()
 
 
 def test_recall_adds_the_historys_prompts_after_the_remembered_ones(dirs):

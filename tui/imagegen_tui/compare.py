@@ -105,6 +105,15 @@ def _styles(item: Item) -> str:
     return ", ".join(item.generation.provenance.styles) or "none"
 
 
+def _format(item: Item) -> str:
+    """The file's own format, read from its bytes when it was saved: a provider may ignore
+    output_format (Gemini does), and what is compared is the file. The asked one only for a
+    generation without images."""
+    if item.image is not None and item.image.format:
+        return item.image.format
+    return _param("output_format")(item)
+
+
 def _origin(item: Item) -> str:
     return item.generation.origin() or "fresh"
 
@@ -116,7 +125,7 @@ PARAMETERS: tuple[tuple[str, Callable[[Item], str]], ...] = (
     ("pixels", _pixels),
     ("quality", _param("quality")),
     ("background", _param("background")),
-    ("format", _param("output_format")),
+    ("format", _format),
     ("compression", _param("output_compression")),
     ("moderation", _param("moderation")),
     ("fidelity", _param("input_fidelity")),

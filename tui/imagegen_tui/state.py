@@ -1,6 +1,7 @@
 """What the app remembers on its own: the sidebar's last values per profile, the profile last
 picked, the styles picked, the theme, recalled prompts, whether the sidebar is shown, a draft
-prompt, and the presets the user saved (the sidebar's whole state under a name).
+prompt, the presets the user saved (the sidebar's whole state under a name), and what each
+profile's gateway last said its key has spent.
 
 It lives in `state.json` in the platform's state folder, never in config.toml, which is the
 user's. The file is ours: a damaged one is reported and replaced by a fresh start, never a
@@ -17,12 +18,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from imagegen_tui import paths
 from imagegen_tui.privatefile import write_private
 
 RECALL_MAX = 100  # prompts kept for ↑ in the prompt bar, newest first
+
+
+class KeySpend(NamedTuple):
+    """What a gateway said its key has spent in all (x-litellm-key-spend), and when: the gateway
+    says it only on a success, so the title shows the last word it had, however old."""
+
+    usd: float
+    seen: float  # epoch seconds
 
 
 @dataclass
@@ -36,6 +45,7 @@ class State:
     migrated: bool = False  # config.toml's [ui.last] and ui.theme have been read once
     styles: list[str] = field(default_factory=list)  # picked in the sidebar, in order
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"profile", "params", "styles"}
+    key_spend: dict[str, dict[str, float]] = field(default_factory=dict)  # profile -> KeySpend as {"usd", "seen"}
 
 
 def _is_params(value: Any) -> bool:
@@ -49,6 +59,13 @@ def _is_preset(value: Any) -> bool:
     )
 
 
+def _is_key_spend(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(spend, dict) and all(isinstance(spend.get(key), (int, float)) and not isinstance(spend.get(key), bool) for key in KeySpend._fields)
+        for spend in value.values()
+    )
+
+
 _CHECKS: dict[str, Callable[[Any], bool]] = {
     "profile": lambda v: v is None or isinstance(v, str),
     "last": _is_params,
@@ -59,6 +76,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "migrated": lambda v: isinstance(v, bool),
     "styles": lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
     "presets": lambda v: isinstance(v, dict),  # each checked on its own: one damaged preset costs only itself
+    "key_spend": _is_key_spend,
 }
 
 

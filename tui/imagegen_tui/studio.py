@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,12 +23,13 @@ from imagegen_tui.errors import ConfigError, InvalidRequest, ProfileUnusable
 from imagegen_tui.estimate import Estimate, Estimator
 from imagegen_tui.request import AnyRequest, EditRequest, ImageRequest
 from imagegen_tui.sources import Source
-from imagegen_tui.state import State, StateFile, pushed
+from imagegen_tui.state import KeySpend, State, StateFile, pushed
 from imagegen_tui.store import DeleteReport, Filters, Generation, HistoryStore, Lineage, Listed, Provenance, StoredImage
 from imagegen_tui.thumbnails import ensure_thumbnail
 
 if TYPE_CHECKING:
     from imagegen_tui.client import PartialCallback
+    from imagegen_tui.model_list import Listing
     from imagegen_tui.sweep import Axis, Plan
     from imagegen_tui.recovery import Recovered
     from imagegen_tui.saving import SavedImage
@@ -53,7 +55,6 @@ class Studio:
         self.environ = os.environ if environ is None else environ
         self.state_file = state_file or StateFile()
         self._slots: dict[str, asyncio.Semaphore] = {}
-        self.key_spend: dict[str, float] = {}  # per profile: what its gateway last said the key has spent (USD)
         self.quitting = False  # set when the app exits with jobs running: they become interrupted
         self._migrate()
 
@@ -134,6 +135,19 @@ class Studio:
     def remember_prompt(self, text: str) -> None:
         """A sent prompt, first in the recall list."""
         self.state_file.change(lambda state: setattr(state, "recall", pushed(state.recall, text)))
+
+    def remember_key_spend(self, profile: Profile, spend: KeySpend) -> None:
+        """What `profile`'s gateway said its key has spent, for the title now and at the next start."""
+
+        def edit(state: State) -> None:
+            state.key_spend[profile.name] = spend._asdict()
+
+        self.state_file.change(edit)
+
+    def key_spend(self, profile: Profile) -> KeySpend | None:
+        """What `profile`'s gateway last said its key has spent, in this run or an earlier one."""
+        seen = self.state.key_spend.get(profile.name)
+        return KeySpend(seen["usd"], seen["seen"]) if seen is not None else None
 
     def recall(self) -> list[str]:
         """Prompts for ↑, newest first: those sent from here, then the history's. Blocking (SQLite)."""
@@ -344,25 +358,28 @@ class Studio:
                 self.store.interrupt(rows[0])
             raise
         if outcome.result.key_spend is not None:
-            self.key_spend[profile.name] = outcome.result.key_spend
+            await asyncio.to_thread(self.remember_key_spend, profile, KeySpend(outcome.result.key_spend, time.time()))
         return outcome
 
-    async def test_connection(self, profile: Profile) -> str:
-        """A sentence for the settings screen; makes no paid call."""
-        from imagegen_tui import service
-        from imagegen_tui.client import ImagesClient
+    async def test_connection(self, profile: Profile) -> tuple[str, Listing | None]:
+        """A sentence for the settings screen, and what the server listed (None when the test
+        failed). Makes no paid call. The listing is kept in the models cache (in a thread), so the
+        model field completes from it at once and the next start need not ask."""
+        from imagegen_tui import model_list
         from imagegen_tui.errors import ImageAPIError
 
-        base = service.embedded_demo_url() if profile.demo else None
         try:
-            async with ImagesClient(replace(profile.endpoint(self.environ, base), retry=replace(profile.endpoint(self.environ).retry, max_retries=0))) as client:
-                models = await client.list_models()
+            listing = await model_list.fetch(profile, self.environ)
         except ImageAPIError as exc:
-            return f"✗ {exc}"
+            return f"✗ {exc}", None
+        await asyncio.to_thread(model_list.keep, profile, listing)
+        if listing.models is None:
+            return "✓ connected; it lists no models (no /models here: usual for a local image server; else check the base URL)", listing
+        models = listing.models
         image_models = [m for m in models if "image" in m or m.startswith("dall-e")]
         shown = ", ".join(image_models[:6]) or ", ".join(models[:6]) or "none listed"
         has = "" if not models or profile.model in models else f"; note: {profile.model} is not in its list"
-        return f"✓ connected: {len(models)} models ({shown}){has}"
+        return f"✓ connected: {len(models)} models ({shown}){has}", listing
 
     def rerun_request(self, generation: Generation) -> tuple[AnyRequest, Profile, list[Source]]:
         """The same request again, on the same profile, with what an edit was made from (read

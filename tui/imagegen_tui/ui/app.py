@@ -19,6 +19,7 @@ worker so the event loop never waits on SQLite or Pillow.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial, wraps
@@ -44,7 +45,7 @@ from imagegen_tui.ui.commands import ProfileCommands
 from imagegen_tui.ui.composer import Composer
 from imagegen_tui.ui.editing import Editing
 from imagegen_tui.ui.graphics import Graphics, for_web
-from imagegen_tui.ui.intents import CompareMarked, CopyPath, Edit, Mark, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowCompare, ShowLineage, View
+from imagegen_tui.ui.intents import CompareMarked, CopyPath, Edit, Mark, ModelsListed, OpenImage, PaintMask, Recover, Rerun, Reuse, ShowCompare, ShowLineage, View
 from imagegen_tui.ui.jobs import Jobs
 from imagegen_tui.ui.keymap import UserKeys
 from imagegen_tui.ui.presets import PresetCommands, Presets
@@ -53,6 +54,7 @@ from imagegen_tui.ui.sweeps import Sweeps
 from imagegen_tui.ui.terminal import TerminalApp
 from imagegen_tui.ui.widgets.config_room import ConfigBanner
 from imagegen_tui.ui.widgets.history import PAGE, HistoryList
+from imagegen_tui.ui.widgets.history_rows import as_of
 from imagegen_tui.ui.widgets.history_room import HistoryPane, HistoryRoom
 from imagegen_tui.ui.widgets.jobs import JobsPanel
 from imagegen_tui.ui.widgets.prompt import PromptArea, PromptBar
@@ -253,8 +255,8 @@ class ImagegenApp(TerminalApp):
         where = "demo: synthesized locally" if self.profile.demo else one_line(self.profile.name)
         if self.studio.warning(self.profile):
             where += " (TLS NOT CHECKED)"
-        spent = self.studio.key_spend.get(self.profile.name)  # the gateway's word, once a call has brought it
-        key = f" · key spent ${spent:.2f}" if spent is not None else ""
+        spent = self.studio.key_spend(self.profile)  # the gateway's last word, from this run or an earlier one
+        key = f" · key spent ${spent.usd:.2f} {as_of(spent.seen, time.time())}" if spent is not None else ""
         self.sub_title = f"{where}{key} · {self.graphics.protocol}" + (f" · {jobs}" if jobs else "")
 
     def _after_first_page(self) -> None:
@@ -379,6 +381,11 @@ class ImagegenApp(TerminalApp):
         self.query_one(HistoryList).set_row_mode(self.studio.config.ui.history_rows)
         self.query_one(ConfigBanner).reloaded(event.error)
         self.user_keys.apply(self.studio.config.keys)
+
+    @on(ModelsListed)
+    @furnished
+    def _models_listed(self, intent: ModelsListed) -> None:
+        self.composer.models_listed(intent.profile, intent.models)
 
     @on(View)
     @furnished

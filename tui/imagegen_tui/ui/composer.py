@@ -48,7 +48,8 @@ class Composer:
 
     @property
     def sidebar(self) -> ParamSidebar:
-        return cast("ParamSidebar", self.app.query_one("#sidebar"))
+        """On the main screen, found also while another is on top (settings, whose test lists models)."""
+        return cast("ParamSidebar", self.app.screen_stack[0].query_one("#sidebar"))
 
     @property
     def picker(self) -> StylePicker:
@@ -166,6 +167,14 @@ class Composer:
             return
         await asyncio.to_thread(model_list.keep, profile, listing)
         self.sidebar.offer_models(profile.name, listing.models or ())
+
+    def models_listed(self, profile: Profile, models: tuple[str, ...]) -> None:
+        """The settings screen's test listed `profile`'s models (and kept them): offered at once
+        when the config's profile of that name is at the address tested. One tested at an
+        address not saved yet is found in the cache when a save puts it there (load)."""
+        saved = self.studio.config.profiles.get(profile.name)
+        if saved is not None and saved.base_url == profile.base_url:
+            self.sidebar.offer_models(profile.name, models)
 
     def remember(self, active: bool = False) -> None:
         self._remember(self.profile, self.sidebar.values(), active)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.widget import Widget
 
+from imagegen_tui.config import Profile
 from imagegen_tui.store import Generation
 
 if TYPE_CHECKING:
@@ -91,6 +92,15 @@ class ShowCompare(Message):
     """Show these images side by side (ui/screens/compare.py): 2 to 4 of them."""
 
     items: list[Item]
+
+
+@dataclass
+class ModelsListed(Message):
+    """`profile`'s server listed these models (the settings screen's test), now kept in the
+    models cache: the model field completes from them without asking again."""
+
+    profile: Profile
+    models: tuple[str, ...]
 
 
 @dataclass

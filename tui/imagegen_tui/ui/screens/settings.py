@@ -19,6 +19,7 @@ from imagegen_tui.config import GRAPHICS, Profile, profile_from_table
 from imagegen_tui.errors import ConfigError
 from imagegen_tui.naming import check_template, render_stem
 from imagegen_tui.studio import Studio
+from imagegen_tui.ui.intents import ModelsListed
 from imagegen_tui.ui.safe import line, template, text
 from imagegen_tui.ui.workers import in_thread
 
@@ -214,11 +215,14 @@ class SettingsScreen(Screen[bool]):
     @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def _run_test(self, profile: Profile) -> None:
         """A bug here is said in the result line; it must not end the app (jobs may run)."""
+        listing = None
         try:
-            said = await self.studio.test_connection(profile)
+            said, listing = await self.studio.test_connection(profile)
         except Exception as exc:  # anything at all: told, not raised
             said = f"✗ the test itself failed: {type(exc).__name__}: {exc}"
         self.query_one("#test-result", Static).update(text(said))
+        if listing is not None:
+            self.post_message(ModelsListed(profile, listing.models or ()))
 
     # --- output and interface ---------------------------------------------------------------
 

@@ -61,6 +61,15 @@ def age(created_at: float, now: float) -> str:
     return time.strftime("%m-%d" if abs(elapsed) < 365 * 86400 else "%Y", local)
 
 
+def as_of(seen: float, now: float) -> str:
+    """When a remembered value was heard: its time when that was today ("as of 14:02"), else its
+    age as the history's rows say ages ("as of 3d ago", "as of 11-24")."""
+    if time.localtime(seen)[:3] == time.localtime(now)[:3]:
+        return time.strftime("as of %H:%M", time.localtime(seen))
+    ago = age(seen, now)
+    return f"as of {ago} ago" if ago[-1] in "mhd" else f"as of {ago}"
+
+
 @lru_cache(maxsize=4096)
 def _base_letter(char: str) -> str:
     """"é" → "e"; a letter that decomposes into more than marks (Hangul) stays whole."""
