@@ -104,6 +104,7 @@ def build_parser(*, commands_too: bool = True) -> argparse.ArgumentParser:
     demo.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay every answer")
     demo.add_argument("--key", help="require this bearer token")
     demo.add_argument("--quiet", action="store_true", help="do not log requests")
+    demo.add_argument("--dialect", default="openai", choices=tuple(DIALECTS), metavar="D", help="answer as this kind of server does (for a profile of that dialect): " + ", ".join(DIALECTS))
 
     web = commands.add_parser(
         "web", help="serve the app to a browser (needs imagegen-tui[web])",
@@ -814,10 +815,13 @@ def _add_profile(args: argparse.Namespace) -> int:
 def _serve_demo(args: argparse.Namespace) -> int:
     from imagegen_tui.demo.server import DemoServer
 
-    server = DemoServer(args.host, args.port, latency=args.latency, key=args.key)
+    from imagegen_tui.dialects import DIALECTS
+
+    server = DemoServer(args.host, args.port, latency=args.latency, key=args.key, dialect=args.dialect)
     if not args.quiet:
         server.httpd.log = lambda line: say(line, err=True)  # request lines quote what clients sent
-    print(f"imagegen-tui demo provider listening on {server.base_url}", flush=True)
+    speaks = f"speaking {args.dialect} ({DIALECTS[args.dialect].title}), " if args.dialect != "openai" else ""
+    print(f"imagegen-tui demo provider {speaks}listening on {server.base_url}", flush=True)  # the URL stays last: scripts take it
     import signal
 
     def stop(*_: object) -> None:

@@ -148,6 +148,12 @@ def _png_embed(data: bytes, texts: dict[str, str]) -> bytes:
     return data[:ihdr_end] + chunks + data[ihdr_end:]
 
 
+def embed_png_texts(data: bytes, texts: dict[str, str]) -> bytes:
+    """Text chunks of one's own spliced into a PNG, as a server that writes its settings into its
+    pictures does (the demo's text-generation-webui writes A1111's `parameters`)."""
+    return _png_embed(data, texts)
+
+
 def _png_texts(data: bytes) -> dict[str, str]:
     texts: dict[str, str] = {}
     pos = 8

@@ -14,8 +14,11 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 
-def _rng(prompt: str, index: int) -> random.Random:
-    digest = hashlib.sha256(f"{index}\x00{prompt}".encode()).digest()
+def _rng(prompt: str, index: int, seed: int | None = None) -> random.Random:
+    """The choices behind one picture: the prompt's and the index's, and the seed's when a
+    server takes one (a local server's same seed gives the same picture, another a new one)."""
+    key = f"{index}\x00{prompt}" if seed is None else f"{index}\x00{seed}\x00{prompt}"
+    digest = hashlib.sha256(key.encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
@@ -24,8 +27,8 @@ def _colour(rng: random.Random, alpha: int | None = None) -> tuple[int, ...]:
     return rgb if alpha is None else (*rgb, alpha)
 
 
-def draw(prompt: str, width: int, height: int, index: int = 0, transparent: bool = False, photo: bool = False) -> Image.Image:
-    rng = _rng(prompt, index)
+def draw(prompt: str, width: int, height: int, index: int = 0, transparent: bool = False, photo: bool = False, seed: int | None = None) -> Image.Image:
+    rng = _rng(prompt, index, seed)
     if transparent:
         canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     else:
@@ -88,15 +91,15 @@ def encode(image: Image.Image, fmt: str, compression: int | None) -> bytes:
 
 
 @lru_cache(maxsize=48)
-def render(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, compression: int | None, photo: bool = False) -> bytes:
+def render(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, compression: int | None, photo: bool = False, seed: int | None = None) -> bytes:
     """Encoded bytes, cached: repeated demo requests cost the server nothing."""
-    return encode(draw(prompt, width, height, index, transparent, photo), fmt, compression)
+    return encode(draw(prompt, width, height, index, transparent, photo, seed), fmt, compression)
 
 
 @lru_cache(maxsize=48)
-def render_partial(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, step: int, steps: int) -> bytes:
+def render_partial(prompt: str, width: int, height: int, index: int, transparent: bool, fmt: str, step: int, steps: int, seed: int | None = None) -> bytes:
     """A blurry early version, sharper with each step, as a streamed partial image."""
-    full = draw(prompt, width, height, index, transparent)
+    full = draw(prompt, width, height, index, transparent, seed=seed)
     radius = max(1, (steps - step) * min(width, height) // 60)
     return encode(full.filter(ImageFilter.GaussianBlur(radius)), fmt, None)
 
@@ -122,12 +125,12 @@ def _open(data: bytes) -> Image.Image:
 
 
 @lru_cache(maxsize=4)
-def edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int) -> Image.Image:
+def edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, seed: int | None = None) -> Image.Image:
     """The first source redrawn in two colours taken from the prompt, inside the mask's fully
     transparent pixels (everywhere without a mask), the other sources set into that area as
     small insets; outside it the first source's pixels stay exactly as they were. Cached: a
     stream draws the same edit for each partial. Callers must not change the image returned."""
-    rng = _rng(prompt, index)
+    rng = _rng(prompt, index, seed)
     base = _open(sources[0]).convert("RGBA")
     if base.size != (width, height):
         base = base.resize((width, height), Image.Resampling.LANCZOS)
@@ -151,14 +154,14 @@ def edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int
     return Image.alpha_composite(Image.new("RGBA", result.size, (255, 255, 255, 255)), result)
 
 
-def render_edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, fmt: str, compression: int | None) -> bytes:
-    return encode(edit(prompt, sources, mask, width, height, transparent, index), fmt, compression)
+def render_edit(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, fmt: str, compression: int | None, seed: int | None = None) -> bytes:
+    return encode(edit(prompt, sources, mask, width, height, transparent, index, seed), fmt, compression)
 
 
-def render_edit_partial(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, fmt: str, step: int, steps: int) -> bytes:
+def render_edit_partial(prompt: str, sources: tuple[bytes, ...], mask: bytes | None, width: int, height: int, transparent: bool, index: int, fmt: str, step: int, steps: int, seed: int | None = None) -> bytes:
     """The edit blurred, less with each step, as a streamed partial image."""
     radius = max(1, (steps - step) * min(width, height) // 60)
-    return encode(edit(prompt, sources, mask, width, height, transparent, index).filter(ImageFilter.GaussianBlur(radius)), fmt, None)
+    return encode(edit(prompt, sources, mask, width, height, transparent, index, seed).filter(ImageFilter.GaussianBlur(radius)), fmt, None)
 
 
 @lru_cache(maxsize=1)
@@ -175,3 +178,13 @@ def huge_png(side: int = 30_000) -> bytes:
     parts.append(packer.flush())
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"".join(parts)) + png_chunk(b"IEND", b"")
+
+
+def white_mask(data: bytes, size: tuple[int, int]) -> bytes:
+    """A mask in which white means "repaint" and black "keep" (LocalAI's inpainting, diffusers),
+    turned into OpenAI's shape, in which transparent means "edit": the one the edit painter
+    reads. Scaled to the image's `size`; ValueError when it cannot be read."""
+    grey = _open(data).convert("L").resize(size, Image.Resampling.NEAREST)
+    mask = Image.new("RGBA", size, (0, 0, 0, 255))
+    mask.putalpha(grey.point(lambda v: 0 if v >= 128 else 255))
+    return encode(mask, "png", None)

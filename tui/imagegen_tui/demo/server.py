@@ -20,13 +20,13 @@ import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from email import policy
-from email.parser import BytesParser
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from imagegen_tui.demo import artist
+from imagegen_tui.demo.dialects import EDITS, GENERATIONS, Personality, Reading, Received, Upload, personality
+from imagegen_tui.demo.wire import FormPart, Refused, parse_form
 from imagegen_tui.models import custom_size_problem
 
 MODELS = ("gpt-image-2", "gpt-image-1.5", "gpt-image-1", "gpt-image-1-mini")
@@ -78,14 +78,18 @@ class DemoServer:
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, key: str | None = None, tls: ssl.SSLContext | None = None, edits: bool = True,
-        models: bool = True,
+        models: bool = True, dialect: str = "openai",
     ) -> None:
         """`tls`: serve https with this server-side context (for testing certificates and
         proxy tunnels); the handshake happens in each request's own thread, on its first read,
         so a client that never finishes one holds up nobody else. `edits=False`: no
         /images/edits route (404), like a gateway that offers generations only. `models=False`: no
-        /models route (404), like most local image servers."""
+        /models route (404), like most local image servers. `dialect`: answer as that server
+        family does (demo/dialects.py; ValueError for no such dialect), recording in `received`
+        what it read of each image request."""
+        speaker = personality(dialect)
         self.httpd = _HTTPServer((host, port), _Handler)
+        self.httpd.personality = speaker
         self.httpd.latency = latency
         self.httpd.key = key
         self.httpd.edits = edits
@@ -94,6 +98,16 @@ class DemoServer:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
             self.httpd.scheme = "https"
         self._thread: threading.Thread | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.httpd.personality.name
+
+    @property
+    def received(self) -> list[Received]:
+        """Each image request the server read, in order, as it understood it."""
+        with self.httpd.lock:
+            return list(self.httpd.received)
 
     @property
     def base_url(self) -> str:
@@ -129,6 +143,7 @@ class _HTTPServer(ThreadingHTTPServer):
     key: str | None
     edits: bool
     models: bool
+    personality: Personality
     log = None  # a callable taking one line, set by `serve-demo`
     scheme = "http"
 
@@ -140,6 +155,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.generation_requests = 0  # POSTs to the generations route, whatever their fate
         self.edit_requests = 0  # and to the edits route
         self.image_headers: list[dict[str, str]] = []  # the headers of each of those POSTs, in order
+        self.received: list[Received] = []
         self.files: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -170,7 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/") in ("/v1/models", "/models") and self.server.models:
             if self._authorized():
-                listing = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "imagegen-tui-demo"} for m in MODELS]}
+                models = self.server.personality.models or MODELS
+                listing = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "imagegen-tui-demo"} for m in models]}
                 self._send(200, json.dumps(listing).encode(), {"Content-Type": "application/json"})
             return
         match = re.fullmatch(r"/v1/files/([0-9a-f]{16}\.(png|jpg|webp))", self.path)
@@ -184,31 +201,37 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         route = self.path.rstrip("/").removeprefix("/v1")
-        edits = route == "/images/edits" and self.server.edits
+        kind = self.server.personality.routes.get(route) if route != EDITS or self.server.edits else None
         length = int(self.headers.get("Content-Length") or 0)
-        if length > (MAX_EDIT_BODY if edits else MAX_BODY):
+        if length > (MAX_BODY if kind is None or route == GENERATIONS else MAX_EDIT_BODY):
             self._error(413, "invalid_request_error", None, "Request body too large.")
             return
         raw = self.rfile.read(length)
-        if not edits and route != "/images/generations":
+        if kind is None:
             self._error(404, "invalid_request_error", None, f"No such route: POST {self.path}")
             return
         with self.server.lock:
-            if edits:
-                self.server.edit_requests += 1
-            else:
+            if route == GENERATIONS:
                 self.server.generation_requests += 1
+            else:
+                self.server.edit_requests += 1
             self.server.image_headers.append({name.lower(): value for name, value in self.headers.items()})
-        if self._authorized():
-            (self._edit if edits else self._generate)(raw)
+        if not self._authorized():
+            return
+        if not self.server.personality.native:
+            self._dialect(route, kind, raw)
+        elif route == EDITS:
+            self._edit(raw)
+        else:
+            self._generate(raw)
 
     def _generate(self, raw: bytes) -> None:
         try:
-            body = json.loads(raw)
-            assert isinstance(body, dict)
-        except (ValueError, AssertionError):
-            self._error(400, "invalid_request_error", None, "We could not parse the JSON body of your request.")
+            body = _json_body(raw)
+        except Refused as refused:
+            self._refuse(refused)
             return
+        self._record(GENERATIONS, body, [], self.server.personality.understand(body))
         self._serve(body, _generation)
 
     def _edit(self, raw: bytes) -> None:
@@ -216,18 +239,47 @@ class _Handler(BaseHTTPRequestHandler):
         served as a generation is, drawn from the uploaded images."""
         try:
             parts = parse_form(self.headers.get("Content-Type", ""), raw)
-            body = _typed_fields({part.name: part.text() for part in parts if part.filename is None})
+            fields = {part.name: part.text() for part in parts if part.filename is None}
+            body = _typed_fields(fields)
+            self._record(EDITS, fields, [part for part in parts if part.filename is not None], self.server.personality.understand(body))
             uploads = _Uploads.of(parts)
-        except _Refused as refused:
+        except Refused as refused:
             self._refuse(refused)
             return
         self._serve(body, uploads.painter, uploads.default_size())
 
+    def _dialect(self, route: str, kind: str, raw: bytes) -> None:
+        """A request read as the personality's server reads it, recorded, then served by the
+        same conductor as OpenAI's (directives and all) and answered in the server's shape."""
+        try:
+            if kind == "json":
+                fields, files = _json_body(raw), []
+            else:
+                parts = parse_form(self.headers.get("Content-Type", ""), raw)
+                fields = {part.name: part.text() for part in parts if part.filename is None}
+                files = [part for part in parts if part.filename is not None]
+            reading = self.server.personality.read(route, fields, files)
+        except Refused as refused:
+            self._refuse(refused)
+            return
+        self._record(route, fields, files, reading.understood)
+        if reading.sources:
+            self._serve(reading.body, _Uploads(reading.sources, reading.sizes, reading.mask).painter, reading=reading)
+        else:
+            self._serve(reading.body, _generation, reading=reading)
+
+    def _record(self, route: str, fields: dict[str, Any], files: list[FormPart], understood: dict[str, Any]) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        uploads = tuple(Upload(part.name, part.filename, len(part.data)) for part in files)
+        with self.server.lock:
+            self.server.received.append(Received(route, headers, dict(fields), uploads, understood))
+
     # --- answering ----------------------------------------------------------------------------
 
-    def _serve(self, body: dict[str, Any], paint: Callable[[str, dict[str, Any]], _Painter], default_size: str = "1024x1024") -> None:
+    def _serve(self, body: dict[str, Any], paint: Callable[[str, dict[str, Any]], _Painter], default_size: str = "1024x1024", reading: Reading | None = None) -> None:
         """Answer one request as the directives in its prompt say, else with `paint`'s pictures
-        of the checked parameters; `auto` (or no size) is `default_size`."""
+        of the checked parameters; `auto` (or no size) is `default_size`. With a personality's
+        `reading`, drawn from its seed too and answered in its server's shape."""
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             self._error(400, "invalid_request_error", "empty_string", "Invalid 'prompt': empty string.", "prompt")
@@ -263,14 +315,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             params = _params(body, default_size)
-        except _Refused as refused:
+        except Refused as refused:
             self._refuse(refused)
             return
         params["photo"] = "photo" in directives
+        params["seed"] = reading.seed if reading is not None else None
         params["asked_format"] = params["format"]  # echoed as asked, whatever #bytes made
         if directives.get("bytes", ("", ""))[0] in FORMATS:
             params["format"] = directives["bytes"][0]
         painter = paint(prompt, params)
+        if reading is not None:
+            painter = self._finished(painter, reading)
         if delay and not body.get("stream"):
             self.server.stopping.wait(delay)
         if body.get("stream") and failure != "nostream":
@@ -282,9 +337,15 @@ class _Handler(BaseHTTPRequestHandler):
         params["data_url"] = (directives["dataurl"][0] or "base64") if "dataurl" in directives else None
         # as a gateway that bills: LiteLLM's cost headers (#billed:USD), OpenRouter's usage.cost (#costed:USD)
         params["billed"], params["costed"] = directives.get("billed", ("", ""))[0], directives.get("costed", ("", ""))[0]
-        self._answer(prompt, params, failure, "url" in directives, float(directives.get("trickle", ("0", ""))[0] or 0), painter)
+        as_url = "url" in directives or (reading is not None and reading.as_url)
+        self._answer(prompt, params, failure, as_url, float(directives.get("trickle", ("0", ""))[0] or 0), painter, reading)
 
-    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float, painter: _Painter) -> None:
+    def _finished(self, painter: _Painter, reading: Reading) -> _Painter:
+        """The painter whose pictures the personality's server finishes its own way."""
+        final, personality = painter.final, self.server.personality
+        return replace(painter, final=lambda i: personality.finish(final(i), reading, i))
+
+    def _answer(self, prompt: str, p: dict[str, Any], failure: str | None, as_url: bool, pace: float, painter: _Painter, reading: Reading | None = None) -> None:
         if failure == "html":
             self._send(200, b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1></body></html>", {"Content-Type": "text/html"})
             return
@@ -319,6 +380,8 @@ class _Handler(BaseHTTPRequestHandler):
         answer = {"created": int(time.time()), "data": [] if failure == "empty" else entries, **_echo(p), "usage": _usage(prompt, p, painter.image_tokens)}
         if p["costed"]:
             answer["usage"]["cost"] = float(p["costed"])
+        if reading is not None:
+            answer = self.server.personality.shape(answer, reading)
         payload = json.dumps(answer).encode()
         if failure == "truncated":
             payload = payload[: len(payload) // 2]
@@ -379,8 +442,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(401, "invalid_request_error", "invalid_api_key", f"Incorrect API key provided: {shown}.")
         return False
 
-    def _refuse(self, refused: _Refused) -> None:
-        self._error(400, "invalid_request_error", refused.code, refused.message, refused.param)
+    def _refuse(self, refused: Refused) -> None:
+        self._error(refused.status, "invalid_request_error", refused.code, refused.message, refused.param)
 
     def _failure(self, name: str) -> None:
         status, kind, code, param, message = FAILURES[name]
@@ -388,7 +451,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(status, kind, code, message, param, extra)
 
     def _error(self, status: int, kind: str, code: str | None, message: str, param: str | None = None, headers: dict[str, str] | None = None) -> None:
-        body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+        """An error in the shape the personality's server answers with."""
+        status, body = self.server.personality.error(status, message, kind, code, param)
         self._send(status, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})})
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str], pace: float = 0.0) -> None:
@@ -410,6 +474,16 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
+def _json_body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise Refused(None, "We could not parse the JSON body of your request.", None)
+    return body
+
+
 def _image_count(n: int, directives: dict[str, tuple[str, str]]) -> int:
     """How many images to answer with: n, or what #extra:K / #fewer:K ask for."""
     if "extra" in directives:
@@ -423,42 +497,34 @@ def _request_id() -> str:
     return f"req_demo_{secrets.token_hex(8)}"
 
 
-class _Refused(Exception):
-    """What the real API would refuse with a 400, as its error names it."""
-
-    def __init__(self, param: str | None, message: str, code: str = "invalid_value") -> None:
-        super().__init__(message)
-        self.param, self.message, self.code = param, message, code
-
-
 def _params(body: dict[str, Any], default_size: str = "1024x1024") -> dict[str, Any]:
-    """Check the body as the real API would; _Refused when it would refuse. `auto` (or no size)
+    """Check the body as the real API would; Refused when it would refuse. `auto` (or no size)
     is `default_size`."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise _Refused("model", "The demo provider needs 'model' (the real API would fall back to dall-e-2).")
+        raise Refused("model", "The demo provider needs 'model' (the real API would fall back to dall-e-2).")
     n = body.get("n", 1)
     if not isinstance(n, int) or not 1 <= n <= 10:
-        raise _Refused("n", f"Invalid 'n': {n!r}. Expected a value between 1 and 10.")
+        raise Refused("n", f"Invalid 'n': {n!r}. Expected a value between 1 and 10.")
     size = body.get("size") or "auto"
     match = re.fullmatch(r"(\d+)x(\d+)", default_size if size == "auto" else size) if isinstance(size, str) else None
     if match and all(16 <= int(v) <= 3840 for v in match.groups()):
         width, height = int(match.group(1)), int(match.group(2))
     else:
-        raise _Refused("size", f"Invalid value for 'size': {size!r}.")
+        raise Refused("size", f"Invalid value for 'size': {size!r}.")
     fmt = body.get("output_format") or "png"
     if fmt not in ("png", "jpeg", "webp"):
-        raise _Refused("output_format", f"Invalid value for 'output_format': {fmt!r}.")
+        raise Refused("output_format", f"Invalid value for 'output_format': {fmt!r}.")
     background = body.get("background") or "auto"
     if background == "transparent" and fmt == "jpeg":
-        raise _Refused("background", "Transparent background requires output_format png or webp.")
+        raise Refused("background", "Transparent background requires output_format png or webp.")
     compression = body.get("output_compression")
     if compression is not None and (not isinstance(compression, int) or not 0 <= compression <= 100):
-        raise _Refused("output_compression", "Invalid 'output_compression': expected 0-100.")
+        raise Refused("output_compression", "Invalid 'output_compression': expected 0-100.")
     quality = body.get("quality") or "auto"
     partials = body.get("partial_images") or 0
     if not isinstance(partials, int) or not 0 <= partials <= 3:
-        raise _Refused("partial_images", "Invalid 'partial_images': expected 0-3.")
+        raise Refused("partial_images", "Invalid 'partial_images': expected 0-3.")
     return {
         "n": n,
         "width": width,
@@ -517,8 +583,8 @@ def _generation(prompt: str, p: dict[str, Any]) -> _Painter:
     size = (p["width"], p["height"])
     return _Painter(
         "image_generation",
-        lambda i: artist.render(prompt, *size, i, p["transparent"], p["format"], p["compression"], p["photo"]),
-        lambda i, step, steps: artist.render_partial(prompt, *size, i, p["transparent"], p["format"], step, steps),
+        lambda i: artist.render(prompt, *size, i, p["transparent"], p["format"], p["compression"], p["photo"], p["seed"]),
+        lambda i, step, steps: artist.render_partial(prompt, *size, i, p["transparent"], p["format"], step, steps, p["seed"]),
     )
 
 
@@ -536,22 +602,22 @@ class _Uploads:
         images = [part for part in parts if part.name in ("image", "image[]") and part.filename is not None]
         mask = next((part for part in parts if part.name == "mask" and part.filename is not None), None)
         if not images:
-            raise _Refused("image", "Missing required parameter: 'image'.", "missing_required_parameter")
+            raise Refused("image", "Missing required parameter: 'image'.", "missing_required_parameter")
         sizes = []
         for number, part in enumerate(images, 1):
             try:
                 sizes.append(artist.input_size(part.data, ("PNG", "JPEG", "WEBP")))
             except ValueError as exc:
-                raise _Refused("image", f"Invalid image file for image {number} ({part.filename}): {exc}.", "invalid_image_format") from None
+                raise Refused("image", f"Invalid image file for image {number} ({part.filename}): {exc}.", "invalid_image_format") from None
         if mask is not None:
             try:
                 mask_size = artist.input_size(mask.data, ("PNG",), alpha=True)
             except ValueError as exc:
-                raise _Refused("mask", f"Invalid mask: {exc}.", "invalid_image_format") from None
+                raise Refused("mask", f"Invalid mask: {exc}.", "invalid_image_format") from None
             if mask_size != sizes[0]:
                 (w, h), (width, height) = mask_size, sizes[0]
                 message = f"Invalid mask: it is {w}x{h} but the image is {width}x{height}; they must have the same dimensions."
-                raise _Refused("mask", message, "invalid_image_dimensions")
+                raise Refused("mask", message, "invalid_image_dimensions")
         return cls(tuple(part.data for part in images), tuple(sizes), mask.data if mask is not None else None)
 
     def default_size(self) -> str:
@@ -563,8 +629,8 @@ class _Uploads:
         shape = (p["width"], p["height"], p["transparent"])
         return _Painter(
             "image_edit",
-            lambda i: artist.render_edit(prompt, self.sources, self.mask, *shape, i, p["format"], p["compression"]),
-            lambda i, step, steps: artist.render_edit_partial(prompt, self.sources, self.mask, *shape, i, p["format"], step, steps),
+            lambda i: artist.render_edit(prompt, self.sources, self.mask, *shape, i, p["format"], p["compression"], p["seed"]),
+            lambda i, step, steps: artist.render_edit_partial(prompt, self.sources, self.mask, *shape, i, p["format"], step, steps, p["seed"]),
             sum(_image_tokens(*size) for size in self.sizes),
         )
 
@@ -572,39 +638,6 @@ class _Uploads:
 def _image_tokens(width: int, height: int) -> int:
     """Tokens for one input image, counted in 512-pixel tiles as OpenAI's older models did."""
     return 85 + 170 * (-(-width // 512)) * (-(-height // 512))
-
-
-# --- the multipart form of edits ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormPart:
-    """One part of a multipart/form-data body: a field (`filename` None) or a file."""
-
-    name: str
-    filename: str | None
-    content_type: str
-    data: bytes
-
-    def text(self) -> str:
-        return self.data.decode("utf-8", "replace")
-
-
-def parse_form(content_type: str, raw: bytes) -> list[FormPart]:
-    """A multipart/form-data body, read by the standard library's MIME parser (a form is a
-    MIME multipart message under the request's Content-Type). _Refused when it is not one."""
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise _Refused(None, f"Invalid Content-Type header ({content_type or 'none'}); expected multipart/form-data.", "invalid_content_type")
-    message = BytesParser(policy=policy.HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
-    if not message.is_multipart() or message.defects:
-        raise _Refused(None, "We could not parse the multipart/form-data body of your request.", "invalid_multipart")
-    parts = []
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            raise _Refused(None, "A part of the form has no name.", "invalid_multipart")
-        parts.append(FormPart(name, part.get_filename(), part.get_content_type(), part.get_payload(decode=True) or b""))
-    return parts
 
 
 _INTEGER_FIELDS = ("n", "output_compression", "partial_images")
@@ -615,18 +648,18 @@ def _typed_fields(fields: dict[str, str]) -> dict[str, Any]:
     (there is no `moderation` on edits)."""
     for name in fields:
         if name not in EDIT_FIELDS:
-            raise _Refused(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
+            raise Refused(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
     body: dict[str, Any] = dict(fields)
     for name in _INTEGER_FIELDS:
         if name in body:
             try:
                 body[name] = int(body[name])
             except ValueError:
-                raise _Refused(name, f"Invalid '{name}': expected an integer, got {body[name]!r}.") from None
+                raise Refused(name, f"Invalid '{name}': expected an integer, got {body[name]!r}.") from None
     if "stream" in body:
         if body["stream"] not in ("true", "false"):
-            raise _Refused("stream", f"Invalid 'stream': expected true or false, got {body['stream']!r}.")
+            raise Refused("stream", f"Invalid 'stream': expected true or false, got {body['stream']!r}.")
         body["stream"] = body["stream"] == "true"
     if body.get("input_fidelity") not in (None, "high", "low"):
-        raise _Refused("input_fidelity", f"Invalid value for 'input_fidelity': {body['input_fidelity']!r}.")
+        raise Refused("input_fidelity", f"Invalid value for 'input_fidelity': {body['input_fidelity']!r}.")
     return body
