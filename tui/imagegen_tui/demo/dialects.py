@@ -176,7 +176,7 @@ class _SdServer(Personality):
             raise Refused("output_format", f"invalid output_format: {fmt}")
         understood["output_format"] = fmt
         sources, sizes, mask = _edit_files(files) if route == EDITS else ((), (), None)
-        understood["size"] = _wxh(fields, f"{sizes[0][0]}x{sizes[0][1]}" if sizes else "512x512", 400)
+        understood["size"] = _wxh(fields, _first(sizes, "512x512"), 400)
         if route == EDITS:
             understood.update(images=len(sources), mask=mask is not None)
         body = {"model": self.models[0], "prompt": prompt, "n": understood["n"], "size": understood["size"], "output_format": fmt}
@@ -214,7 +214,7 @@ class _VllmOmni(_FastAPI):
             raise Refused("n", "Input should be between 1 and 10", status=422)
         sources, sizes, mask = _edit_files(files) if route == EDITS else ((), (), None)
         model = fields.get("model") or self.models[0]
-        understood: dict[str, Any] = {"prompt": _text(fields, "prompt"), "model": model, "n": n, "size": _wxh(fields, "1024x1024", 422)}
+        understood: dict[str, Any] = {"prompt": _text(fields, "prompt"), "model": model, "n": n, "size": _wxh(fields, _first(sizes, "1024x1024"), 422)}
         _take(understood, fields, {
             "negative_prompt": ("negative", str), "num_inference_steps": ("steps", int), "guidance_scale": ("guidance", float),
             "true_cfg_scale": ("true_cfg_scale", float), "seed": ("seed", int),
@@ -285,7 +285,7 @@ class _Ollama(Personality):
             sources = (_base64_image(fields.get("image")),)
             sizes = (_image_size(sources[0], "image"),)
         understood: dict[str, Any] = {"prompt": _text(fields, "prompt"), "model": model, "n": 1}
-        understood["size"] = _wxh(fields, f"{sizes[0][0]}x{sizes[0][1]}" if sizes else "1024x1024", 400)
+        understood["size"] = _wxh(fields, _first(sizes, "1024x1024"), 400)
         _take(understood, fields, {"seed": ("seed", int)})
         if route == EDITS:
             understood["images"] = 1
@@ -355,6 +355,11 @@ def _wxh(fields: Mapping[str, Any], default: str, status: int) -> str:
     if not isinstance(size, str) or not _SIZE.fullmatch(size):
         raise Refused("size", f"invalid size {size!r}: expected WIDTHxHEIGHT", status=status)
     return size
+
+
+def _first(sizes: tuple[tuple[int, int], ...], otherwise: str) -> str:
+    """An edit's default size, its first image's; `otherwise` the server's own."""
+    return f"{sizes[0][0]}x{sizes[0][1]}" if sizes else otherwise
 
 
 def _sd_extra_args(prompt: str) -> tuple[str, dict[str, Any]]:
