@@ -59,7 +59,9 @@ CORE = [
     "imagegen_tui.variants",
     "imagegen_tui.web",
     "imagegen_tui.demo.artist",
+    "imagegen_tui.demo.dialects",
     "imagegen_tui.demo.server",
+    "imagegen_tui.demo.wire",
 ]
 
 

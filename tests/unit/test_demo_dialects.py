@@ -343,7 +343,7 @@ def test_serve_demo_says_which_dialect_it_speaks():
     proc = subprocess.Popen([sys.executable, "-m", "imagegen_tui", "serve-demo", "--port", "0", "--quiet", "--dialect", "sd-server"], stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        assert line.startswith("imagegen-tui demo provider speaking sd-server (stable-diffusion.cpp's sd-server), listening on http://127.0.0.1:")
+        assert line.startswith("imagegen-tui demo provider speaking sd-server: stable-diffusion.cpp's sd-server; listening on http://127.0.0.1:")
         url = line.rsplit(" ", 1)[-1].strip()
         assert [m["id"] for m in httpx.get(f"{url}/models", timeout=10).json()["data"]] == ["sd-cpp-local"]
     finally:

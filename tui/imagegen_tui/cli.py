@@ -820,7 +820,7 @@ def _serve_demo(args: argparse.Namespace) -> int:
     server = DemoServer(args.host, args.port, latency=args.latency, key=args.key, dialect=args.dialect)
     if not args.quiet:
         server.httpd.log = lambda line: say(line, err=True)  # request lines quote what clients sent
-    speaks = f"speaking {args.dialect} ({DIALECTS[args.dialect].title}), " if args.dialect != "openai" else ""
+    speaks = f"speaking {args.dialect}: {DIALECTS[args.dialect].title}; " if args.dialect != "openai" else ""
     print(f"imagegen-tui demo provider {speaks}listening on {server.base_url}", flush=True)  # the URL stays last: scripts take it
     import signal
 

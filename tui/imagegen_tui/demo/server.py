@@ -4,6 +4,8 @@ It answers POST /v1/images/generations and POST /v1/images/edits (a multipart fo
 real API (JSON or SSE streaming, usage, x-request-id) and misbehaves on request: a prompt
 containing a directive such as `#fail:401`, `#fail:timeout` or `#flaky:429:1` produces that
 failure on either route, so every error path can be shown and tested against real sockets.
+Given a dialect, it speaks as that server family does (demo/dialects.py: the personality reads
+the request and shapes the answer; this module conducts) and records what it understood.
 """
 
 from __future__ import annotations
