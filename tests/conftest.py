@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,21 @@ def demo() -> Iterator[DemoServer]:
 def keyed_demo() -> Iterator[DemoServer]:
     with DemoServer(key="demo-secret-key-123456") as server:
         yield server
+
+
+@pytest.fixture
+def speaking() -> Iterator[Callable[[str], DemoServer]]:
+    """Start demo servers that speak a dialect (`speaking("localai")`), all closed at the end:
+    each records in `received` what it understood of each image request."""
+    servers: list[DemoServer] = []
+
+    def start(dialect: str) -> DemoServer:
+        servers.append(DemoServer(dialect=dialect).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 def write_config(dirs: Dirs, text: str) -> Path:

@@ -10,7 +10,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -22,22 +21,9 @@ from imagegen_tui.metadata import PNG_SIGNATURE
 GREY = (128, 128, 128)
 
 
-@pytest.fixture
-def speaking() -> Iterator[Callable[[str], DemoServer]]:
-    """Start a demo server speaking a dialect; all closed at the end."""
-    servers: list[DemoServer] = []
-
-    def start(dialect: str) -> DemoServer:
-        servers.append(DemoServer(dialect=dialect).start())
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 def post(server: DemoServer, route: str, body: dict | None = None, **form) -> httpx.Response:
-    return httpx.post(f"{server.base_url}{route}", json=body, timeout=10, **form) if body is not None else httpx.post(f"{server.base_url}{route}", timeout=10, **form)
+    """A JSON `body`, or a form (`data`, `files`), as any client would send it."""
+    return httpx.post(f"{server.base_url}{route}", timeout=10, **({"json": body} if body is not None else form))
 
 
 def generate(server: DemoServer, **body) -> httpx.Response:
@@ -87,6 +73,18 @@ def test_the_openai_speakers_answer_as_ever_and_do_not_read_extras(speaking, dia
     assert received.understood == {"model": "gpt-image-2", "prompt": "a fox", "size": "64x64"}
     failed = generate(server, model="gpt-image-2", prompt="#fail:429")
     assert failed.status_code == 429 and failed.json()["error"]["code"] == "rate_limit_exceeded"
+
+
+def test_an_openai_edit_is_recorded_with_its_files(speaking):
+    server = speaking("openai")
+    answer = post(server, "/images/edits", data={"model": "gpt-image-2", "prompt": "a door", "n": "2"},
+                  files=[("image[]", ("room.png", png(), "image/png")), ("image[]", ("cat.png", png(32, 32), "image/png"))])
+    assert answer.status_code == 200 and len(answer.json()["data"]) == 2
+    received = server.received[-1]
+    assert received.route == "/images/edits" and received.headers["content-type"].startswith("multipart/form-data")
+    assert [(f.field, f.filename, f.size) for f in received.files] == [("image[]", "room.png", len(png())), ("image[]", "cat.png", len(png(32, 32)))]
+    assert received.fields == {"model": "gpt-image-2", "prompt": "a door", "n": "2"}
+    assert received.understood == {"model": "gpt-image-2", "prompt": "a door", "n": 2}
 
 
 def test_no_such_dialect_is_said():

@@ -134,7 +134,7 @@ class _LocalAI(Personality):
             understood["negative"] = negative
         _take(understood, fields, {"step": ("steps", int), "seed": ("seed", int)})
         body = {"model": model, "prompt": positive, "n": n, "size": size}
-        return Reading(understood, body, understood.get("seed"), as_url=as_url, settings={"steps": understood.get("steps", 15)})
+        return Reading(understood, body, understood.get("seed"), as_url=as_url)
 
     def _inpaint(self, fields: dict[str, Any], files: list[FormPart]) -> Reading:
         """Multipart model, prompt, steps, image and mask, where the mask's white is repainted."""
@@ -150,7 +150,7 @@ class _LocalAI(Personality):
         understood: dict[str, Any] = {"prompt": fields["prompt"], "model": fields["model"], "n": 1, "size": f"{width}x{height}", "images": 1, "mask": True}
         _take(understood, fields, {"steps": ("steps", int)})
         body = {"model": fields["model"], "prompt": fields["prompt"], "n": 1, "size": f"{width}x{height}"}
-        return Reading(understood, body, None, (image.data,), ((width, height),), repaint, as_url=True, settings={"steps": understood.get("steps", 25)})
+        return Reading(understood, body, None, (image.data,), ((width, height),), repaint, as_url=True)
 
     def error(self, status: int, message: str, kind: str, code: str | None, param: str | None) -> tuple[int, dict[str, Any]]:
         return status, {"error": {"code": status, "message": message, "type": ""}}
@@ -233,7 +233,7 @@ class _TextGen(_FastAPI):
     name = "textgen"
     models = ("Tongyi-MAI/Z-Image-Turbo",)
     routes = MappingProxyType({GENERATIONS: "json"})
-    DEFAULT_STEPS = 9
+    DEFAULT_STEPS = 9  # the demo's own: the real defaults are the loaded image model's
     DEFAULT_CFG = 0.0
 
     def read(self, route: str, fields: dict[str, Any], files: list[FormPart]) -> Reading:
