@@ -76,9 +76,13 @@ def _quoted(value: Any) -> str:
 
 
 def embed(data: bytes, fmt: str, meta: dict[str, Any]) -> bytes:
+    """Our settings spliced into the file. A PNG whose server wrote its own A1111 `parameters`
+    (text-generation-webui) keeps that one: it tells what was really drawn (the seed a -1 drew
+    with), and two would leave readers to pick; our JSON chunk holds what was asked."""
     payload = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
     if fmt == "png":
-        return _png_embed(data, {PARAMETERS_KEY: parameters_text(meta), JSON_KEY: payload})
+        own = {} if PARAMETERS_KEY in _png_texts(data) else {PARAMETERS_KEY: parameters_text(meta)}
+        return _png_embed(data, {**own, JSON_KEY: payload})
     if fmt == "jpeg":
         return _jpeg_embed(data, payload)
     if fmt == "webp":

@@ -1,0 +1,52 @@
+"""stable-diffusion.cpp's sd-server, as a user runs it: the extras travel only inside the prompt,
+as `<sd_cpp_extra_args>{json}</sd_cpp_extra_args>`, for generations and edits; the history and
+the file keep the prompt as typed; `{"error": "text"}` errors; its one model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dialect_run import made, picture, png_text, ran, recorded, use
+
+MODEL = "sd-cpp-local"
+TAG = "<sd_cpp_extra_args>"
+
+
+@pytest.fixture
+def server(dirs, speaking):
+    server = speaking("sd-server")
+    use(dirs, server, MODEL, extra='sample_method = "euler"')
+    return server
+
+
+def test_extras_ride_in_a_tag_at_the_end_of_the_prompt(server):
+    told = made("generate", "a fox", "--size", "128x128", "--seed", "42", "--steps", "8", "--guidance", "7", "--negative", "blurry")
+    (sent,) = server.received
+    typed, tag = sent.fields["prompt"].split(f" {TAG}")
+    assert typed == "a fox"
+    assert json.loads(tag.removesuffix("</sd_cpp_extra_args>")) == {
+        "sample_method": "euler", "seed": 42, "steps": 8, "cfg_scale": 7, "negative_prompt": "blurry"}
+    assert set(sent.fields) == {"model", "prompt", "n", "size"}  # nothing else in the body
+    assert {k: sent.understood[k] for k in ("prompt", "seed", "steps", "guidance", "negative")} == {
+        "prompt": "a fox", "seed": 42, "steps": 8, "guidance": 7, "negative": "blurry"}
+    assert recorded(told["id"])["prompt"] == "a fox"
+    assert png_text(told["paths"][0]).splitlines()[:2] == ["a fox", "Negative prompt: blurry"]
+
+
+def test_edits_carry_the_tag_too(server, tmp_path):
+    made("edit", "a red hat", "--image", picture(tmp_path), "--mask-rect", "0,0,32,64", "--seed", "5")
+    (sent,) = server.received
+    assert sent.route == "/images/edits" and TAG in sent.fields["prompt"]
+    assert sent.understood["seed"] == 5 and sent.understood["prompt"] == "a red hat"
+
+
+def test_its_text_errors_become_sentences(server):
+    out, told = ran("generate", "a fox #fail:500")
+    assert out.returncode == 1 and told["error"]["kind"] == "server"
+    assert "The server had an error" in told["error"]["message"]
+
+
+def test_its_one_model_is_listed(server):
+    assert made("models")["models"] == [MODEL]
