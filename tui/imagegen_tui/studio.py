@@ -176,8 +176,9 @@ class Studio:
         return bool(profile.capabilities.streaming)
 
     def params_of(self, generation: Generation, profile: Profile) -> dict[str, Any]:
-        """A generation's parameters as the sidebar shows them (the rest from the profile's last)."""
-        return {**self.last_params(profile), **{k: v for k, v in generation.params.items() if k in PARAM_KEYS}}
+        """A generation's parameters as the sidebar shows them (the rest from the profile's last).
+        Its extras, or none: a generation recorded without them leaves no seed from the last."""
+        return {**self.last_params(profile), "extra": None, **{k: v for k, v in generation.params.items() if k in PARAM_KEYS}}
 
     def remember(self, profile: Profile, params: Mapping[str, Any], *, active: bool = False) -> None:
         """Keep the sidebar's values per profile (and, when the user picked it, the profile) in

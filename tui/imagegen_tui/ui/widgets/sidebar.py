@@ -20,6 +20,8 @@ from imagegen_tui.styles import Style
 from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
 from imagegen_tui.ui.safe import line, text
 from imagegen_tui.ui.widgets.cost import CostLine
+from imagegen_tui.ui.widgets.extras_fields import ExtrasFields
+from imagegen_tui.ui.widgets.labelled import labelled, say
 from imagegen_tui.ui.widgets.style_picker import StylePicker
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
@@ -31,14 +33,6 @@ SWITCHES = ("stream",)
 def _choices(values: tuple[str, ...]) -> list[tuple[Any, str]]:
     """Qualities can come from the config file: shown as text, never as markup."""
     return [("provider default", DEFAULT)] + [(line(v), v) for v in values]
-
-
-def _field(label: str, widget: Input | Select) -> ComposeResult:
-    """A labelled field with the line under it where its problem is shown."""
-    name = str(widget.id)[2:]
-    yield Label(label, id=f"l-{name}")
-    yield widget
-    yield Static(classes="field-error", id=f"e-{name}")
 
 
 class ParamSidebar(VerticalScroll):
@@ -80,19 +74,21 @@ class ParamSidebar(VerticalScroll):
             shown = editing == (name in EDIT_ONLY)
             for part in ("l", "p"):
                 self.query_one(f"#{part}-{name}").display = shown
+        self.query_one(ExtrasFields).set_editing(editing)
 
     def compose(self) -> ComposeResult:
         yield Label("Profile")
         yield Select([(line(p), p) for p in self._profiles], value=self._active, allow_blank=False, id="p-profile", compact=True)
-        yield from _field("Model", Input(id="p-model", placeholder="model name", compact=True))
-        yield from _field("Size", Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True))
-        yield from _field("Quality", Select(_choices(self._qualities), allow_blank=False, id="p-quality", compact=True))
-        yield from _field("Images (n)", Input(id="p-n", value="1", type="integer", compact=True))
-        yield from _field("Background", Select(_choices(BACKGROUNDS), allow_blank=False, id="p-background", compact=True))
-        yield from _field("Format", Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True))
-        yield from _field("Compression (jpeg, webp)", Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True))
-        yield from _field("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
-        yield from _field("Input fidelity (edits)", Select(_choices(INPUT_FIDELITIES), allow_blank=False, id="p-input_fidelity", compact=True))
+        yield from labelled("Model", Input(id="p-model", placeholder="model name", compact=True))
+        yield from labelled("Size", Input(id="p-size", placeholder="provider default", suggester=SuggestFromList(GPT_SIZES), compact=True))
+        yield from labelled("Quality", Select(_choices(self._qualities), allow_blank=False, id="p-quality", compact=True))
+        yield from labelled("Images (n)", Input(id="p-n", value="1", type="integer", compact=True))
+        yield ExtrasFields(id="extras")  # what local servers read, before the GPT-only options they do not
+        yield from labelled("Background", Select(_choices(BACKGROUNDS), allow_blank=False, id="p-background", compact=True))
+        yield from labelled("Format", Select(_choices(FORMATS), allow_blank=False, id="p-output_format", compact=True))
+        yield from labelled("Compression (jpeg, webp)", Input(id="p-output_compression", placeholder="0-100", type="integer", compact=True))
+        yield from labelled("Moderation", Select(_choices(MODERATIONS), allow_blank=False, id="p-moderation", compact=True))
+        yield from labelled("Input fidelity (edits)", Select(_choices(INPUT_FIDELITIES), allow_blank=False, id="p-input_fidelity", compact=True))
         yield Checkbox("Stream partial previews", id="p-stream", compact=True)
         yield StylePicker(self._styles, self._picked, id="styles")
         yield CostLine(id="cost")
@@ -123,6 +119,7 @@ class ParamSidebar(VerticalScroll):
                         widget.value = DEFAULT if value is None else value
                     except InvalidSelectValueError:  # a value this model does not offer
                         widget.value = DEFAULT
+            self.query_one(ExtrasFields).load(profile, params.get("extra"))
             stream = self.query_one("#p-stream", Checkbox)
             stream.value = bool(params.get("stream"))
             stream.disabled = not caps.streaming
@@ -164,17 +161,14 @@ class ParamSidebar(VerticalScroll):
             out.pop(name)  # not sent: the form does not show it
         for name in SWITCHES:
             out[name] = self.query_one(f"#p-{name}", Checkbox).value
+        out["extra"] = self.query_one(ExtrasFields).values()
         return out
 
     def show_problems(self, problems: dict[str, str]) -> None:
         for name in FIELDS:
-            message = problems.get(name, "") if self.query_one(f"#p-{name}").display else ""
-            error = self.query_one(f"#e-{name}", Static)
-            if error.display != bool(message):  # each change restyles: only when it changes
-                error.display = bool(message)
-                self.query_one(f"#p-{name}").set_class(bool(message), "invalid")
-            if message:
-                error.update(text(message))
+            field = self.query_one(f"#p-{name}")
+            say(self.query_one(f"#e-{name}", Static), field, problems.get(name, "") if field.display else "")
+        self.query_one(ExtrasFields).show_problems(problems)
 
     @property
     def profile_name(self) -> str:
@@ -198,6 +192,10 @@ class ParamSidebar(VerticalScroll):
         event.stop()
         if not self._loading:
             self.post_message(self.Changed())
+
+    def on_extras_fields_dropped(self, event: ExtrasFields.Dropped) -> None:
+        event.stop()
+        self.post_message(self.Changed())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
