@@ -5,9 +5,6 @@ and an extra without a field is kept, shown and can be dropped."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from PIL import Image
@@ -23,21 +20,9 @@ from textual.widgets import Input, Static
 FIELDS = ("seed", "steps", "guidance", "negative")
 
 
-@contextmanager
-def recording_server() -> Iterator[tuple[DemoServer, list[dict[str, Any]]]]:
-    """The demo server, with the JSON body of each generation it is sent kept in order (the
-    test's own wrapper of its handler: the server keeps only the headers)."""
-    bodies: list[dict[str, Any]] = []
-    with DemoServer() as server:
-        handler = server.httpd.RequestHandlerClass
-
-        class Recording(handler):  # type: ignore[misc, valid-type]
-            def _generate(self, raw: bytes) -> None:
-                bodies.append(json.loads(raw))
-                super()._generate(raw)
-
-        server.httpd.RequestHandlerClass = Recording
-        yield server, bodies
+def bodies(server: DemoServer) -> list[dict[str, Any]]:
+    """The JSON body of each generation the server was sent, in order."""
+    return [sent.fields for sent in server.received if sent.route == "/images/generations"]
 
 
 def _config(dirs, url: str, active: str = "omni") -> None:
@@ -85,7 +70,7 @@ async def type_into(pilot, name: str, text: str) -> None:
 
 
 async def test_the_fields_send_record_and_come_back_with_reuse(dirs):
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         async with running_app() as (app, pilot):
             assert shown_fields(app) == list(FIELDS)  # vLLM-Omni reads all four
@@ -93,7 +78,7 @@ async def test_the_fields_send_record_and_come_back_with_reuse(dirs):
             await type_into(pilot, "negative", "blurry")
             await submit(pilot, "a lighthouse at dusk")
             await settle(pilot)
-            [body] = bodies
+            [body] = bodies(server)
             assert body["seed"] == 42 and body["negative_prompt"] == "blurry"  # vLLM-Omni's names, typed
             assert "num_inference_steps" not in body and "guidance_scale" not in body  # empty fields: not sent
             [row] = history_rows()
@@ -114,11 +99,12 @@ async def test_the_fields_send_record_and_come_back_with_reuse(dirs):
             app.query_one(HistoryList).focus()
             await pilot.press("r")  # the re-run repeats them, from the history
             await settle(pilot)
-            assert len(bodies) == 2 and bodies[1]["seed"] == 42 and bodies[1]["negative_prompt"] == "blurry"
+            first, again = bodies(server)
+            assert again["seed"] == 42 and again["negative_prompt"] == "blurry"
 
 
 async def test_reuse_of_a_generation_without_extras_leaves_none_from_before(dirs):
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         async with running_app() as (app, pilot):
             await submit(pilot, "no extras")
@@ -131,7 +117,7 @@ async def test_reuse_of_a_generation_without_extras_leaves_none_from_before(dirs
 
 
 async def test_the_fields_follow_the_profiles_dialect_and_the_edit_mode(dirs):
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url, active="plain")
         async with running_app() as (app, pilot):
             sidebar = app.query_one(ParamSidebar)
@@ -150,7 +136,7 @@ async def test_the_fields_follow_the_profiles_dialect_and_the_edit_mode(dirs):
 
 
 async def test_a_profile_default_shows_as_the_placeholder_and_is_sent(dirs):
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         with dirs.config_file.open("a") as file:
             file.write("\n[profiles.omni.extra]\nsteps = 8\n")
@@ -159,11 +145,11 @@ async def test_a_profile_default_shows_as_the_placeholder_and_is_sent(dirs):
             assert steps.value == "" and steps.placeholder == "profile: 8"
             await submit(pilot, "defaults")
             await settle(pilot)
-            assert bodies[0]["num_inference_steps"] == 8
+            assert bodies(server)[0]["num_inference_steps"] == 8
 
 
 async def test_a_bad_value_is_refused_at_its_field_and_nothing_is_sent(dirs):
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         async with running_app() as (app, pilot):
             await type_into(pilot, "seed", "abc")
@@ -173,7 +159,7 @@ async def test_a_bad_value_is_refused_at_its_field_and_nothing_is_sent(dirs):
             assert app.query_one("#p-seed").has_class("invalid")
             await submit(pilot, "a fox")
             await settle(pilot)
-            assert server.httpd.generation_requests == 0 and bodies == [] and history_rows() == []
+            assert server.httpd.generation_requests == 0 and bodies(server) == [] and history_rows() == []
             assert "Not sent" in notices(app) and app.query_one(PromptArea).text == "a fox"
             await type_into(pilot, "seed", "-1")  # random, as the vocabulary allows
             await type_into(pilot, "steps", "12")
@@ -181,7 +167,7 @@ async def test_a_bad_value_is_refused_at_its_field_and_nothing_is_sent(dirs):
 
 
 async def test_an_extra_without_a_field_is_kept_shown_sent_and_can_be_dropped(dirs):
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         made = run_cli("generate", "a harbour", "--seed", "7", "--set", "true_cfg_scale=4.0")
         assert made.returncode == 0, made.stderr
@@ -195,7 +181,8 @@ async def test_an_extra_without_a_field_is_kept_shown_sent_and_can_be_dropped(di
             assert sidebar.values()["extra"] == {"seed": 7, "true_cfg_scale": 4.0}
             await submit(pilot, "a harbour again")
             await settle(pilot)
-            assert bodies[-1]["true_cfg_scale"] == 4.0 and bodies[-1]["seed"] == 7
+            last = bodies(server)[-1]
+            assert last["true_cfg_scale"] == 4.0 and last["seed"] == 7
             await pilot.click("#also-drop")
             await pilot.pause()
             assert not app.query_one("#also-row").display and sidebar.values()["extra"] == {"seed": 7}
@@ -204,7 +191,7 @@ async def test_an_extra_without_a_field_is_kept_shown_sent_and_can_be_dropped(di
 async def test_extras_on_a_profile_that_takes_none_are_shown_with_the_refusal(dirs):
     """A generation made through vLLM-Omni, reused where its profile is gone: the openai
     dialect's profile cannot send them, and says so where they are shown."""
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         assert run_cli("generate", "a harbour", "--seed", "7").returncode == 0
         _config(dirs, server.base_url, active="plain")
@@ -225,7 +212,7 @@ async def test_extras_on_a_profile_that_takes_none_are_shown_with_the_refusal(di
 async def test_extras_from_the_history_are_shown_as_text(dirs):
     """A negative prompt and another extra with markup and control characters in them, reused:
     escapes in the field and on the line, brackets as brackets, nothing raw reaches the terminal."""
-    with recording_server() as (server, bodies):
+    with DemoServer() as server:
         _config(dirs, server.base_url)
         made = run_cli("generate", "a harbour", "--negative", "[bold]x\x1b]52;c;aGk=\x07", "--set", 'note="[red]y\u009b2J"')
         assert made.returncode == 0, made.stderr
