@@ -135,6 +135,21 @@ async def test_the_fields_follow_the_profiles_dialect_and_the_edit_mode(dirs):
             assert sidebar.values()["extra"] == {"seed": 5}
 
 
+async def test_gpts_own_options_are_not_offered_for_a_server_without_them(dirs):
+    gpt_only = ["background", "output_format", "output_compression", "moderation"]
+    with DemoServer() as server:
+        _config(dirs, server.base_url, active="plain")
+        async with running_app() as (app, pilot):
+            sidebar = app.query_one(ParamSidebar)
+            app.query_one("#p-background").value = "opaque"
+            await settle(pilot)
+            assert all(app.query_one(f"#p-{name}").display for name in gpt_only) and sidebar.values()["background"] == "opaque"
+            app.query_one("#p-profile").value = "omni"
+            await settle(pilot)
+            assert not any(app.query_one(f"#p-{name}").display for name in gpt_only)
+            assert not set(gpt_only) & set(sidebar.values())  # nor sent, so nothing is refused for them
+
+
 async def test_a_profile_default_shows_as_the_placeholder_and_is_sent(dirs):
     with DemoServer() as server:
         _config(dirs, server.base_url)

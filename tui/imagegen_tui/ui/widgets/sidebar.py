@@ -17,7 +17,7 @@ from textual.widgets.select import InvalidSelectValueError
 from imagegen_tui.config import Profile
 from imagegen_tui.model_list import suggestions
 from imagegen_tui.styles import Style
-from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS
+from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIES, MODERATIONS, ModelCaps
 from imagegen_tui.ui.safe import line, text
 from imagegen_tui.ui.widgets.cost import CostLine
 from imagegen_tui.ui.widgets.extras_fields import ExtrasFields
@@ -27,6 +27,7 @@ from imagegen_tui.ui.widgets.style_picker import StylePicker
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
 FIELDS = ("model", "size", "quality", "n", "background", "output_format", "output_compression", "moderation", "input_fidelity")
 EDIT_ONLY, GENERATE_ONLY = ("input_fidelity",), ("moderation",)
+GPT_ONLY = ("background", "output_format", "output_compression", "moderation")  # what ModelCaps.gpt_options covers
 SWITCHES = ("stream",)
 
 
@@ -60,6 +61,7 @@ class ParamSidebar(VerticalScroll):
         self.editing = False
         self._listed: dict[str, tuple[str, ...]] = {}  # the models each profile's server lists (offer_models)
         self._shown: Profile | None = None  # the profile loaded last
+        self._caps: ModelCaps | None = None  # its model's, as its dialect offers them
 
     def on_mount(self) -> None:
         self.set_editing(False)
@@ -68,13 +70,20 @@ class ParamSidebar(VerticalScroll):
         self.post_message(self.SavePreset())
 
     def set_editing(self, editing: bool) -> None:
-        """Edits take input fidelity and no moderation: show only what will be sent."""
         self.editing = editing
-        for name in EDIT_ONLY + GENERATE_ONLY:
-            shown = editing == (name in EDIT_ONLY)
+        self._show_offered()
+        self.query_one(ExtrasFields).set_editing(editing)
+
+    def _show_offered(self) -> None:
+        """Show only what will be sent: edits take input fidelity and no moderation, and a
+        model or server without GPT's options (dall-e, the local servers) is offered none."""
+        caps = self._caps
+        for name in FIELDS:
+            shown = not (name in EDIT_ONLY and not self.editing or name in GENERATE_ONLY and self.editing)
+            if caps is not None:
+                shown = shown and not (name in GPT_ONLY and not caps.gpt_options or name == "input_fidelity" and not caps.input_fidelity)
             for part in ("l", "p"):
                 self.query_one(f"#{part}-{name}").display = shown
-        self.query_one(ExtrasFields).set_editing(editing)
 
     def compose(self) -> ComposeResult:
         yield Label("Profile")
@@ -103,7 +112,8 @@ class ParamSidebar(VerticalScroll):
         try:
             self.query_one("#p-profile", Select).value = profile.name
             caps = profile.caps(params.get("model") or profile.model)
-            self._shown = profile
+            self._shown, self._caps = profile, caps
+            self._show_offered()
             self._suggest_models()
             self.query_one("#p-size", Input).suggester = SuggestFromList(caps.sizes)
             if caps.qualities != self._qualities:  # rebuilding options restyles the overlay
@@ -148,6 +158,8 @@ class ParamSidebar(VerticalScroll):
         out: dict[str, Any] = {}
         for name in FIELDS:
             widget = self.query_one(f"#p-{name}")
+            if not widget.display:
+                continue  # not sent: the form does not show it
             raw = widget.value if isinstance(widget, (Input, Select)) else None
             text = "" if raw is None or raw is Select.NULL else str(raw).strip()
             if name in ("n", "output_compression"):
@@ -157,8 +169,6 @@ class ParamSidebar(VerticalScroll):
                     out[name] = text  # the Studio reports it
             else:
                 out[name] = text or None
-        for name in EDIT_ONLY if not self.editing else GENERATE_ONLY:
-            out.pop(name)  # not sent: the form does not show it
         for name in SWITCHES:
             out[name] = self.query_one(f"#p-{name}", Checkbox).value
         out["extra"] = self.query_one(ExtrasFields).values()
