@@ -72,7 +72,7 @@ def test_a_bad_setting_is_refused_with_a_sentence(text, why):
 
 def test_later_layers_win_and_none_takes_a_default_out():
     assert merged({"seed": 1, "steps": 8}, {"seed": None}, {"guidance": 7}) == {"steps": 8, "guidance": 7}
-    assert shown({"seed": 42, "negative": 'say "hi"', "tiling": True}) == 'seed=42 negative="say \\"hi\\"" tiling=true'
+    assert shown({"tiling": True, "negative": 'say "hi"', "seed": 42}) == 'seed=42 negative="say \\"hi\\"" tiling=true'  # ours first
 
 
 def test_the_config_types_a_profiles_default_extras(dirs):

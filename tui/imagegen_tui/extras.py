@@ -89,8 +89,9 @@ def merged(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def shown(extra: Mapping[str, Any]) -> str:
-    """One line for people: `seed=42 steps=8 negative="blurry"`."""
-    return " ".join(f"{key}={json.dumps(value, ensure_ascii=False) if isinstance(value, str) else _toml(value)}" for key, value in extra.items())
+    """One line for people, the vocabulary first: `seed=42 steps=8 negative="blurry" tiling=true`."""
+    ordered = sorted(extra.items(), key=lambda item: EXTRAS.index(item[0]) if item[0] in EXTRAS else len(EXTRAS))
+    return " ".join(f"{key}={json.dumps(value, ensure_ascii=False) if isinstance(value, str) else _toml(value)}" for key, value in ordered)
 
 
 def _toml(value: Any) -> str:
