@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 
 from dialect_run import made, picture, png_text, ran, recorded, use
 
@@ -35,11 +36,17 @@ def test_extras_ride_in_a_tag_at_the_end_of_the_prompt(server):
     assert png_text(told["paths"][0]).splitlines()[:2] == ["a fox", "Negative prompt: blurry"]
 
 
-def test_edits_carry_the_tag_too(server, tmp_path):
-    made("edit", "a red hat", "--image", picture(tmp_path), "--mask-rect", "0,0,32,64", "--seed", "5")
+def test_edits_send_image_list_a_painted_mask_and_the_tag(server, tmp_path):
+    """It reads only `image[]`, and the mask as a grey picture (white = repaint): ours, whose
+    transparent pixels mark the change, would read as all black, nothing repainted."""
+    told = made("edit", "a red hat", "--image", picture(tmp_path), "--mask-rect", "0,0,32,64", "--seed", "5")
     (sent,) = server.received
     assert sent.route == "/images/edits" and TAG in sent.fields["prompt"]
+    assert [upload.field for upload in sent.files] == ["image[]", "mask"]
     assert sent.understood["seed"] == 5 and sent.understood["prompt"] == "a red hat"
+    with Image.open(told["paths"][0]) as out:  # the left half repainted, the right kept
+        rgb = out.convert("RGB")
+        assert rgb.getpixel((16, 32)) != (128, 128, 128) and rgb.getpixel((48, 32)) == (128, 128, 128)
 
 
 def test_its_text_errors_become_sentences(server):

@@ -195,14 +195,22 @@ def test_sd_server_lists_only_its_model_and_errors_as_text(speaking):
     assert failed.status_code == 500 and failed.json() == {"error": "The server had an error while processing your request."}
 
 
-def test_sd_server_edits_a_multipart_form(speaking):
+def test_sd_server_edits_a_multipart_form_of_image_list_and_a_painted_mask(speaking):
     server = speaking("sd-server")
-    answer = post(server, "/images/edits", data={"prompt": 'a door <sd_cpp_extra_args>{"seed":3}</sd_cpp_extra_args>'},
-                  files=[("image[]", ("room.png", png(), "image/png")), ("mask", ("mask.png", half_mask("RGBA"), "image/png"))])
+
+    def edit(mask: bytes, field: str = "image[]") -> httpx.Response:
+        return post(server, "/images/edits", data={"prompt": 'a door <sd_cpp_extra_args>{"seed":3}</sd_cpp_extra_args>'},
+                    files=[(field, ("room.png", png(), "image/png")), ("mask", ("mask.png", mask, "image/png"))])
+
+    answer = edit(half_mask("L"))  # white = repaint
     assert answer.status_code == 200
     result = pixels(picture(answer.json()["data"][0]))
     assert result.getpixel((48, 32)) == GREY and result.getpixel((16, 32)) != GREY
     assert understood(server) == {"prompt": "a door", "seed": 3, "n": 1, "size": "64x64", "output_format": "png", "images": 1, "mask": True}
+    openai_shaped = pixels(picture(edit(half_mask("RGBA")).json()["data"][0]))  # its alpha is not read: all black, all kept
+    assert openai_shaped.getpixel((16, 32)) == GREY
+    refused = edit(half_mask("L"), field="image")
+    assert refused.status_code == 400 and refused.json() == {"error": "at least one image[] required"}
 
 
 # --- vLLM-Omni ---------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ class Dialect:
     streaming: bool | None = None
     streaming_note: str | None = None  # why streaming is off, said when it is asked for
     edits: str | None = "multipart"  # "multipart" (/images/edits, image[]), "json" (/images/edits, base64: Ollama), "inpainting" (LocalAI's /images/inpainting, image + mask); None: none
+    edit_list: bool = False  # an edit's images always as `image[]`, one too (sd-server reads only that field)
+    mask_painted: bool = False  # the mask as a grey picture, white = repaint (ours: transparent = edit)
     any_size: bool = False  # local servers draw any WxH
     max_n: int | None = None
     gpt_options: bool | None = None  # background, output_format, output_compression, moderation
@@ -79,10 +81,10 @@ DIALECTS: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (
     Dialect(
         "localai", "LocalAI", "http://localhost:8080/v1", model=None, edits="inpainting", response_format=True,
         # generations read `step`; its inpainting route reads `steps` and neither seed nor a negative prompt
-        extras=_frozen({"seed": "seed", "steps": "step"}), edit_extras=_frozen({"steps": "steps"}), negative_joined=True, **_LOCAL,
+        extras=_frozen({"seed": "seed", "steps": "step"}), edit_extras=_frozen({"steps": "steps"}), negative_joined=True, mask_painted=True, **_LOCAL,
     ),
     Dialect(
-        "sd-server", "stable-diffusion.cpp's sd-server", None, model="sd-cpp-local",
+        "sd-server", "stable-diffusion.cpp's sd-server", None, model="sd-cpp-local", max_n=8, edit_list=True, mask_painted=True,
         extras=_frozen({"seed": "seed", "steps": "steps", "guidance": "cfg_scale", "negative": "negative_prompt"}),
         extras_place="prompt-tag", **_LOCAL,
     ),

@@ -249,23 +249,21 @@ class EditRequest(_Request):
     def form(self, caps: ModelCaps) -> tuple[dict[str, str], list[FormFile]]:
         """The form: every field as the text a form carries (n=2 as "2", stream as "true"),
         and the files: `image` for one input, `image[]` for each of several (as OpenAI's SDK
-        sends a list), then `mask`. Each file is declared as what its bytes are.
+        sends a list, and sd-server wants even for one), then `mask`. Each file is declared as
+        what its bytes are; a server that paints masks gets ours redrawn white-where-edited.
 
-        LocalAI's inpainting form holds only model, prompt, steps, the image and the mask, whose
-        white marks what is repainted (ours marks it transparent): the mask is redrawn so."""
-        if DIALECTS[caps.dialect].edits == "inpainting":
-            assert self.mask is not None  # _check refuses inpainting without one
+        LocalAI's inpainting form holds only model, prompt and steps besides the image and mask."""
+        dialect = DIALECTS[caps.dialect]
+        if dialect.edits == "inpainting":
             fields = {"model": self.model, **extras.place(self.extra or {}, caps.dialect, self.prompt, editing=True).fields, "prompt": self.prompt}
-            image = self.images[0]
-            return ({name: _form_text(value) for name, value in fields.items()},
-                    [("image", (image.name, image.data, image.mime or "application/octet-stream")),
-                     ("mask", (self.mask.name, white_where_edited(self.mask.data), "image/png"))])
-        values = {name: _form_text(value) for name, value in self._fields(caps, input_fidelity=self.input_fidelity).items()}
-        key = "image" if len(self.images) == 1 else "image[]"
+        else:
+            fields = self._fields(caps, input_fidelity=self.input_fidelity)
+        key = "image[]" if len(self.images) > 1 or dialect.edit_list else "image"
         files: list[FormFile] = [(key, (image.name, image.data, image.mime or "application/octet-stream")) for image in self.images]
         if self.mask is not None:
-            files.append(("mask", (self.mask.name, self.mask.data, "image/png")))
-        return values, files
+            mask = white_where_edited(self.mask.data) if dialect.mask_painted else self.mask.data
+            files.append(("mask", (self.mask.name, mask, "image/png")))
+        return {name: _form_text(value) for name, value in fields.items()}, files
 
     def json_body(self, caps: ModelCaps) -> dict[str, Any]:
         """Ollama's edit, a JSON body: the one image as a data: URL, with size and seed."""

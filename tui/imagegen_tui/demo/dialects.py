@@ -175,7 +175,8 @@ class _SdServer(Personality):
         if fmt not in ("png", "jpeg"):
             raise Refused("output_format", f"invalid output_format: {fmt}")
         understood["output_format"] = fmt
-        sources, sizes, mask = _edit_files(files) if route == EDITS else ((), (), None)
+        # its edits read only `image[]`, and the mask as a grey picture (alpha ignored): white = repaint
+        sources, sizes, mask = _edit_files(files, fields=("image[]",), painted=True) if route == EDITS else ((), (), None)
         understood["size"] = _wxh(fields, _first(sizes, "512x512"), 400)
         if route == EDITS:
             understood.update(images=len(sources), mask=mask is not None)
@@ -391,17 +392,22 @@ def _image_size(data: bytes, name: str) -> tuple[int, int]:
         raise Refused(name, f"invalid {name}: {exc}") from None
 
 
-def _edit_files(files: list[FormPart]) -> tuple[tuple[bytes, ...], tuple[tuple[int, int], ...], bytes | None]:
-    """A multipart edit's images (`image[]` or `image`) with their sizes, and its mask as the
-    painter reads it: OpenAI's shape when it has alpha, else white = repaint."""
-    images = [part for part in files if part.name in ("image", "image[]")]
+def _edit_files(
+    files: list[FormPart], fields: tuple[str, ...] = ("image", "image[]"), *, painted: bool = False,
+) -> tuple[tuple[bytes, ...], tuple[tuple[int, int], ...], bytes | None]:
+    """A multipart edit's images (from `fields`) with their sizes, and its mask as the painter
+    reads it: OpenAI's shape when it has alpha, else white = repaint; `painted`: always read
+    as a grey picture, white = repaint, its alpha ignored (stable-diffusion.cpp)."""
+    images = [part for part in files if part.name in fields]
     if not images:
-        raise Refused("image", "image is required", "missing_required_parameter")
+        raise Refused(fields[0], f"at least one {' or '.join(fields)} required", "missing_required_parameter")
     sizes = tuple(_image_size(part.data, "image") for part in images)
     mask = _file(files, "mask")
     if mask is None:
         return tuple(part.data for part in images), sizes, None
     try:
+        if painted:
+            raise ValueError("read as a picture")
         artist.input_size(mask.data, ("PNG",), alpha=True)
         shaped = mask.data
     except ValueError:
