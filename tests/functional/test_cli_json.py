@@ -159,8 +159,13 @@ def crash(dirs, demo, tmp_path):
 
 
 def ctrl_c(dirs, demo, tmp_path):
-    """SIGINT once the request has reached the provider: it may finish and bill the call."""
-    job = subprocess.Popen([sys.executable, "-m", "imagegen_tui", "generate", "a slow fox #sleep:30", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    """SIGINT once the request has reached the provider: it may finish and bill the call. The
+    command starts with SIGINT's default action, as at a terminal: a test run started in the
+    background by a shell without job control inherits SIGINT ignored (and so would it)."""
+    job = subprocess.Popen(
+        [sys.executable, "-m", "imagegen_tui", "generate", "a slow fox #sleep:30", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         while demo.httpd.generation_requests == 0:  # synchronised on the server, never timed
             assert job.poll() is None, job.communicate()
