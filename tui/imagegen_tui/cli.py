@@ -814,7 +814,6 @@ def _add_profile(args: argparse.Namespace) -> int:
 
 def _serve_demo(args: argparse.Namespace) -> int:
     from imagegen_tui.demo.server import DemoServer
-
     from imagegen_tui.dialects import DIALECTS
 
     server = DemoServer(args.host, args.port, latency=args.latency, key=args.key, dialect=args.dialect)
