@@ -25,7 +25,7 @@ def test_extras_are_sent_under_its_names_and_kept_in_ours(server):
                            "guidance_scale": 3.5, "negative_prompt": "blurry, ugly", "true_cfg_scale": 4.0}
     assert sent.understood == {"prompt": "a fox", "model": MODEL, "n": 1, "size": "512x512", "seed": 42, "steps": 8,
                                "guidance": 3.5, "negative": "blurry, ugly", "true_cfg_scale": 4.0}
-    assert recorded(told["id"])["params"]["extra"] == {"steps": 8, "true_cfg_scale": 4.0, "seed": 42, "guidance": 3.5, "negative": "blurry, ugly"}
+    assert recorded(told["id"])["params"]["extra"] == told["extra"] == {"steps": 8, "true_cfg_scale": 4.0, "seed": 42, "guidance": 3.5, "negative": "blurry, ugly"}
     prompt, negative, pairs = png_text(told["paths"][0]).splitlines()
     assert (prompt, negative) == ("a fox", "Negative prompt: blurry, ugly")
     assert pairs.startswith(f"Steps: 8, CFG scale: 3.5, Seed: 42, Model: {MODEL}, Size: 512x512, Images: 1, true_cfg_scale: 4.0, ")

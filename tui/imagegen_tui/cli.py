@@ -729,6 +729,7 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
         "profile": outcome.profile,
         "provider": outcome.provider,
         "model": outcome.request.model,
+        "extra": dict(outcome.request.extra or {}),  # the extras sent, in our words (seed, steps…)
         "paths": [str(image.path) for image in outcome.saved],
         "images": [
             {"path": str(i.path), "width": i.width, "height": i.height, "format": i.format, "bytes": i.bytes, "revised_prompt": i.revised_prompt}
