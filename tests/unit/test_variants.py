@@ -25,7 +25,9 @@ def test_every_combination_the_first_group_slowest():
 
 def test_choices_are_trimmed_and_may_be_empty():
     assert prompts("a { red | blue } fox") == ["a red fox", "a blue fox"]
-    assert prompts("a {|big} fox") == ["a  fox", "a big fox"]  # the text around a group is kept as written
+    assert prompts("a {|big} fox") == ["a fox", "a big fox"]  # an empty choice leaves no double space
+    assert prompts("{|big} fox at {|night}") == ["fox at", "fox at night", "big fox at", "big fox at night"]
+    assert prompts("a{|-big} fox") == ["a fox", "a-big fox"]  # the text around a group is otherwise kept as written
 
 
 def test_a_prompt_without_groups_is_itself():

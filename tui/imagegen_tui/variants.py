@@ -45,10 +45,16 @@ class Template:
         return [self.fill(choices) for choices in itertools.product(*self.groups)]
 
     def fill(self, choices: tuple[str, ...]) -> Variant:
-        text = [self.pieces[0]]
+        """An empty choice leaves no double space behind: `a {|big} fox` is "a fox", and one at
+        the start or end leaves no space there."""
+        text = self.pieces[0]
         for choice, piece in zip(choices, self.pieces[1:], strict=True):
-            text += (choice, piece)
-        return Variant("".join(text), choices)
+            if not choice and (not text or text[-1].isspace()) and piece[:1].isspace():
+                piece = piece[1:]
+            elif not choice and not piece and text[-1:].isspace():
+                text = text[:-1]
+            text += choice + piece
+        return Variant(text, choices)
 
 
 def parse(prompt: str) -> Template:
