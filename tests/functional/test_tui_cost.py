@@ -14,6 +14,7 @@ from imagegen_tui.saving import SavedImage
 from imagegen_tui.state import StateFile
 from imagegen_tui.store import FinishedGeneration, HistoryStore
 from imagegen_tui.ui.widgets.cost import CostLine
+from imagegen_tui.ui.widgets.prompt import PromptArea
 
 from test_tui import history_rows, notices, running_app, settle, submit
 
@@ -83,6 +84,7 @@ async def test_a_job_over_budget_is_not_sent_and_says_why(dirs):
         await settle(pilot)
         assert "Not sent: the monthly budget would be crossed: spent $0.50 this month, this request ≈ $0.50" in notices(app)
         assert [g.prompt for g in history_rows()] == ["a first fox"]
+        assert app.query_one(PromptArea).text == "a second fox"  # back in the box, not lost
         assert "month: $0.25 left of $0.75" in shown(app)
 
 

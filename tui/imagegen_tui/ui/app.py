@@ -111,7 +111,7 @@ class ImagegenApp(TerminalApp):
         self.studio = studio
         self.notices = notices or []
         self.composer = Composer(self, studio, studio.active_profile(), self._profile_shown)
-        self.jobs = Jobs(self, studio, self._jobs_changed)
+        self.jobs = Jobs(self, studio, self._jobs_changed, lambda text: self.composer.give_back(text))
         self.sweeps = Sweeps(self, studio, self.jobs)
         self.editing = Editing(self, studio, lambda: self.graphics)
         self.presets = Presets(self, studio, self.composer)

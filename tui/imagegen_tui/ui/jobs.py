@@ -19,7 +19,7 @@ from textual.worker import Worker
 
 from imagegen_tui.config import Profile
 from imagegen_tui.errors import ImageAPIError, InvalidRequest, OutputError
-from imagegen_tui.request import AnyRequest
+from imagegen_tui.request import AnyRequest, ImageRequest
 from imagegen_tui.sources import Source
 from imagegen_tui.store import Generation, Provenance
 from imagegen_tui.studio import Studio
@@ -39,10 +39,11 @@ class Jobs:
     at a finished result: from then on, later jobs only notify. How a job ended is said once: by
     the preview when it shows that job, else by a one-line notice naming its row."""
 
-    def __init__(self, app: App[Any], studio: Studio, changed: Callable[[], None]) -> None:
+    def __init__(self, app: App[Any], studio: Studio, changed: Callable[[], None], not_sent: Callable[[str], None]) -> None:
         self.app = app
         self.studio = studio
         self._changed = changed  # what the app shows about jobs (its title) is out of date
+        self._not_sent = not_sent  # a prompt refused when its job came to send it (a budget), back to the box
         self._keys = itertools.count(1)
         self._workers: dict[int, Worker[None]] = {}
         self._partial_steps: dict[int, int] = {}  # the newest streamed partial shown, per job
@@ -178,8 +179,10 @@ class Jobs:
         except (ImageAPIError, OutputError) as exc:
             kind = exc.kind.value.replace("_", " ")
             ended(f"failed ({kind}): select it to see why.", f"Failed ({kind}): {exc}", "error")
-        except InvalidRequest as exc:  # the profile became unusable between Enter and sending (a reload)
+        except InvalidRequest as exc:  # a budget crossed meanwhile, or the profile became unusable (a reload)
             self.app.notify(f"Not sent: {exc}", severity="error")
+            if on_end is None and isinstance(request, ImageRequest):  # a sweep's cells are told at its end; an edit's images are gone
+                self._not_sent(provenance.typed_prompt or request.prompt)
         except asyncio.CancelledError:
             if not self._quitting:  # ctrl+g cancels the newest job: the notice says which
                 ended(f"cancelled: {shortened(request.prompt)}", f"Cancelled: {shortened(request.prompt)}", "information")
