@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from imagegen_tui import __version__
+from imagegen_tui import __version__, cli_params
 from imagegen_tui.console import be_quiet, note, quiet, say, say_failure, say_result, warn
 from imagegen_tui.errors import ErrorKind, Failure
 from imagegen_tui.textsafe import visible
@@ -220,7 +220,9 @@ def _run(args: argparse.Namespace) -> int:
 
         return cli_sweep.run_batch(args, _load(args, strict=True))
     if args.command == "config":
-        return _config(args)
+        from imagegen_tui import cli_config
+
+        return cli_config.run(args)
     if args.command == "serve-demo":
         return _serve_demo(args)
     if args.command == "history":
@@ -356,7 +358,7 @@ def _load(args: argparse.Namespace, *, strict: bool = False):  # -> Config, with
 def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
     """What generate and edit both take (edits have no moderation)."""
     command.add_argument("prompt", help="the prompt; '-' reads it from standard input" + ("" if edit else "; {a|b} makes a sweep of variants (\\{ for a brace)"))
-    parameter_options(command, edit=edit)
+    cli_params.parameter_options(command, edit=edit)
     command.add_argument("--stream", action="store_true", help="stream the answer (partial images are not saved)")
     command.add_argument("--partials", type=int, dest="partial_images", help="partial images to stream, 0-3")
     command.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder; '-o -' is --stdout (a folder named '-': -o ./-)")
@@ -366,85 +368,7 @@ def _request_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
         from imagegen_tui import cli_sweep
 
         cli_sweep.sweep_options(command)
-    run_options(command)
-
-
-def parameter_options(command: argparse.ArgumentParser, *, edit: bool) -> None:
-    """The profile and the image parameters: what generate, edit and batch take."""
-    command.add_argument("--profile", "-p", help="profile to use (default: the configured one, else the first with a key, else demo)")
-    command.add_argument("--model", "-m", help="model (default: the profile's)")
-    command.add_argument("--size", "-s", help="auto, 1024x1024, 1536x1024, 1024x1536, or WxH where the model allows it")
-    command.add_argument("--quality", "-q", help="auto, low, medium, high (dall-e-3: standard, hd)")
-    command.add_argument("-n", type=int, default=1, help="number of images, 1-10 (default 1)")
-    command.add_argument("--background", "-b", help="auto, opaque, transparent")
-    command.add_argument("--format", "-f", dest="output_format", help="png, jpeg, webp")
-    command.add_argument("--compression", "-c", type=int, dest="output_compression", help="0-100, jpeg and webp only")
-    if not edit:
-        command.add_argument("--moderation", help="auto, low")
-    command.add_argument("--style", action="append", dest="styles", default=[], metavar="NAME", help="apply this style of the config's [styles] (repeatable: in order); options given here win over its parameters")
-    command.add_argument("--user", help="end-user id passed to the provider")
-    extra = command.add_argument_group("extra parameters", "for servers that take them (local servers, gateways; not OpenAI): "
-                                       "said in one vocabulary, sent under each server's own names (README: Backends)")
-    extra.add_argument("--seed", type=int, help="random seed: the same seed and settings draw the same picture")
-    extra.add_argument("--steps", type=int, help="denoising steps")
-    extra.add_argument("--guidance", type=float, help="guidance (CFG) scale")
-    extra.add_argument("--negative", metavar="TEXT", help="negative prompt: what the picture should not have")
-    extra.add_argument("--set", action="append", dest="settings", default=[], type=_setting, metavar="KEY=VALUE",
-                       help="any extra field, the value read as TOML (42, 7.5, true, \"text\"; else as text); repeatable; KEY= drops a profile default")
-
-
-def _setting(text: str) -> tuple[str, Any]:
-    from imagegen_tui.extras import parse_setting
-
-    try:
-        return parse_setting(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def run_options(command: argparse.ArgumentParser) -> None:
-    """How a command that sends runs: its time limit and what it prints."""
-    command.add_argument("--timeout", type=float, metavar="SECONDS", help="the most this call may take in all, retries included (default: the profile's)")
-    command.add_argument("--json", action="store_true", help="print one JSON object instead of paths, failures included")
-    command.add_argument("--quiet", action="store_true", help="no notes, no progress, no demo notice (errors are still said)")
-
-
-def usable_profile(args: argparse.Namespace, config: Any) -> Any:
-    """The profile --profile names (else the active one) when it can send."""
-    from imagegen_tui.errors import ConfigError
-
-    try:
-        return config.usable_profile(os.environ, args.profile)
-    except ConfigError as exc:
-        raise exc.failure() from None
-
-
-def sending_profile(args: argparse.Namespace, config: Any) -> Any:
-    """The profile --profile names (else the active one) when it can send, with --timeout."""
-    from dataclasses import replace
-
-    profile = usable_profile(args, config)
-    if args.timeout is not None:
-        if args.timeout <= 0:
-            raise Failure(ErrorKind.USAGE, "--timeout must be positive")
-        profile = replace(profile, timeout=args.timeout)
-    return profile
-
-
-def request_params(args: argparse.Namespace, profile: Any) -> dict[str, Any]:
-    """The image parameters from the command line, the profile's model and extras by default."""
-    from imagegen_tui.extras import merged, value_problem
-
-    named = {key: getattr(args, key) for key in ("seed", "steps", "guidance", "negative") if getattr(args, key) is not None}
-    for key, value in named.items():
-        if (problem := value_problem(key, value)) is not None:
-            raise Failure(ErrorKind.USAGE, f"--{key}: {problem}")
-    return {
-        "model": args.model or profile.model, "n": args.n, "size": args.size, "quality": args.quality, "background": args.background,
-        "output_format": args.output_format, "output_compression": args.output_compression, "user": args.user,
-        "stream": getattr(args, "stream", False), "partial_images": getattr(args, "partial_images", None),
-        "extra": merged(profile.extra, dict(args.settings), named) or None,
-    }
+    cli_params.run_options(command)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -455,8 +379,8 @@ def _generate(args: argparse.Namespace) -> int:
     piped = _piped_images(args)
     prompt = _stdin_prompt() if args.prompt == "-" else args.prompt
     config = _load(args, strict=True)
-    profile = sending_profile(args, config)
-    params = request_params(args, profile)
+    profile = cli_params.sending_profile(args, config)
+    params = cli_params.request_params(args, profile)
     output_dir = None if args.output in (None, "-") else Path(args.output)
     picked = _picked_styles(config, args.styles)
     if args.command == "generate":
@@ -743,74 +667,6 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
         "request_id": result.request_id,
         "notes": outcome.notes,
     }
-
-
-def _config(args: argparse.Namespace) -> int:
-    if args.action == "path":
-        from imagegen_tui import paths
-
-        say(str(args.config or paths.config_file()))
-        return EXIT_OK
-    if args.action == "add-profile":
-        return _add_profile(args)
-    if args.name is not None:
-        raise Failure(ErrorKind.USAGE, f"config {args.action} takes no name (only add-profile does)")
-    from imagegen_tui.config import describe, load_config
-    from imagegen_tui.errors import ConfigError
-
-    config = load_config(args.config, must_exist=args.config is not None)
-    if config.error is not None:  # the problem, in parts (file, key, line) for a script with --json
-        raise config.error.failure()
-    try:
-        info = describe(config, os.environ)
-    except ConfigError as exc:
-        raise exc.failure() from None
-    if args.json:
-        say_result(info, indent=2)
-        return EXIT_OK
-    say(f"config file:    {info['config_file']}{'' if Path(info['config_file']).exists() else '  (not created yet)'}")
-    say(f"active profile: {info['active_profile']}")
-    say(f"output folder:  {info['output']['folder']}")
-    say(f"file names:     {info['output']['template']}")
-    for name, p in info["profiles"].items():
-        key = f"{p['api_key']} (from {p['api_key_from']})" if p["api_key"] else "not needed" if not p["key_required"] else f"none (set {p['api_key_env']})" if p["api_key_env"] else "none"
-        marker = "*" if name == info["active_profile"] else " "
-        spoken = "" if p["dialect"] == "openai" else f"  dialect {p['dialect']}"
-        say(f"{marker} {name}: {p['base_url']}{spoken}  model {p['model']}  key {key}")
-        if p["extra"]:
-            from imagegen_tui.extras import shown
-            from imagegen_tui.textsafe import one_line
-
-            say(f"    extras by default: {one_line(shown(p['extra']))}")
-    for scope, limits in info["budgets"].items():
-        parts = [f"{period} {limit:.2f}" for period, limit in limits.items() if limit is not None]
-        say(f"budget:         {'every profile' if scope == 'overall' else scope}: {', '.join(parts)}")
-    for name, style in config.styles.items():
-        say(f"style {name}: {style.summary()}")
-    if problem := info["profiles"][info["active_profile"]]["problem"]:
-        say(f"not ready: {problem}")
-    for warning in info["warnings"]:
-        warn(warning)
-    return EXIT_OK
-
-
-def _add_profile(args: argparse.Namespace) -> int:
-    """Write the block, then say what was written and how to use it."""
-    from imagegen_tui import paths
-    from imagegen_tui.config_save import add_profile
-    from imagegen_tui.errors import ConfigError
-
-    if not args.name or not args.dialect:
-        raise Failure(ErrorKind.USAGE, "usage: imagegen-tui config add-profile NAME --dialect D [--base-url URL] [--model MODEL]")
-    path = args.config or paths.config_file()
-    try:
-        block = add_profile(path, args.name, args.dialect, args.base_url, args.model)
-    except ConfigError as exc:
-        raise exc.failure() from None
-    import shlex
-
-    say(f"added to {path}:\n\n{block.rstrip()}\n\nuse it with --profile {shlex.quote(args.name)}")
-    return EXIT_OK
 
 
 def _serve_demo(args: argparse.Namespace) -> int:

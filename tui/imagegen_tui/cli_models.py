@@ -27,10 +27,10 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace, config: Any) -> int:
     import asyncio
 
-    from imagegen_tui import cli, model_list
+    from imagegen_tui import cli, cli_params, model_list
     from imagegen_tui.errors import ImageAPIError
 
-    profile = cli.usable_profile(args, config)
+    profile = cli_params.usable_profile(args, config)
     if warning := profile.warning():
         warn(warning)
     try:

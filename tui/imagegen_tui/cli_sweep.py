@@ -23,13 +23,13 @@ from imagegen_tui.errors import ErrorKind, Failure
 
 
 def sweep_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--sweep", action="append", default=[], metavar="PARAM=A,B", help="run once for each value: quality, size, model or n (repeatable: every combination)")
+    command.add_argument("--sweep", action="append", default=[], metavar="PARAM=A,B", help="run once for each value: quality, size, model or n; seed, steps, guidance or negative where the profile's server takes them (repeatable: every combination)")
     command.add_argument("--sheet", action="store_true", help="after a sweep, save a contact sheet: its images in a grid labelled by what varied")
     command.add_argument("--yes", "-y", action="store_true", help="send a sweep without asking (needed over 100 calls, or without a terminal)")
 
 
 def add_parser(commands: Any) -> None:
-    from imagegen_tui import cli
+    from imagegen_tui import cli_params
 
     batch = commands.add_parser(
         "batch", help="generate from a file of prompts, resumably",
@@ -37,11 +37,11 @@ def add_parser(commands: Any) -> None:
         "blank lines and lines starting with # are skipped. Running the same file again skips the lines already done.",
     )
     batch.add_argument("file", type=Path, metavar="FILE", help="the file of prompts")
-    cli.parameter_options(batch, edit=False)
+    cli_params.parameter_options(batch, edit=False)
     batch.add_argument("--output", "-o", metavar="DIR", help="save into DIR instead of the configured folder")
     batch.add_argument("--again", action="store_true", help="run every line, even those done before")
     batch.add_argument("--yes", "-y", action="store_true", help="send without asking (needed over 100 calls, or without a terminal)")
-    cli.run_options(batch)
+    cli_params.run_options(batch)
 
 
 # --- generate with variants or --sweep ----------------------------------------------------------
@@ -133,7 +133,7 @@ def _within_budgets(store: Any, config: Any, profile: Any, requests: Sequence[An
 
 
 def run_batch(args: argparse.Namespace, config: Any) -> int:
-    from imagegen_tui import batch, cli
+    from imagegen_tui import batch, cli, cli_params
     from imagegen_tui.estimate import Estimator
     from imagegen_tui.request import ImageRequest
 
@@ -143,8 +143,8 @@ def run_batch(args: argparse.Namespace, config: Any) -> int:
         raise Failure(ErrorKind.USAGE, f"{args.file}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise Failure(ErrorKind.USAGE, f"{args.file}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8") from None
-    profile = cli.sending_profile(args, config)
-    base = ImageRequest(prompt="", moderation=args.moderation, **cli.request_params(args, profile))
+    profile = cli_params.sending_profile(args, config)
+    base = ImageRequest(prompt="", moderation=args.moderation, **cli_params.request_params(args, profile))
     with _ledger() as store:
         if store is None and not args.again:
             raise Failure(ErrorKind.HISTORY, "a batch resumes from the history, which cannot be opened: fix it, or add --again to run every line without it")
