@@ -15,13 +15,14 @@ from conftest import Dirs, run_cli, write_config
 from imagegen_tui.demo.server import DemoServer
 
 
-def use(dirs: Dirs, server: DemoServer, model: str, extra: str = "", key: str | None = None) -> None:
+def use(dirs: Dirs, server: DemoServer, model: str, extra: str = "", key: str | None = None) -> DemoServer:
     """The config: one profile, `local`, of the server's dialect; `extra`: its [extra] table's
-    lines; `key`: the key it sends (else none is needed)."""
+    lines; `key`: the key it sends (else none is needed). Returns the server, for a fixture."""
     table = f"[profiles.local.extra]\n{extra}\n" if extra else ""
     keyed = f'api_key = "{key}"' if key else "key_required = false"
     write_config(dirs, f'profile = "local"\n[profiles.local]\ndialect = "{server.dialect}"\nbase_url = "{server.base_url}"\n'
                        f'model = "{model}"\n{keyed}\n{table}')
+    return server
 
 
 def ran(*args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:

@@ -13,9 +13,7 @@ MODEL = "gemini-2.5-flash-image"
 
 @pytest.fixture
 def server(dirs, speaking):
-    server = speaking("gemini")
-    use(dirs, server, MODEL)
-    return server
+    return use(dirs, speaking("gemini"), MODEL)
 
 
 def test_only_what_it_honours_is_sent_and_the_file_follows_the_bytes(server):

@@ -14,9 +14,7 @@ MODEL = "stablediffusion"
 
 @pytest.fixture
 def server(dirs, speaking):
-    server = speaking("localai")
-    use(dirs, server, MODEL)
-    return server
+    return use(dirs, speaking("localai"), MODEL)
 
 
 def test_extras_are_sent_as_it_reads_them(server):

@@ -13,9 +13,7 @@ MODEL = "x/z-image-turbo"
 
 @pytest.fixture
 def server(dirs, speaking):
-    server = speaking("ollama")
-    use(dirs, server, MODEL)
-    return server
+    return use(dirs, speaking("ollama"), MODEL)
 
 
 def test_a_seed_is_sent_and_the_answer_needs_no_usage(server):

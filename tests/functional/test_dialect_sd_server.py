@@ -17,9 +17,7 @@ TAG = "<sd_cpp_extra_args>"
 
 @pytest.fixture
 def server(dirs, speaking):
-    server = speaking("sd-server")
-    use(dirs, server, MODEL, extra='sample_method = "euler"')
-    return server
+    return use(dirs, speaking("sd-server"), MODEL, extra='sample_method = "euler"')
 
 
 def test_extras_ride_in_a_tag_at_the_end_of_the_prompt(server):

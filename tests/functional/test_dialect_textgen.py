@@ -13,9 +13,7 @@ MODEL = "Tongyi-MAI/Z-Image-Turbo"
 
 @pytest.fixture
 def server(dirs, speaking):
-    server = speaking("textgen")
-    use(dirs, server, MODEL)
-    return server
+    return use(dirs, speaking("textgen"), MODEL)
 
 
 def test_extras_are_sent_under_its_names(server):

@@ -13,9 +13,7 @@ MODEL = "Qwen/Qwen-Image"
 
 @pytest.fixture
 def server(dirs, speaking):
-    server = speaking("vllm-omni")
-    use(dirs, server, MODEL, extra="steps = 20\ntrue_cfg_scale = 4.0")
-    return server
+    return use(dirs, speaking("vllm-omni"), MODEL, extra="steps = 20\ntrue_cfg_scale = 4.0")
 
 
 def test_extras_are_sent_under_its_names_and_kept_in_ours(server):

@@ -61,6 +61,13 @@ def error_at(app, name: str) -> str:
     return str(error.render()) if error.display else ""
 
 
+async def reuse_selected(pilot) -> None:
+    """u in the history: the selected generation's prompt and parameters into the form."""
+    pilot.app.query_one(HistoryList).focus()
+    await pilot.press("u")
+    await pilot.pause()
+
+
 async def type_into(pilot, name: str, text: str) -> None:
     field = pilot.app.query_one(f"#p-{name}", Input)
     field.focus()
@@ -89,9 +96,7 @@ async def test_the_fields_send_record_and_come_back_with_reuse(dirs):
             for name in ("seed", "negative"):
                 app.query_one(f"#p-{name}", Input).value = ""
             app.query_one(PromptArea).load_text("")
-            app.query_one(HistoryList).focus()
-            await pilot.press("u")
-            await pilot.pause()
+            await reuse_selected(pilot)
             sidebar = app.query_one(ParamSidebar)
             assert app.query_one("#p-seed", Input).value == "42" and app.query_one("#p-negative", Input).value == "blurry"
             assert sidebar.values()["extra"] == {"seed": 42, "negative": "blurry"}
@@ -110,9 +115,7 @@ async def test_reuse_of_a_generation_without_extras_leaves_none_from_before(dirs
             await submit(pilot, "no extras")
             await settle(pilot)
             await type_into(pilot, "seed", "9")
-            app.query_one(HistoryList).focus()
-            await pilot.press("u")
-            await pilot.pause()
+            await reuse_selected(pilot)
             assert app.query_one("#p-seed", Input).value == "" and app.query_one(ParamSidebar).values()["extra"] is None
 
 
@@ -187,9 +190,7 @@ async def test_an_extra_without_a_field_is_kept_shown_sent_and_can_be_dropped(di
         made = run_cli("generate", "a harbour", "--seed", "7", "--set", "true_cfg_scale=4.0")
         assert made.returncode == 0, made.stderr
         async with running_app() as (app, pilot):
-            app.query_one(HistoryList).focus()
-            await pilot.press("u")
-            await pilot.pause()
+            await reuse_selected(pilot)
             sidebar = app.query_one(ParamSidebar)
             assert app.query_one("#p-seed", Input).value == "7"
             assert app.query_one("#also-row").display and str(app.query_one("#also", Static).render()) == "true_cfg_scale=4.0"
@@ -213,9 +214,7 @@ async def test_extras_on_a_profile_that_takes_none_are_shown_with_the_refusal(di
         text = dirs.config_file.read_text().replace("[profiles.omni]", "[profiles.gone]")
         dirs.config_file.write_text(text)
         async with running_app() as (app, pilot):
-            app.query_one(HistoryList).focus()
-            await pilot.press("u")
-            await pilot.pause()
+            await reuse_selected(pilot)
             assert app.query_one("#extras").display and str(app.query_one("#also", Static).render()) == "seed=7"
             assert "take no extra parameters (seed)" in error_at(app, "also")
             requests = server.httpd.generation_requests
@@ -232,8 +231,6 @@ async def test_extras_from_the_history_are_shown_as_text(dirs):
         made = run_cli("generate", "a harbour", "--negative", "[bold]x\x1b]52;c;aGk=\x07", "--set", 'note="[red]y\u009b2J"')
         assert made.returncode == 0, made.stderr
         async with running_app() as (app, pilot):
-            app.query_one(HistoryList).focus()
-            await pilot.press("u")
-            await pilot.pause()
+            await reuse_selected(pilot)
             assert app.query_one("#p-negative", Input).value == "[bold]x\\x1b]52;c;aGk=\\x07"
             assert str(app.query_one("#also", Static).render()) == 'note="[red]y\\x9b2J"'
