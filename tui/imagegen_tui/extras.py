@@ -111,9 +111,14 @@ class Placed:
     fields: dict[str, Any]
 
 
+def _names(dialect: Dialect, editing: bool) -> Mapping[str, str]:
+    """Our vocabulary -> the server's names, for its generations or its edits."""
+    return dialect.edit_extras if editing and dialect.edit_extras is not None else dialect.extras
+
+
 def offered(dialect: Dialect, *, editing: bool = False) -> tuple[str, ...]:
     """The vocabulary names this dialect's server reads (for a form's fields)."""
-    names = dialect.edit_extras if editing and dialect.edit_extras is not None else dialect.extras
+    names = _names(dialect, editing)
     if dialect.passes_extras and not names:
         return EXTRAS  # a gateway passes them on under their own names
     return tuple(name for name in EXTRAS if name in names or (name == "negative" and dialect.negative_joined and not editing))
@@ -144,7 +149,7 @@ def check(extra: Mapping[str, Any], dialect_name: str, prompt: str, bad: Problem
 def place(extra: Mapping[str, Any], dialect_name: str, prompt: str, *, editing: bool = False) -> Placed:
     """The prompt and fields to send (`check` has passed)."""
     dialect = DIALECTS[dialect_name]
-    names = dialect.edit_extras if editing and dialect.edit_extras is not None else dialect.extras
+    names = _names(dialect, editing)
     fields: dict[str, Any] = {}
     for key, value in extra.items():
         if key == "negative" and dialect.negative_joined and not editing:

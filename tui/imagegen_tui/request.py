@@ -274,14 +274,13 @@ class EditRequest(_Request):
     def _check(self, caps: ModelCaps, bad: Problem) -> None:
         if not caps.edits:
             bad("model", f"this provider does not offer image edits with {self.model} (the model has none, or the profile's capabilities say edits = false)")
-        shape = DIALECTS[caps.dialect].edits
-        title = DIALECTS[caps.dialect].title
-        if shape in ("json", "inpainting") and len(self.images) > 1:
-            bad("images", f"{title} edits one image at a time, with no references (got {len(self.images)})")
-        if shape == "json" and self.mask is not None:
-            bad("mask", f"{title}'s edits take no mask: the whole picture is redrawn from the prompt")
-        if shape == "inpainting" and self.mask is None:
-            bad("mask", f"{title} edits only by inpainting, which needs a mask of what to repaint (m in the TUI, --mask headless)")
+        dialect = DIALECTS[caps.dialect]
+        if dialect.edits in ("json", "inpainting") and len(self.images) > 1:
+            bad("images", f"{dialect.title} edits one image at a time, with no references (got {len(self.images)})")
+        if dialect.edits == "json" and self.mask is not None:
+            bad("mask", f"{dialect.title}'s edits take no mask: the whole picture is redrawn from the prompt")
+        if dialect.edits == "inpainting" and self.mask is None:
+            bad("mask", f"{dialect.title} edits only by inpainting, which needs a mask of what to repaint (m in the TUI, --mask headless)")
         super()._check(caps, bad)
         first = self._check_images(bad)
         if self.mask is not None and (problem := mask_problem(self.mask.data, first)):

@@ -23,7 +23,7 @@ from imagegen_tui.dialects import DIALECTS, DEFAULT, EXTRAS, Dialect
 from imagegen_tui.extras import DESCRIPTIONS, offered, shown
 from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.safe import line
-from imagegen_tui.ui.widgets.labelled import labelled, say
+from imagegen_tui.ui.widgets.labelled import labelled, say, show
 
 LABELS = {"seed": "Seed", "steps": "Steps", "guidance": "Guidance (CFG)", "negative": "Negative prompt"}
 UNSET = "server default"  # an empty field: nothing sent
@@ -100,8 +100,7 @@ class ExtrasFields(Vertical):
         section only when it has something."""
         reads = offered(self._dialect, editing=self._editing)
         for name in EXTRAS:
-            for part in ("l", "p"):
-                self.query_one(f"#{part}-{name}").display = name in reads
+            show(self, name, name in reads)
         also = self.query_one("#also", Static)
         also.update(line(shown(self._also)))
         self.query_one("#also-row").display = also.display = bool(self._also)

@@ -17,6 +17,12 @@ def labelled(label: str, widget: Input | Select) -> ComposeResult:
     yield Static(classes="field-error", id=f"e-{name}")
 
 
+def show(root: Widget, name: str, shown: bool) -> None:
+    """Show or hide a field with its label (its problem line is said or cleared by `say`)."""
+    for part in ("l", "p"):
+        root.query_one(f"#{part}-{name}").display = shown
+
+
 def say(error: Static, field: Widget | None, message: str) -> None:
     """Show or clear a field's problem; display and class change only when it does (each
     change restyles)."""

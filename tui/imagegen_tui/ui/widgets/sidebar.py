@@ -21,7 +21,7 @@ from imagegen_tui.models import BACKGROUNDS, FORMATS, GPT_SIZES, INPUT_FIDELITIE
 from imagegen_tui.ui.safe import line, text
 from imagegen_tui.ui.widgets.cost import CostLine
 from imagegen_tui.ui.widgets.extras_fields import ExtrasFields
-from imagegen_tui.ui.widgets.labelled import labelled, say
+from imagegen_tui.ui.widgets.labelled import labelled, say, show
 from imagegen_tui.ui.widgets.style_picker import StylePicker
 
 DEFAULT = ""  # the "provider default" choice: the parameter is not sent
@@ -82,8 +82,7 @@ class ParamSidebar(VerticalScroll):
             shown = not (name in EDIT_ONLY and not self.editing or name in GENERATE_ONLY and self.editing)
             if caps is not None:
                 shown = shown and not (name in GPT_ONLY and not caps.gpt_options or name == "input_fidelity" and not caps.input_fidelity)
-            for part in ("l", "p"):
-                self.query_one(f"#{part}-{name}").display = shown
+            show(self, name, shown)
 
     def compose(self) -> ComposeResult:
         yield Label("Profile")
