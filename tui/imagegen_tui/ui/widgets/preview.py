@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image as PILImage
 from textual.app import ComposeResult
@@ -26,14 +25,13 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Static
 
-from imagegen_tui import extras, imaging
+from imagegen_tui import imaging
 from imagegen_tui.store import Generation, Provenance, StoredImage
-from imagegen_tui.sweep import counted
 from imagegen_tui.sweep_summary import SweepSummary
-from imagegen_tui.textsafe import one_line, visible
 from imagegen_tui.ui.graphics import Graphics
 from imagegen_tui.ui.pictures import Picture, Rendition, render, renditions
 from imagegen_tui.ui.safe import line, template
+from imagegen_tui.ui.widgets.preview_facts import HINTS, generation_facts, likely_facts, sweep_facts
 from imagegen_tui.ui.widgets.welcome import NO_MATCH, welcome
 from imagegen_tui.ui.workers import in_thread
 
@@ -43,27 +41,6 @@ if TYPE_CHECKING:
 
 THUMB_CELLS = (12, 6)  # a thumbnail's box in the strip, border included
 SETTLE = 0.12  # seconds: a picture asked for sooner than this after the last one waits until asks stop
-
-# What to do here, in the app: the error's own sentence already says what went wrong and what
-# to change at the provider, so these name keys and places rather than repeat it
-HINTS = {
-    "auth": "The key is in Settings (F2); then re-run with r.",
-    "permission": "Re-run with r once the account may use the model.",
-    "quota": "Re-run with r once there is credit.",
-    "rate_limited": "Re-run with r in a moment.",
-    "moderation": "u puts the prompt back in the box to change it.",
-    "timeout": "Re-run with r; the profile's timeout is in Settings (F2).",
-    "network": "Re-run with r; the profile's base URL is in Settings (F2).",
-    "server": "Re-run with r in a moment.",
-    "bad_response": "Re-run with r; if it keeps failing, check the base URL in Settings (F2).",
-    "not_found": "The base URL is in Settings (F2), the model in the sidebar; u reuses the rest.",
-    "bad_request": "u puts the prompt and parameters back to change them (sidebar), then Enter.",
-    "cancelled": "Re-run it with r.",
-    "interrupted": "It was cut off when the app stopped; re-run it with r.",
-    "unsaved": "The images are paid for and kept: once the cause is fixed, press s to save them into the output folder.",
-    "disk": "The output folder is in Settings (F2); then re-run with r.",
-    "internal": "A bug in imagegen-tui: its report is in the crashes folder (see the README, When things go wrong). Re-run with r.",
-}
 
 RGB = tuple[int, int, int]
 Wanted = tuple[str, int, int, RGB]  # the picture the stage asks for: file, pixels, background
@@ -198,13 +175,16 @@ class Preview(Vertical, can_focus=True):
         """What transparent pixels are laid on: the stage's own colour."""
         return self.query_one("#preview-main", Container).background_colors[1].rgb
 
+    def _facts(self, g: Generation) -> Content:
+        """What is under `g`'s picture on show (preview_facts.py)."""
+        return generation_facts(g, self.current_image, self.index, self.prices, self.output)
+
     def prefetch(self, image: SavedImage, request: AnyRequest, provenance: Provenance) -> None:
         """Start preparing the first image of a job for `request`, saved, before the job has
         even ended, at the stage size its facts will most likely leave: as many lines as they
         take with a typical id, time and cost (a revised prompt or an unusual length costs a
         refit when the result arrives)."""
-        likely = _fact_line(99999, time.time(), request.model, image, None, 0, request.n, 99.9, 9999, 0.999 if self.prices else None)
-        facts = likely + _made_with(provenance, request.prompt, request.extra) + Content("\n") + line(shown_path(image.path, self.output), "dim")
+        facts = likely_facts(image, request, provenance, bool(self.prices), self.output)
         images = request.n
         width, height = self.stage_pixels(self._stage_cells(images, facts))
         self._prefetch(image.path, width, height, self.background_rgb())
@@ -437,86 +417,6 @@ class Preview(Vertical, can_focus=True):
         if boxes:
             strip.call_after_refresh(strip.scroll_to_widget, boxes[min(self.index, len(boxes) - 1)], animate=False)
 
-    def _facts(self, g: Generation) -> Content:
-        image = self.current_image
-        billed = g.gateway_cost is not None
-        spent = g.cost(self.prices) if g.total_tokens is not None or billed else None
-        facts = _fact_line(g.id, g.created_at, g.model, image, g.size, self.index, len(g.images), g.elapsed, g.total_tokens, spent, billed)
-        if origin := g.origin():  # first: where it came from is what a long line must not cut
-            facts = line(origin) + Content("\n") + facts
-        facts += _made_with(g.provenance, g.prompt, g.params.get("extra"))
-        if g.status != "done" and image is not None:  # failed, but the images it brought are here
-            hint = HINTS.get(g.error_kind or g.status, "")
-            facts += template("\n[b red]$status[/] $error $hint", status=g.status.upper(), error=g.error_message or "", hint=hint)
-        if image is not None:
-            facts += Content("\n") + line(shown_path(image.path, self.output), "dim")
-            if image.revised_prompt:
-                facts += template("\n[i]revised:[/i] $revised", revised=" ".join(image.revised_prompt.split()))
-        return facts
-
-
-def _made_with(provenance: Provenance, sent: str, extra: Mapping[str, Any] | None) -> Content:
-    """A line of the styles and the typed prompt, where styles made the prompt sent (the
-    history lists that one), and a line of the extras (seed, steps…), where there are some."""
-    made = Content()
-    if provenance.styles and provenance.typed_prompt != sent:
-        styled = " → ".join(provenance.styles)
-        made += template("\n[i]styles:[/i] $styles · [i]typed:[/i] $typed", styles=one_line(styled), typed=one_line(provenance.typed_prompt or ""))
-    if extra:
-        made += template("\n[i]extras:[/i] $extra", extra=one_line(extras.shown(extra)))
-    return made
-
-
-def sweep_facts(summary: SweepSummary, prices: dict[str, Any], output: Path | None) -> Content:
-    """`sweep 3f9a · 4 calls · 4 images · 3 done · 1 failed · 5,312 tokens ≈ 0.190`, its axes, its
-    prompt as planned, and where its sheet is."""
-    counts = summary.counts()
-    parts = [f"sweep {summary.sweep_id}", counted(len(summary.members), "call"), counted(summary.images(), "image")]
-    parts += [f"{number} {state}" for state, number in counts.items() if number]
-    tokens, spent = summary.tokens(), summary.cost(prices)
-    if tokens is not None:
-        parts.append(f"{tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None else ""))
-    facts = Content(visible("  ·  ".join(parts), newlines=False))
-    for name, values in summary.axes:
-        facts += template("\n[i]$name:[/i] $values", name=one_line(name), values=one_line(", ".join(values)))
-    facts += Content("\n") + line(one_line(summary.prompt))
-    if summary.sheets:
-        more = f" (+{len(summary.sheets) - 1} more)" if len(summary.sheets) > 1 else ""
-        facts += Content("\n") + line(f"contact sheet: {shown_path(summary.sheets[0], output)}{more}", "dim")
-    else:
-        facts += Content("\n") + line("no contact sheet (yet): its first image is shown", "dim")
-    return facts
-
-
-class _Shape(Protocol):
-    width: int | None
-    height: int | None
-    format: str | None
-    bytes: int | None
-
-
-def _fact_line(
-    gen_id: int, created_at: float, model: str, image: _Shape | None, size: str | None, index: int, count: int,
-    elapsed: float | None, tokens: int | None, spent: float | None, billed: bool = False,
-) -> Content:
-    """The line of facts under the picture; also what a job's result will most likely show,
-    before it is recorded (Preview.prefetch)."""
-    parts = [f"#{gen_id}", datetime.fromtimestamp(created_at).strftime("%Y-%m-%d %H:%M"), model]
-    if image is not None:
-        parts += [f"{image.width}x{image.height}", image.format or "?", _size(image.bytes)]
-        if count > 1:
-            parts.append(f"image {index + 1}/{count}")
-    else:
-        parts.append(size or "auto")
-    if elapsed is not None:
-        parts.append(f"{elapsed:.1f} s")
-    if tokens is not None:
-        parts.append(f"{tokens:,} tokens" + (f" ≈ {spent:.3f}" if spent is not None and not billed else ""))
-    if billed and spent is not None:  # the gateway's own bill, not our estimate
-        parts.append(f"billed {spent:.3f}")
-    return Content(visible("  ·  ".join(parts), newlines=False))
-
-
 def prepared(graphics: Graphics, path: Path, width: int, height: int, background: RGB) -> Rendition:
     """The picture at `path` fitted into width x height pixels and encoded for the terminal;
     cached. Slow on a miss: call from a thread. Raises OSError (or PIL's errors) for a missing
@@ -545,20 +445,6 @@ def render_partial(graphics: Graphics, image: PILImage.Image, width: int, height
     """A streamed partial image, fitted and encoded (not cached: it is shown once). Thread."""
     image.thumbnail((width, height))
     return render(image, graphics, background, transient=True)
-
-
-def shown_path(path: Path, output: Path | None) -> str:
-    """Relative to the output folder when inside it, else with ~ for the home folder."""
-    if output is not None and path.is_relative_to(output):
-        return str(path.relative_to(output))
-    home = Path.home()
-    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
-
-
-def _size(count: int | None) -> str:
-    if count is None:
-        return "?"
-    return f"{count / 1_000_000:.1f} MB" if count >= 1_000_000 else f"{count / 1000:.0f} kB"
 
 
 PREPARING = Content.from_markup("[dim]Preparing the picture…[/dim]")
